@@ -1,0 +1,170 @@
+// Package audit builds audit events and owns their one write path.
+//
+// Rules:
+//   - An event is written with Record inside the transaction of the change it
+//     records: no change without its event, no event without its change.
+//   - Events are snapshots (IDs, emails and names copied by value) and are
+//     never updated or deleted.
+//   - A denied cross-organization attempt is written once into each of the two
+//     organizations' trails (RecordDenied), so each side's admins see it and
+//     the table stays partitioned by organization_id.
+//   - Secrets (passwords, tokens) never go into metadata.
+package audit
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
+)
+
+// Actions of the contract.
+const (
+	OrganizationCreated    = "organization.created"
+	OrganizationUpdated    = "organization.updated"
+	UserRegistered         = "user.registered"
+	UserRegistrationDenied = "user.registration_denied"
+	UserLogin              = "user.login"
+	UserLoginFailed        = "user.login_failed"
+	UserSSOProvisioned     = "user.sso_provisioned"
+	UserSSOLogin           = "user.sso_login"
+	UserRoleChanged        = "user.role_changed"
+	UserDeactivated        = "user.deactivated"
+	WorkspaceCreated       = "workspace.created"
+	WorkspaceUpdated       = "workspace.updated"
+	WorkspaceDeleted       = "workspace.deleted"
+	AccessDenied           = "access.denied"
+)
+
+// Request is what is known of the HTTP request behind an event.
+type Request struct {
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx carrying the request's details.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFrom returns the request's details (zero outside a request).
+func RequestFrom(ctx context.Context) Request {
+	r, _ := ctx.Value(requestKey{}).(Request)
+	return r
+}
+
+// Actor names who acted, by value.
+type Actor struct {
+	ID             string
+	Email          string
+	OrganizationID string
+}
+
+// ActorOf returns the audit actor of an authenticated caller (zero for nil).
+func ActorOf(a *auth.Actor) Actor {
+	if a == nil {
+		return Actor{}
+	}
+	return Actor{ID: a.User.ID, Email: a.User.Email, OrganizationID: a.User.OrganizationID}
+}
+
+// UserActor returns the audit actor of a user acting on their own behalf.
+func UserActor(u *store.User) Actor {
+	return Actor{ID: u.ID, Email: u.Email, OrganizationID: u.OrganizationID}
+}
+
+// Event is one thing to record.
+type Event struct {
+	Action         string
+	Outcome        store.AuditOutcome // SUCCESS when empty
+	OrganizationID string             // the trail it belongs to; "" only for platform events
+	Actor          Actor
+	TargetType     ids.Type
+	TargetID       string
+	TargetOrgID    string
+	Metadata       map[string]any
+}
+
+// Record writes e through tx, the transaction of the change it records.
+func Record(ctx context.Context, tx *store.Store, e Event) error {
+	return tx.AuditEvents.Insert(ctx, build(ctx, e))
+}
+
+// RecordDenied records an access.denied event in the trail of the caller's
+// organization and in that of the target's, in one transaction of its own
+// (the denied request changes nothing).
+func RecordDenied(ctx context.Context, s *store.Store, actor *auth.Actor, targetType ids.Type, targetID, targetOrgID, reason string) error {
+	a := ActorOf(actor)
+	return s.Tx(ctx, func(tx *store.Store) error {
+		orgs := []string{a.OrganizationID}
+		if targetOrgID != a.OrganizationID {
+			orgs = append(orgs, targetOrgID)
+		}
+		for _, org := range orgs {
+			if org == "" {
+				continue
+			}
+			err := Record(ctx, tx, Event{
+				Action: AccessDenied, Outcome: store.OutcomeDenied, OrganizationID: org, Actor: a,
+				TargetType: targetType, TargetID: targetID, TargetOrgID: targetOrgID,
+				Metadata: map[string]any{"reason": reason},
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func build(ctx context.Context, e Event) *store.AuditEvent {
+	req := RequestFrom(ctx)
+	outcome := e.Outcome
+	if outcome == "" {
+		outcome = store.OutcomeSuccess
+	}
+	meta := store.JSON(e.Metadata)
+	if meta == nil {
+		meta = store.JSON{}
+	}
+	ev := &store.AuditEvent{
+		ID:                   ids.New(),
+		OrganizationID:       opt(e.OrganizationID, 36),
+		Action:               e.Action,
+		Outcome:              outcome,
+		ActorID:              opt(e.Actor.ID, 36),
+		ActorEmail:           opt(e.Actor.Email, 254),
+		ActorOrganizationID:  opt(e.Actor.OrganizationID, 36),
+		TargetID:             opt(e.TargetID, 36),
+		TargetOrganizationID: opt(e.TargetOrgID, 36),
+		Metadata:             meta,
+		IPAddress:            opt(req.IP, 64),
+		UserAgent:            opt(req.UserAgent, 512),
+		RequestID:            opt(req.RequestID, 64),
+		CreatedAt:            time.Now().UTC().Truncate(time.Microsecond),
+	}
+	if e.TargetType != "" {
+		ev.TargetType = opt(string(e.TargetType), 32)
+	}
+	return ev
+}
+
+// opt returns s cut to max bytes (on a rune boundary), or nil when empty.
+func opt(s string, max int) *string {
+	if s == "" {
+		return nil
+	}
+	if len(s) > max {
+		s = s[:max]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return &s
+}

@@ -1,0 +1,111 @@
+// Package config reads and validates the service's environment variables.
+// Nothing else: no I/O beyond the environment, no defaults hidden elsewhere.
+// A bad value is reported as one error naming the variable.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration of one process.
+type Config struct {
+	Addr           string
+	DatabaseURL    string
+	PublicURL      string
+	SigningKeyFile string
+	TokenTTL       time.Duration
+	DefaultOrgName string
+	OIDCIssuer     string
+	OIDCAudience   string
+	OIDCOrgClaims  []string
+	LogFormat      string // "text" or "json"
+}
+
+// Defaults of the contract's variables.
+const (
+	DefaultAddr           = ":8080"
+	DefaultDatabaseURL    = "sqlite:data/neosc.db"
+	DefaultPublicURL      = "http://localhost:8080"
+	DefaultSigningKeyFile = "data/signing-key.jwk"
+	DefaultTokenTTL       = time.Hour
+	DefaultOrgName        = "Default Organization"
+	DefaultOrgClaims      = "org,urn:zitadel:iam:org:id,urn:zitadel:iam:user:resourceowner:id"
+)
+
+// Error is a configuration error; its message names the variable.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("config: %s: %s", e.Var, e.Reason) }
+
+// Load reads the configuration from getenv (os.Getenv when nil). isTerminal
+// tells whether standard error is a terminal, for the log format default.
+func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{
+		Addr:           get("NEOSC_ADDR", DefaultAddr),
+		DatabaseURL:    get("NEOSC_DATABASE_URL", DefaultDatabaseURL),
+		PublicURL:      strings.TrimRight(get("NEOSC_PUBLIC_URL", DefaultPublicURL), "/"),
+		SigningKeyFile: get("NEOSC_SIGNING_KEY_FILE", DefaultSigningKeyFile),
+		DefaultOrgName: get("NEOSC_DEFAULT_ORG_NAME", DefaultOrgName),
+		OIDCIssuer:     strings.TrimRight(get("NEOSC_OIDC_ISSUER", ""), "/"),
+		OIDCAudience:   get("NEOSC_OIDC_AUDIENCE", ""),
+	}
+
+	if _, port, ok := strings.Cut(c.Addr, ":"); !ok || port == "" {
+		return nil, &Error{"NEOSC_ADDR", "want HOST:PORT or :PORT"}
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
+		return nil, &Error{"NEOSC_DATABASE_URL", "want sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB"}
+	}
+	if strings.HasPrefix(c.DatabaseURL, "sqlite:") && strings.TrimPrefix(c.DatabaseURL, "sqlite:") == "" {
+		return nil, &Error{"NEOSC_DATABASE_URL", "sqlite: needs a file path"}
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &Error{"NEOSC_PUBLIC_URL", "want an absolute http(s) URL"}
+	}
+	ttl, err := time.ParseDuration(get("NEOSC_TOKEN_TTL", DefaultTokenTTL.String()))
+	if err != nil || ttl < time.Minute || ttl > 30*24*time.Hour {
+		return nil, &Error{"NEOSC_TOKEN_TTL", "want a Go duration between 1m and 720h (e.g. 1h)"}
+	}
+	c.TokenTTL = ttl
+	if n := len([]rune(c.DefaultOrgName)); n > 100 {
+		return nil, &Error{"NEOSC_DEFAULT_ORG_NAME", "at most 100 characters"}
+	}
+	if c.OIDCIssuer != "" {
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, &Error{"NEOSC_OIDC_ISSUER", "want an absolute http(s) URL"}
+		}
+	}
+	for _, claim := range strings.Split(get("NEOSC_OIDC_ORG_CLAIMS", DefaultOrgClaims), ",") {
+		if claim = strings.TrimSpace(claim); claim != "" {
+			c.OIDCOrgClaims = append(c.OIDCOrgClaims, claim)
+		}
+	}
+	if len(c.OIDCOrgClaims) == 0 {
+		return nil, &Error{"NEOSC_OIDC_ORG_CLAIMS", "want a comma-separated list of claim names"}
+	}
+	def := "json"
+	if isTerminal {
+		def = "text"
+	}
+	c.LogFormat = get("NEOSC_LOG_FORMAT", def)
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, &Error{"NEOSC_LOG_FORMAT", "want text or json"}
+	}
+	return c, nil
+}

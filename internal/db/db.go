@@ -1,0 +1,187 @@
+// Package db opens the database named by NEOSC_DATABASE_URL (embedded SQLite
+// or MySQL) and applies the embedded migrations under a cross-process lock.
+//
+// Rules: times are stored in UTC; SQLite runs in WAL mode with foreign keys on
+// and every transaction taking the write lock at BEGIN (so two writers never
+// deadlock on a lock upgrade); MySQL connections are recycled well before the
+// server's idle timeout.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite Engine = "sqlite"
+	MySQL  Engine = "mysql"
+)
+
+// DB is an open database: the GORM handle plus what migrations need.
+type DB struct {
+	*gorm.DB
+	Engine Engine
+	// SQLitePath is the database file, for the embedded engine.
+	SQLitePath string
+}
+
+// SQL returns the underlying connection pool.
+func (d *DB) SQL() *sql.DB {
+	s, err := d.DB.DB()
+	if err != nil {
+		// Only happens when the GORM handle was not opened from a pool.
+		panic(err)
+	}
+	return s
+}
+
+// Close closes the connection pool.
+func (d *DB) Close() error { return d.SQL().Close() }
+
+// Open opens a database URL: "sqlite:PATH" or "mysql://USER:PASS@HOST:PORT/DB?opts".
+func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+		PrepareStmt:            false,
+	}
+	switch {
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		path := strings.TrimPrefix(databaseURL, "sqlite:")
+		if path == "" {
+			return nil, errors.New("sqlite: empty path")
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("sqlite: create %s: %w", dir, err)
+			}
+		}
+		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+			"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		g, err := gorm.Open(sqlite.Open(dsn), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+		d := &DB{DB: g, Engine: SQLite, SQLitePath: path}
+		pool := d.SQL()
+		pool.SetMaxOpenConns(8)
+		pool.SetMaxIdleConns(8)
+		if err := pool.PingContext(ctx); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		return d, nil
+	case strings.HasPrefix(databaseURL, "mysql://"):
+		mc, err := ParseMySQLURL(databaseURL)
+		if err != nil {
+			return nil, err
+		}
+		g, err := gorm.Open(mysql.New(mysql.Config{DSNConfig: mc}), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("mysql: open %s: %w", mc.Addr, redact(err, mc.Passwd))
+		}
+		d := &DB{DB: g, Engine: MySQL}
+		pool := d.SQL()
+		pool.SetMaxOpenConns(32)
+		pool.SetMaxIdleConns(16)
+		pool.SetConnMaxLifetime(3 * time.Minute)
+		pool.SetConnMaxIdleTime(time.Minute)
+		if err := pool.PingContext(ctx); err != nil {
+			_ = pool.Close()
+			return nil, fmt.Errorf("mysql: connect %s: %w", mc.Addr, redact(err, mc.Passwd))
+		}
+		return d, nil
+	default:
+		return nil, errors.New("database URL: want sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB")
+	}
+}
+
+// ParseMySQLURL turns "mysql://USER:PASS@HOST:PORT/DB?opts" into a driver
+// configuration with the settings the store relies on forced on: parsed
+// times in UTC, utf8mb4, strict SQL mode.
+func ParseMySQLURL(databaseURL string) (*gomysql.Config, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		// url's error quotes the whole URL, password included.
+		return nil, errors.New("mysql URL: cannot be parsed")
+	}
+	if u.Scheme != "mysql" || u.Host == "" {
+		return nil, errors.New("mysql URL: want mysql://USER:PASS@HOST:PORT/DB")
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || strings.Contains(name, "/") {
+		return nil, errors.New("mysql URL: missing database name")
+	}
+	mc := gomysql.NewConfig()
+	mc.Net = "tcp"
+	mc.Addr = u.Host
+	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+		mc.Addr = net.JoinHostPort(u.Host, "3306")
+	}
+	mc.User = u.User.Username()
+	mc.Passwd, _ = u.User.Password()
+	mc.DBName = name
+	mc.Params = map[string]string{}
+	for k, v := range u.Query() {
+		switch k {
+		case "tls":
+			mc.TLSConfig = v[0]
+		case "timeout":
+			if d, err := time.ParseDuration(v[0]); err == nil {
+				mc.Timeout = d
+			}
+		default:
+			mc.Params[k] = v[0]
+		}
+	}
+	mc.ParseTime = true
+	mc.Loc = time.UTC
+	mc.Collation = "utf8mb4_bin"
+	if mc.Timeout == 0 {
+		mc.Timeout = 10 * time.Second
+	}
+	mc.Params["time_zone"] = "'+00:00'"
+	mc.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'"
+	return mc, nil
+}
+
+// RedactURL returns a database URL safe to log: the password replaced.
+func RedactURL(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.User == nil {
+		if err != nil {
+			return "(unparsable database URL)"
+		}
+		return databaseURL
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	}
+	return u.String()
+}
+
+func redact(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "REDACTED"))
+}

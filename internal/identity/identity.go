@@ -1,0 +1,405 @@
+// Package identity registers users, signs them in and creates platform
+// administrators.
+//
+// Rules:
+//   - Registration without an organization joins the default one; with an
+//     unknown name it creates that organization (domain = the email's domain
+//     unless another organization has it) with the registrant as ADMIN; with
+//     a known name it joins only when the email's domain is the
+//     organization's domain, else FORBIDDEN and user.registration_denied.
+//   - Emails are unique case-insensitively (stored lower-cased): CONFLICT.
+//   - A wrong email and a wrong password give the same UNAUTHENTICATED answer
+//     and cost the same hashing work.
+//   - Each change and its audit event share one transaction.
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gosimple/slug"
+
+	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/audit"
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
+)
+
+// Service registers and signs in users.
+type Service struct {
+	Store          *store.Store
+	Tokens         *auth.Tokens
+	DefaultOrgName string
+	Log            *slog.Logger
+}
+
+// Session is a signed-in user and their service token.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	Actor     *auth.Actor
+}
+
+// RegisterInput is what a registrant sends.
+type RegisterInput struct {
+	Email        string
+	Password     string
+	Name         string
+	Organization *string
+}
+
+// errDenied carries a registration refused for its domain out of the
+// transaction, so the denial is recorded after the rollback.
+type errDenied struct {
+	org    *store.Organization
+	reason string
+}
+
+func (e *errDenied) Error() string { return e.reason }
+
+// Register creates an account (and perhaps an organization) and signs it in.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, error) {
+	email, domain, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	name, err := CleanName("name", in.Name, 200)
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.CheckPasswordPolicy(in.Password); err != nil {
+		return nil, err
+	}
+	orgName := s.DefaultOrgName
+	explicit := in.Organization != nil
+	if explicit {
+		if orgName, err = CleanName("organization", *in.Organization, 100); err != nil {
+			return nil, err
+		}
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+
+	var session *Session
+	// Two registrations may race to create the same organization; the loser
+	// hits the unique name and runs again, then joins the winner's.
+	for attempt := 0; ; attempt++ {
+		err = s.Store.Tx(ctx, func(tx *store.Store) error {
+			if taken, err := tx.Users.GetByEmail(ctx, email); err != nil {
+				return err
+			} else if taken != nil {
+				return apperr.New(apperr.Conflict, "an account with this email already exists")
+			}
+			org, created, err := s.organizationFor(ctx, tx, orgName, explicit, email, domain)
+			if err != nil {
+				return err
+			}
+			role := store.RoleMember
+			if created && explicit {
+				role = store.RoleAdmin
+			}
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			u := &store.User{
+				ID: ids.New(), OrganizationID: org.ID, Email: email, Name: name, PasswordHash: &hash,
+				Role: role, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
+			}
+			if created {
+				if err := audit.Record(ctx, tx, audit.Event{
+					Action: audit.OrganizationCreated, OrganizationID: org.ID, Actor: audit.UserActor(u),
+					TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
+					Metadata: map[string]any{"name": org.Name, "slug": org.Slug, "domain": deref(org.Domain), "via": "register"},
+				}); err != nil {
+					return err
+				}
+			}
+			// Organization row first (counter and lock), then the user.
+			if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
+				return err
+			}
+			org.UserCount++
+			if err := tx.Users.Create(ctx, u); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx, audit.Event{
+				Action: audit.UserRegistered, OrganizationID: org.ID, Actor: audit.UserActor(u),
+				TargetType: ids.User, TargetID: u.ID, TargetOrgID: org.ID,
+				Metadata: map[string]any{"email": email, "name": name, "role": string(role), "organizationCreated": created},
+			}); err != nil {
+				return err
+			}
+			session, err = s.sign(u, org)
+			return err
+		})
+		if errors.Is(err, store.ErrDuplicate) && attempt < 2 {
+			continue
+		}
+		break
+	}
+	var denied *errDenied
+	if errors.As(err, &denied) {
+		if rerr := s.Store.Tx(ctx, func(tx *store.Store) error {
+			return audit.Record(ctx, tx, audit.Event{
+				Action: audit.UserRegistrationDenied, Outcome: store.OutcomeDenied, OrganizationID: denied.org.ID,
+				Actor:      audit.Actor{Email: email},
+				TargetType: ids.Organization, TargetID: denied.org.ID, TargetOrgID: denied.org.ID,
+				Metadata: map[string]any{"reason": denied.reason, "emailDomain": domain},
+			})
+		}); rerr != nil {
+			s.Log.ErrorContext(ctx, "record registration denial", "err", rerr)
+		}
+		return nil, apperr.New(apperr.Forbidden, "this organization only accepts registrations from its own email domain")
+	}
+	if errors.Is(err, store.ErrDuplicate) {
+		return nil, apperr.New(apperr.Conflict, "an account with this email already exists")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return session, nil
+}
+
+// organizationFor finds the organization a registrant joins, creating it
+// when it does not exist yet.
+func (s *Service) organizationFor(ctx context.Context, tx *store.Store, name string, explicit bool, email, domain string) (*store.Organization, bool, error) {
+	org, err := tx.Organizations.GetByNameKey(ctx, nameKey(name))
+	if err != nil {
+		return nil, false, err
+	}
+	if org != nil {
+		if org.Status != store.OrganizationActive {
+			return nil, false, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
+		}
+		if explicit && (org.Domain == nil || *org.Domain != domain) {
+			return nil, false, &errDenied{org: org, reason: "email domain does not match the organization's domain"}
+		}
+		return org, false, nil
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	org = &store.Organization{
+		ID: ids.New(), Name: name, NameKey: nameKey(name), Status: store.OrganizationActive,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if org.Slug, err = s.uniqueSlug(ctx, tx, name); err != nil {
+		return nil, false, err
+	}
+	if explicit {
+		// A domain already used by another organization is never taken
+		// over: the new organization then has none (nobody else can join it).
+		taken, err := tx.Organizations.DomainTaken(ctx, domain)
+		if err != nil {
+			return nil, false, err
+		}
+		if !taken {
+			org.Domain = &domain
+		}
+	}
+	if err := tx.Organizations.Create(ctx, org); err != nil {
+		return nil, false, err
+	}
+	return org, true, nil
+}
+
+func (s *Service) uniqueSlug(ctx context.Context, tx *store.Store, name string) (string, error) {
+	base := slug.Make(name)
+	if len(base) > 100 {
+		base = strings.Trim(base[:100], "-")
+	}
+	if base == "" {
+		base = "org"
+	}
+	candidate := base
+	for i := 2; i < 50; i++ {
+		taken, err := tx.Organizations.SlugTaken(ctx, candidate)
+		if err != nil || !taken {
+			return candidate, err
+		}
+		candidate = fmt.Sprintf("%s-%d", base, i)
+	}
+	return base + "-" + ids.New()[:8], nil
+}
+
+func nameKey(name string) string { return strings.ToLower(name) }
+
+// Login signs a user in with email and password.
+func (s *Service) Login(ctx context.Context, rawEmail, password string) (*Session, error) {
+	email, _, emailErr := NormalizeEmail(rawEmail)
+	var u *store.User
+	if emailErr == nil {
+		var err error
+		if u, err = s.Store.Users.GetByEmail(ctx, email); err != nil {
+			return nil, err
+		}
+	}
+	var hash *string
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok := auth.CheckPassword(password, hash) // always costs one hash
+	var (
+		org    *store.Organization
+		reason string
+	)
+	switch {
+	case u == nil:
+		reason = "unknown email"
+	case !ok:
+		reason = "wrong password"
+	case u.Status != store.UserActive:
+		reason = "user deactivated"
+	}
+	if reason == "" {
+		var err error
+		if org, err = s.Store.Organizations.GetByID(ctx, u.OrganizationID); err != nil {
+			return nil, err
+		}
+		if org.Status != store.OrganizationActive && !u.PlatformAdmin {
+			reason = "organization suspended"
+		}
+	}
+	if reason != "" {
+		s.recordLoginFailed(ctx, u, email, reason)
+		if reason == "organization suspended" {
+			return nil, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
+		}
+		return nil, apperr.New(apperr.Unauthenticated, "invalid email or password")
+	}
+
+	var session *Session
+	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if err := tx.Users.RecordLogin(ctx, u.OrganizationID, u.ID, now); err != nil {
+			return err
+		}
+		u.LastLoginAt = &now
+		if err := audit.Record(ctx, tx, audit.Event{
+			Action: audit.UserLogin, OrganizationID: u.OrganizationID, Actor: audit.UserActor(u),
+			TargetType: ids.User, TargetID: u.ID, TargetOrgID: u.OrganizationID,
+			Metadata: map[string]any{"method": "password"},
+		}); err != nil {
+			return err
+		}
+		var err error
+		session, err = s.sign(u, org)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return session, nil
+}
+
+func (s *Service) recordLoginFailed(ctx context.Context, u *store.User, email, reason string) {
+	e := audit.Event{
+		Action: audit.UserLoginFailed, Outcome: store.OutcomeFailure,
+		Actor:    audit.Actor{Email: email},
+		Metadata: map[string]any{"reason": reason},
+	}
+	if u != nil {
+		e.OrganizationID = u.OrganizationID
+		e.Actor = audit.UserActor(u)
+		e.TargetType, e.TargetID, e.TargetOrgID = ids.User, u.ID, u.OrganizationID
+	}
+	if err := s.Store.Tx(ctx, func(tx *store.Store) error { return audit.Record(ctx, tx, e) }); err != nil {
+		s.Log.ErrorContext(ctx, "record login failure", "err", err)
+	}
+}
+
+func (s *Service) sign(u *store.User, org *store.Organization) (*Session, error) {
+	token, exp, err := s.Tokens.Issue(u.ID, u.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, ExpiresAt: exp, Actor: &auth.Actor{User: *u, Organization: *org}}, nil
+}
+
+// CreatePlatformAdmin creates a platform administrator in the default
+// organization, or promotes the existing account with that email (and sets
+// its password). It reports whether the account is new.
+func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, password string) (*store.User, bool, error) {
+	email, _, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return nil, false, err
+	}
+	name, err := CleanName("name", rawName, 200)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := auth.CheckPasswordPolicy(password); err != nil {
+		return nil, false, err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, false, err
+	}
+	var (
+		out     *store.User
+		created bool
+	)
+	cli := audit.Actor{Email: "cli:create-admin"}
+	err = s.Store.Tx(ctx, func(tx *store.Store) error {
+		existing, err := tx.Users.GetByEmail(ctx, email)
+		if err != nil {
+			return err
+		}
+		if existing != nil {
+			if err := tx.Users.SetPlatformAdmin(ctx, existing.OrganizationID, existing.ID, &hash); err != nil {
+				return err
+			}
+			existing.PlatformAdmin = true
+			out = existing
+			return audit.Record(ctx, tx, audit.Event{
+				Action: audit.UserRoleChanged, OrganizationID: existing.OrganizationID, Actor: cli,
+				TargetType: ids.User, TargetID: existing.ID, TargetOrgID: existing.OrganizationID,
+				Metadata: map[string]any{"platformAdmin": map[string]any{"from": false, "to": true}, "via": "cli"},
+			})
+		}
+		org, orgCreated, err := s.organizationFor(ctx, tx, s.DefaultOrgName, false, email, "")
+		if err != nil {
+			return err
+		}
+		if orgCreated {
+			if err := audit.Record(ctx, tx, audit.Event{
+				Action: audit.OrganizationCreated, OrganizationID: org.ID, Actor: cli,
+				TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
+				Metadata: map[string]any{"name": org.Name, "slug": org.Slug, "via": "cli"},
+			}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
+			return err
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		out = &store.User{
+			ID: ids.New(), OrganizationID: org.ID, Email: email, Name: name, PasswordHash: &hash,
+			Role: store.RoleMember, PlatformAdmin: true, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
+		}
+		if err := tx.Users.Create(ctx, out); err != nil {
+			return err
+		}
+		created = true
+		return audit.Record(ctx, tx, audit.Event{
+			Action: audit.UserRegistered, OrganizationID: org.ID, Actor: cli,
+			TargetType: ids.User, TargetID: out.ID, TargetOrgID: org.ID,
+			Metadata: map[string]any{"email": email, "name": name, "platformAdmin": true, "via": "cli"},
+		})
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, created, nil
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}

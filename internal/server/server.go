@@ -1,0 +1,232 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/neosc/neosc/graph"
+	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/audit"
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/identity"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/loaders"
+	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/workspaces"
+)
+
+// ParserTokenLimit bounds the tokens of one GraphQL document.
+const ParserTokenLimit = 15000
+
+// Deps is what the HTTP surface is built from.
+type Deps struct {
+	DB             *db.DB
+	Migrator       *db.Migrator
+	Tokens         *auth.Tokens
+	Log            *slog.Logger
+	DefaultOrgName string
+}
+
+// New returns the service's HTTP handler.
+func New(d Deps) http.Handler {
+	st := store.New(d.DB.DB)
+	resolver := &graph.Resolver{
+		Store:      st,
+		Identity:   &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log},
+		Workspaces: &workspaces.Service{Store: st, Log: d.Log},
+	}
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
+	rules := &auth.Rules{
+		Schema: es.Schema(),
+		Log:    d.Log,
+		Denied: func(ctx context.Context, actor *auth.Actor, typ ids.Type, id, org, reason string) error {
+			return audit.RecordDenied(ctx, st, actor, typ, id, org, reason)
+		},
+	}
+	gql := handler.New(es)
+	gql.AddTransport(jsonTransport{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.SetParserTokenLimit(ParserTokenLimit)
+	gql.SetDisableSuggestion(true)
+	gql.Use(extension.Introspection{})
+	gql.SetErrorPresenter(errorPresenter(d.Log))
+	gql.SetRecoverFunc(recoverFunc(d.Log))
+	gql.AroundFields(rules.Field)
+
+	authn := &auth.Authenticator{Tokens: d.Tokens, Store: st, Log: d.Log, Reject: writeError}
+	graphqlHandler := authn.Middleware(loaders.Middleware(st, gql))
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /graphql", limitBody(graphqlHandler))
+	mux.Handle("GET /graphql", graphqlHandler)
+	mux.HandleFunc("/graphql", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, POST")
+		writeError(w, r, http.StatusMethodNotAllowed, apperr.New(apperr.BadUserInput, "use GET or POST"))
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", readyz(d))
+	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+		b, err := json.Marshal(d.Tokens.PublicKeys())
+		if err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(b)
+	})
+	return requestContext(d.Log, recoverHTTP(d.Log, mux))
+}
+
+func readyz(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := d.DB.SQL().PingContext(ctx); err != nil {
+			d.Log.WarnContext(ctx, "not ready: database", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"unavailable","reason":"database"}`))
+			return
+		}
+		current, err := d.Migrator.Current(ctx)
+		if err != nil || !current {
+			d.Log.WarnContext(ctx, "not ready: migrations", "err", err, "current", current)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"unavailable","reason":"migrations"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	}
+}
+
+// limitBody refuses bodies over MaxBodyBytes: at once when Content-Length
+// says so, else when reading passes the limit.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			writeError(w, r, http.StatusRequestEntityTooLarge, apperr.New(apperr.BadUserInput, "request body is larger than 1 MiB"))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status code for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+// requestContext gives each request an ID (echoed as X-Request-ID), the
+// audit details of the caller's connection, and one access-log line.
+func requestContext(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := uuid.Must(uuid.NewV7()).String()
+		ctx := WithRequestID(r.Context(), id)
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		ctx = audit.WithRequest(ctx, audit.Request{IP: ip, UserAgent: r.UserAgent(), RequestID: id})
+		w.Header().Set("X-Request-ID", id)
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			return
+		}
+		log.InfoContext(ctx, "http request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "bytes", rec.bytes, "duration_ms", strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64))
+	})
+}
+
+// recoverHTTP answers a panic outside the GraphQL executor with a masked 500.
+func recoverHTTP(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				_ = recoverFunc(log)(r.Context(), p)
+				writeError(w, r, http.StatusInternalServerError, apperr.New(apperr.Internal, internalMessage))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve listens on addr and serves h until ctx ends, then shuts down
+// gracefully: no new connections, in-flight requests get up to grace to
+// finish. ready, when not nil, receives the bound address once listening.
+func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration, log *slog.Logger, ready chan<- string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

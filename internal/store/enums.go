@@ -1,0 +1,201 @@
+package store
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/neosc/neosc/internal/apperr"
+)
+
+// OrganizationStatus is ACTIVE or SUSPENDED.
+type OrganizationStatus string
+
+// OrgRole is a user's role in their organization.
+type OrgRole string
+
+// UserStatus is ACTIVE or DEACTIVATED.
+type UserStatus string
+
+// WorkspaceType is what a workspace is.
+type WorkspaceType string
+
+// ConnectionType is how a client reaches a workspace.
+type ConnectionType string
+
+// WorkspaceStatus is a workspace's lifecycle state.
+type WorkspaceStatus string
+
+// AuditOutcome is how an audited action ended.
+type AuditOutcome string
+
+// Enum values, spelled as in the schema.
+const (
+	OrganizationActive    OrganizationStatus = "ACTIVE"
+	OrganizationSuspended OrganizationStatus = "SUSPENDED"
+
+	RoleMember OrgRole = "MEMBER"
+	RoleAdmin  OrgRole = "ADMIN"
+
+	UserActive      UserStatus = "ACTIVE"
+	UserDeactivated UserStatus = "DEACTIVATED"
+
+	WorkspaceLinux   WorkspaceType = "LINUX"
+	WorkspaceWindows WorkspaceType = "WINDOWS"
+	WorkspaceBrowser WorkspaceType = "BROWSER"
+	WorkspaceDev     WorkspaceType = "DEV"
+	WorkspaceAdmin   WorkspaceType = "ADMIN"
+
+	ConnectionHTML5   ConnectionType = "HTML5"
+	ConnectionRDP     ConnectionType = "RDP"
+	ConnectionVNC     ConnectionType = "VNC"
+	ConnectionWeb     ConnectionType = "WEB"
+	ConnectionBrowser ConnectionType = "BROWSER"
+
+	WorkspaceAvailable WorkspaceStatus = "AVAILABLE"
+	WorkspaceRunning   WorkspaceStatus = "RUNNING"
+	WorkspaceStopped   WorkspaceStatus = "STOPPED"
+	WorkspaceError     WorkspaceStatus = "ERROR"
+
+	OutcomeSuccess AuditOutcome = "SUCCESS"
+	OutcomeDenied  AuditOutcome = "DENIED"
+	OutcomeFailure AuditOutcome = "FAILURE"
+)
+
+func unmarshalEnum[T ~string](v any, name string, allowed ...T) (T, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", apperr.New(apperr.BadUserInput, "%s must be an enum value", name)
+	}
+	for _, a := range allowed {
+		if string(a) == s {
+			return a, nil
+		}
+	}
+	return "", apperr.New(apperr.BadUserInput, "%q is not a valid %s", s, name)
+}
+
+func writeQuoted(w io.Writer, s string) { _, _ = io.WriteString(w, strconv.Quote(s)) }
+
+// MarshalGQL writes the enum value.
+func (e OrganizationStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *OrganizationStatus) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "OrganizationStatus", OrganizationActive, OrganizationSuspended)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e OrgRole) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *OrgRole) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "OrgRole", RoleMember, RoleAdmin)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e UserStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *UserStatus) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "UserStatus", UserActive, UserDeactivated)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e WorkspaceType) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *WorkspaceType) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "WorkspaceType", WorkspaceLinux, WorkspaceWindows, WorkspaceBrowser, WorkspaceDev, WorkspaceAdmin)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e ConnectionType) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *ConnectionType) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "ConnectionType", ConnectionHTML5, ConnectionRDP, ConnectionVNC, ConnectionWeb, ConnectionBrowser)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e WorkspaceStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *WorkspaceStatus) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "WorkspaceStatus", WorkspaceAvailable, WorkspaceRunning, WorkspaceStopped, WorkspaceError)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e AuditOutcome) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *AuditOutcome) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "AuditOutcome", OutcomeSuccess, OutcomeDenied, OutcomeFailure)
+	return err
+}
+
+// JSON is a JSON object stored as text; it is the schema's JSON scalar.
+type JSON map[string]any
+
+// MarshalGQL writes the object as JSON.
+func (j JSON) MarshalGQL(w io.Writer) {
+	if j == nil {
+		_, _ = io.WriteString(w, "{}")
+		return
+	}
+	b, err := json.Marshal(map[string]any(j))
+	if err != nil {
+		_, _ = io.WriteString(w, "{}")
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+// UnmarshalGQL accepts a JSON object.
+func (j *JSON) UnmarshalGQL(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return apperr.New(apperr.BadUserInput, "JSON must be an object")
+	}
+	*j = m
+	return nil
+}
+
+// Value stores the object as JSON text.
+func (j JSON) Value() (driver.Value, error) {
+	if j == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[string]any(j))
+	return string(b), err
+}
+
+// Scan reads JSON text.
+func (j *JSON) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+		*j = JSON{}
+		return nil
+	default:
+		return fmt.Errorf("JSON: cannot scan %T", src)
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*j = m
+	return nil
+}

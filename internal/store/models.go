@@ -1,0 +1,158 @@
+package store
+
+import (
+	"time"
+
+	"github.com/neosc/neosc/internal/ids"
+)
+
+// Organization is a tenant.
+type Organization struct {
+	ID             string `gorm:"primaryKey"`
+	Name           string
+	NameKey        string // lower-cased name: organization names are unique case-insensitively
+	Slug           string
+	Domain         *string
+	Status         OrganizationStatus
+	ExternalIssuer *string
+	ExternalID     *string
+	UserCount      int
+	WorkspaceCount int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TableName is the organizations table.
+func (Organization) TableName() string { return "organizations" }
+
+// GlobalID is the organization's opaque API ID.
+func (o *Organization) GlobalID() string { return ids.Encode(ids.Organization, o.ID) }
+
+// OwnerOrganizationID is the organization owning the row: itself.
+func (o *Organization) OwnerOrganizationID() string { return o.ID }
+
+// IsNode marks Organization as a GraphQL Node.
+func (*Organization) IsNode() {}
+
+// User is a person; they belong to exactly one organization.
+type User struct {
+	ID             string `gorm:"primaryKey"`
+	OrganizationID string
+	Email          string // lower-cased; unique
+	Name           string
+	PasswordHash   *string `json:"-"`
+	Role           OrgRole
+	PlatformAdmin  bool
+	Status         UserStatus
+	SSOIssuer      *string `gorm:"column:sso_issuer"`
+	SSOSubject     *string `gorm:"column:sso_subject"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	LastLoginAt    *time.Time
+}
+
+// TableName is the users table.
+func (User) TableName() string { return "users" }
+
+// GlobalID is the user's opaque API ID.
+func (u *User) GlobalID() string { return ids.Encode(ids.User, u.ID) }
+
+// OwnerOrganizationID is the organization the user belongs to.
+func (u *User) OwnerOrganizationID() string { return u.OrganizationID }
+
+// IsNode marks User as a GraphQL Node.
+func (*User) IsNode() {}
+
+// Workspace is a remote desktop, secure browser or development environment.
+type Workspace struct {
+	ID             string `gorm:"primaryKey"`
+	OrganizationID string
+	Name           string
+	Description    string
+	Type           WorkspaceType
+	ConnectionType ConnectionType
+	Status         WorkspaceStatus
+	ImageURL       *string `gorm:"column:image_url"`
+	URL            *string `gorm:"column:url"`
+	CPUCores       int     `gorm:"column:cpu_cores"`
+	MemoryMB       int     `gorm:"column:memory_mb"`
+	StorageGB      int     `gorm:"column:storage_gb"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TableName is the workspaces table.
+func (Workspace) TableName() string { return "workspaces" }
+
+// GlobalID is the workspace's opaque API ID.
+func (w *Workspace) GlobalID() string { return ids.Encode(ids.Workspace, w.ID) }
+
+// OwnerOrganizationID is the organization owning the workspace.
+func (w *Workspace) OwnerOrganizationID() string { return w.OrganizationID }
+
+// IsNode marks Workspace as a GraphQL Node.
+func (*Workspace) IsNode() {}
+
+// AuditEvent is an immutable snapshot of something that happened. It names
+// actors and targets by value, never by a live join.
+type AuditEvent struct {
+	ID                   string  `gorm:"primaryKey"`
+	OrganizationID       *string // nil only for platform events with no tenant
+	Action               string
+	Outcome              AuditOutcome
+	ActorID              *string
+	ActorEmail           *string
+	ActorOrganizationID  *string
+	TargetType           *string
+	TargetID             *string
+	TargetOrganizationID *string
+	Metadata             JSON
+	IPAddress            *string `gorm:"column:ip_address"`
+	UserAgent            *string
+	RequestID            *string
+	CreatedAt            time.Time
+}
+
+// TableName is the audit_events table.
+func (AuditEvent) TableName() string { return "audit_events" }
+
+// GlobalID is the event's opaque API ID.
+func (e *AuditEvent) GlobalID() string { return ids.Encode(ids.AuditEvent, e.ID) }
+
+// OwnerOrganizationID is the organization the event belongs to ("" for a
+// platform event, which no organization rule lets through).
+func (e *AuditEvent) OwnerOrganizationID() string {
+	if e.OrganizationID == nil {
+		return ""
+	}
+	return *e.OrganizationID
+}
+
+// IsNode marks AuditEvent as a GraphQL Node.
+func (*AuditEvent) IsNode() {}
+
+// OrganizationGlobalID is the API ID of the event's organization.
+func (e *AuditEvent) OrganizationGlobalID() string {
+	return ids.Encode(ids.Organization, e.OwnerOrganizationID())
+}
+
+// ActorGlobalID is the API ID of the acting user, if any.
+func (e *AuditEvent) ActorGlobalID() *string { return ids.EncodePtr(ids.User, e.ActorID) }
+
+// ActorOrganizationGlobalID is the API ID of the actor's organization, if any.
+func (e *AuditEvent) ActorOrganizationGlobalID() *string {
+	return ids.EncodePtr(ids.Organization, e.ActorOrganizationID)
+}
+
+// TargetGlobalID is the API ID of the target, typed by TargetType.
+func (e *AuditEvent) TargetGlobalID() *string {
+	if e.TargetType == nil {
+		return nil
+	}
+	return ids.EncodePtr(ids.Type(*e.TargetType), e.TargetID)
+}
+
+// TargetOrganizationGlobalID is the API ID of the target's organization, if any.
+func (e *AuditEvent) TargetOrganizationGlobalID() *string {
+	return ids.EncodePtr(ids.Organization, e.TargetOrganizationID)
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
+
+// Organizations reads and writes tenants and their counters.
+type Organizations struct{ db *gorm.DB }
+
+// GetByID fetches an organization by primary key, unscoped: callers
+// authorize against the returned row (fetch, then authorize). Missing rows
+// answer apperr.ErrNotFound.
+func (r Organizations) GetByID(ctx context.Context, id string) (*Organization, error) {
+	var o Organization
+	err := r.db.WithContext(ctx).Where("id = ?", id).Take(&o).Error
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &o, nil
+}
+
+// ListByIDs fetches the organizations with the given IDs, in any order; the
+// caller maps them by ID and authorizes each.
+func (r Organizations) ListByIDs(ctx context.Context, idList []string) ([]*Organization, error) {
+	var out []*Organization
+	if len(idList) == 0 {
+		return out, nil
+	}
+	err := r.db.WithContext(ctx).Where("id IN ?", idList).Find(&out).Error
+	return out, err
+}
+
+// GetByNameKey finds an organization by lower-cased name; nil when absent.
+func (r Organizations) GetByNameKey(ctx context.Context, key string) (*Organization, error) {
+	var out []Organization
+	if err := r.db.WithContext(ctx).Where("name_key = ?", key).Limit(1).Find(&out).Error; err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return &out[0], nil
+}
+
+// DomainTaken reports whether some organization already uses domain.
+func (r Organizations) DomainTaken(ctx context.Context, domain string) (bool, error) {
+	var n int64
+	err := r.db.WithContext(ctx).Model(&Organization{}).Where("domain = ?", domain).Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// SlugTaken reports whether some organization already uses slug.
+func (r Organizations) SlugTaken(ctx context.Context, slug string) (bool, error) {
+	var n int64
+	err := r.db.WithContext(ctx).Model(&Organization{}).Where("slug = ?", slug).Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// Create inserts an organization.
+func (r Organizations) Create(ctx context.Context, o *Organization) error {
+	return r.db.WithContext(ctx).Create(o).Error
+}
+
+// ListAll lists every organization: for platform administrators only.
+func (r Organizations) ListAll(ctx context.Context, p Page) ([]*Organization, bool, error) {
+	return keyset[*Organization](r.db.WithContext(ctx).Model(&Organization{}), p, false)
+}
+
+// CountAll counts every organization: for platform administrators only.
+func (r Organizations) CountAll(ctx context.Context) (int, error) {
+	var n int64
+	err := r.db.WithContext(ctx).Model(&Organization{}).Count(&n).Error
+	return int(n), err
+}
+
+// AddUsers changes the user counter of an organization by delta. Inside a
+// transaction this also takes the organization row's lock first, which keeps
+// the lock order the same for every writer.
+func (r Organizations) AddUsers(ctx context.Context, orgID string, delta int) error {
+	return r.addCounter(ctx, orgID, "user_count", delta)
+}
+
+// AddWorkspaces changes the workspace counter of an organization by delta.
+func (r Organizations) AddWorkspaces(ctx context.Context, orgID string, delta int) error {
+	return r.addCounter(ctx, orgID, "workspace_count", delta)
+}
+
+func (r Organizations) addCounter(ctx context.Context, orgID, column string, delta int) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	res := r.db.WithContext(ctx).Model(&Organization{}).Where("id = ?", orgID).
+		UpdateColumn(column, gorm.Expr(column+" + ?", delta))
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return notFound(gorm.ErrRecordNotFound)
+	}
+	return nil
+}

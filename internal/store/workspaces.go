@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
+
+// Workspaces reads and writes workspaces.
+type Workspaces struct{ db *gorm.DB }
+
+// GetByID fetches a workspace by primary key, unscoped: callers authorize
+// against the returned row's organization (fetch, then authorize). Missing
+// rows answer apperr.ErrNotFound.
+func (r Workspaces) GetByID(ctx context.Context, id string) (*Workspace, error) {
+	var w Workspace
+	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&w).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &w, nil
+}
+
+// ListByOrganization lists one organization's workspaces, oldest first.
+func (r Workspaces) ListByOrganization(ctx context.Context, orgID string, p Page) ([]*Workspace, bool, error) {
+	if orgID == "" {
+		return nil, false, ErrNoScope
+	}
+	q := r.db.WithContext(ctx).Model(&Workspace{}).Where("organization_id = ?", orgID)
+	return keyset[*Workspace](q, p, false)
+}
+
+// CountByOrganization counts one organization's workspaces with a fresh COUNT(*).
+func (r Workspaces) CountByOrganization(ctx context.Context, orgID string) (int, error) {
+	if orgID == "" {
+		return 0, ErrNoScope
+	}
+	var n int64
+	err := r.db.WithContext(ctx).Model(&Workspace{}).Where("organization_id = ?", orgID).Count(&n).Error
+	return int(n), err
+}
+
+// NameTaken reports whether the organization has another workspace named name.
+func (r Workspaces) NameTaken(ctx context.Context, orgID, name, exceptID string) (bool, error) {
+	if orgID == "" {
+		return false, ErrNoScope
+	}
+	var n int64
+	err := r.db.WithContext(ctx).Model(&Workspace{}).
+		Where("organization_id = ? AND name = ? AND id <> ?", orgID, name, exceptID).Count(&n).Error
+	return n > 0, err
+}
+
+// Create inserts a workspace. The caller adds to the organization's counter
+// first, in the same transaction.
+func (r Workspaces) Create(ctx context.Context, w *Workspace) error {
+	if w.OrganizationID == "" {
+		return ErrNoScope
+	}
+	return r.db.WithContext(ctx).Create(w).Error
+}
+
+// Update writes every column of w back, inside its organization only.
+func (r Workspaces) Update(ctx context.Context, w *Workspace) error {
+	if w.OrganizationID == "" {
+		return ErrNoScope
+	}
+	res := r.db.WithContext(ctx).Model(&Workspace{}).
+		Where("organization_id = ? AND id = ?", w.OrganizationID, w.ID).
+		Select("name", "description", "type", "connection_type", "status", "image_url", "url",
+			"cpu_cores", "memory_mb", "storage_gb", "updated_at").
+		Updates(w)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return notFound(gorm.ErrRecordNotFound)
+	}
+	return nil
+}
+
+// Delete removes a workspace of an organization; apperr.ErrNotFound when no
+// such row exists there (already deleted, or never there).
+func (r Workspaces) Delete(ctx context.Context, orgID, id string) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	res := r.db.WithContext(ctx).Where("organization_id = ? AND id = ?", orgID, id).Delete(&Workspace{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return notFound(gorm.ErrRecordNotFound)
+	}
+	return nil
+}

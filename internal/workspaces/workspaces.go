@@ -1,0 +1,320 @@
+// Package workspaces creates, changes and deletes workspaces.
+//
+// Rules:
+//   - The organization of a new workspace is the caller's, never input.
+//   - A workspace named by ID is fetched first and authorized against its
+//     own organization; another organization's is NOT_FOUND, exactly like a
+//     missing one, and the attempt is recorded as access.denied.
+//   - Each change, its counter update and its audit event share one
+//     transaction; the organization row is locked first.
+package workspaces
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+	"unicode/utf8"
+
+	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/audit"
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/identity"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
+)
+
+// Resource bounds of one workspace.
+const (
+	MinCPUCores  = 1
+	MaxCPUCores  = 256
+	MinMemoryMB  = 128
+	MaxMemoryMB  = 1 << 20 // 1 TiB
+	MinStorageGB = 1
+	MaxStorageGB = 65536
+	maxDescLen   = 2000
+	maxURLLen    = 2048
+)
+
+// Service manages workspaces.
+type Service struct {
+	Store *store.Store
+	Log   *slog.Logger
+}
+
+// Spec is a full workspace description (create).
+type Spec struct {
+	Name           string
+	Description    *string
+	Type           store.WorkspaceType
+	ConnectionType store.ConnectionType
+	ImageURL       *string
+	URL            *string
+	CPUCores       int
+	MemoryMB       int
+	StorageGB      int
+}
+
+// Patch changes some fields (update); nil leaves a field unchanged.
+type Patch struct {
+	Name           *string
+	Description    *string
+	Type           *store.WorkspaceType
+	ConnectionType *store.ConnectionType
+	Status         *store.WorkspaceStatus
+	ImageURL       *string
+	URL            *string
+	CPUCores       *int
+	MemoryMB       *int
+	StorageGB      *int
+}
+
+// Create adds a workspace to the caller's organization.
+func (s *Service) Create(ctx context.Context, actor *auth.Actor, in Spec) (*store.Workspace, error) {
+	if actor == nil {
+		return nil, apperr.ErrUnauthenticated
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	w := &store.Workspace{
+		ID: ids.New(), OrganizationID: actor.OrganizationID(), Type: in.Type, ConnectionType: in.ConnectionType,
+		Status: store.WorkspaceAvailable, CPUCores: in.CPUCores, MemoryMB: in.MemoryMB, StorageGB: in.StorageGB,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	var err error
+	if w.Name, err = identity.CleanName("name", in.Name, 100); err != nil {
+		return nil, err
+	}
+	if in.Description != nil {
+		w.Description = *in.Description
+	}
+	w.ImageURL, w.URL = in.ImageURL, in.URL
+	if err := validate(w); err != nil {
+		return nil, err
+	}
+	err = s.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.Organizations.AddWorkspaces(ctx, w.OrganizationID, 1); err != nil {
+			return err
+		}
+		if err := tx.Workspaces.Create(ctx, w); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			Action: audit.WorkspaceCreated, OrganizationID: w.OrganizationID, Actor: audit.ActorOf(actor),
+			TargetType: ids.Workspace, TargetID: w.ID, TargetOrgID: w.OrganizationID,
+			Metadata: map[string]any{"workspace": snapshot(w)},
+		})
+	})
+	if errors.Is(err, store.ErrDuplicate) {
+		return nil, apperr.Wrap(err, apperr.Conflict, "a workspace with this name already exists in the organization")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// errCrossTenant leaves a transaction when the target belongs to another
+// organization; the denial is recorded after the rollback.
+type errCrossTenant struct{ w *store.Workspace }
+
+func (e *errCrossTenant) Error() string { return "workspace belongs to another organization" }
+
+// fetch loads the workspace named by a global ID inside tx and authorizes
+// the caller on it.
+func fetch(ctx context.Context, tx *store.Store, actor *auth.Actor, globalID string) (*store.Workspace, error) {
+	id, ok := ids.Decode(ids.Workspace, globalID)
+	if !ok {
+		return nil, apperr.ErrNotFound
+	}
+	w, err := tx.Workspaces.GetByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if w.OrganizationID != actor.OrganizationID() && !actor.IsPlatformAdmin() {
+		return nil, &errCrossTenant{w: w}
+	}
+	return w, nil
+}
+
+func (s *Service) denied(ctx context.Context, actor *auth.Actor, err error) error {
+	var ct *errCrossTenant
+	if !errors.As(err, &ct) {
+		return err
+	}
+	if rerr := audit.RecordDenied(ctx, s.Store, actor, ids.Workspace, ct.w.ID, ct.w.OrganizationID,
+		"workspace belongs to another organization"); rerr != nil {
+		s.Log.ErrorContext(ctx, "record access.denied", "err", rerr)
+	}
+	return apperr.ErrNotFound
+}
+
+// Update changes the given fields of a workspace.
+func (s *Service) Update(ctx context.Context, actor *auth.Actor, globalID string, p Patch) (*store.Workspace, error) {
+	if actor == nil {
+		return nil, apperr.ErrUnauthenticated
+	}
+	var out *store.Workspace
+	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+		w, err := fetch(ctx, tx, actor, globalID)
+		if err != nil {
+			return err
+		}
+		before := snapshot(w)
+		if p.Name != nil {
+			if w.Name, err = identity.CleanName("name", *p.Name, 100); err != nil {
+				return err
+			}
+		}
+		if p.Description != nil {
+			w.Description = *p.Description
+		}
+		if p.Type != nil {
+			w.Type = *p.Type
+		}
+		if p.ConnectionType != nil {
+			w.ConnectionType = *p.ConnectionType
+		}
+		if p.Status != nil {
+			w.Status = *p.Status
+		}
+		if p.ImageURL != nil {
+			w.ImageURL = p.ImageURL
+		}
+		if p.URL != nil {
+			w.URL = p.URL
+		}
+		if p.CPUCores != nil {
+			w.CPUCores = *p.CPUCores
+		}
+		if p.MemoryMB != nil {
+			w.MemoryMB = *p.MemoryMB
+		}
+		if p.StorageGB != nil {
+			w.StorageGB = *p.StorageGB
+		}
+		if err := validate(w); err != nil {
+			return err
+		}
+		changes := diff(before, snapshot(w))
+		if len(changes) == 0 {
+			out = w
+			return nil
+		}
+		w.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		if err := tx.Workspaces.Update(ctx, w); err != nil {
+			return err
+		}
+		out = w
+		return audit.Record(ctx, tx, audit.Event{
+			Action: audit.WorkspaceUpdated, OrganizationID: w.OrganizationID, Actor: audit.ActorOf(actor),
+			TargetType: ids.Workspace, TargetID: w.ID, TargetOrgID: w.OrganizationID,
+			Metadata: map[string]any{"changes": changes},
+		})
+	})
+	if errors.Is(err, store.ErrDuplicate) {
+		return nil, apperr.Wrap(err, apperr.Conflict, "a workspace with this name already exists in the organization")
+	}
+	if err != nil {
+		return nil, s.denied(ctx, actor, err)
+	}
+	return out, nil
+}
+
+// Delete removes a workspace and answers its global ID.
+func (s *Service) Delete(ctx context.Context, actor *auth.Actor, globalID string) (string, error) {
+	if actor == nil {
+		return "", apperr.ErrUnauthenticated
+	}
+	var id string
+	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+		w, err := fetch(ctx, tx, actor, globalID)
+		if err != nil {
+			return err
+		}
+		// Organization row first (counter and lock), then the workspace; a
+		// concurrent delete of the same row finds nothing and rolls back.
+		if err := tx.Organizations.AddWorkspaces(ctx, w.OrganizationID, -1); err != nil {
+			return err
+		}
+		if err := tx.Workspaces.Delete(ctx, w.OrganizationID, w.ID); err != nil {
+			return err
+		}
+		id = w.GlobalID()
+		return audit.Record(ctx, tx, audit.Event{
+			Action: audit.WorkspaceDeleted, OrganizationID: w.OrganizationID, Actor: audit.ActorOf(actor),
+			TargetType: ids.Workspace, TargetID: w.ID, TargetOrgID: w.OrganizationID,
+			Metadata: map[string]any{"workspace": snapshot(w)},
+		})
+	})
+	if err != nil {
+		return "", s.denied(ctx, actor, err)
+	}
+	return id, nil
+}
+
+func validate(w *store.Workspace) error {
+	if utf8.RuneCountInString(w.Description) > maxDescLen {
+		return apperr.Invalid("description", "description must be at most %d characters", maxDescLen)
+	}
+	if w.CPUCores < MinCPUCores || w.CPUCores > MaxCPUCores {
+		return apperr.Invalid("cpuCores", "cpuCores must be between %d and %d", MinCPUCores, MaxCPUCores)
+	}
+	if w.MemoryMB < MinMemoryMB || w.MemoryMB > MaxMemoryMB {
+		return apperr.Invalid("memoryMb", "memoryMb must be between %d and %d", MinMemoryMB, MaxMemoryMB)
+	}
+	if w.StorageGB < MinStorageGB || w.StorageGB > MaxStorageGB {
+		return apperr.Invalid("storageGb", "storageGb must be between %d and %d", MinStorageGB, MaxStorageGB)
+	}
+	var err error
+	if w.ImageURL, err = cleanURL("imageUrl", w.ImageURL); err != nil {
+		return err
+	}
+	if w.URL, err = cleanURL("url", w.URL); err != nil {
+		return err
+	}
+	return nil
+}
+
+// cleanURL accepts an absolute http(s) URL without credentials; "" clears.
+func cleanURL(field string, s *string) (*string, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	if len(*s) > maxURLLen {
+		return nil, apperr.Invalid(field, "%s must be at most %d characters", field, maxURLLen)
+	}
+	u, err := url.Parse(*s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, apperr.Invalid(field, "%s must be an absolute http or https URL without credentials", field)
+	}
+	return s, nil
+}
+
+// snapshot is the audited view of a workspace. Every field is tracked; none
+// is secret.
+func snapshot(w *store.Workspace) map[string]any {
+	return map[string]any{
+		"name": w.Name, "description": w.Description, "type": string(w.Type),
+		"connectionType": string(w.ConnectionType), "status": string(w.Status),
+		"imageUrl": ptr(w.ImageURL), "url": ptr(w.URL),
+		"cpuCores": w.CPUCores, "memoryMb": w.MemoryMB, "storageGb": w.StorageGB,
+	}
+}
+
+func diff(before, after map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range after {
+		if before[k] != v {
+			out[k] = map[string]any{"from": before[k], "to": v}
+		}
+	}
+	return out
+}
+
+func ptr(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}

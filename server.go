@@ -1,0 +1,191 @@
+// Command neosc is the NeoSC API server.
+//
+//	neosc [serve]                                 run the server (migrates first)
+//	neosc migrate up|down|status                  migrations only
+//	neosc create-admin --email E --name N         platform administrator; password on stdin
+//
+// Configuration comes from the NEOSC_* environment variables (README).
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/config"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/identity"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/server"
+	"github.com/neosc/neosc/internal/store"
+)
+
+// shutdownGrace is how long in-flight requests get after SIGTERM.
+const shutdownGrace = 25 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "neosc:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate", "create-admin":
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+
+	cfg, err := config.Load(os.Getenv, isTerminal(stderr))
+	if err != nil {
+		return err
+	}
+	log := server.NewLogger(stderr, cfg.LogFormat, slog.LevelInfo)
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = d.Close() }()
+	m, err := db.NewMigrator(d, log)
+	if err != nil {
+		return err
+	}
+
+	switch cmd {
+	case "migrate":
+		return migrate(ctx, m, args, stdout)
+	case "create-admin":
+		return createAdmin(ctx, cfg, d, m, log, args, stdin, stdout)
+	}
+	return serve(ctx, cfg, d, m, log)
+}
+
+const usage = `usage:
+  neosc [serve]                           run the server (applies pending migrations first)
+  neosc migrate up|down|status            migrations only
+  neosc create-admin --email E --name N   create or promote a platform administrator;
+                                          the password is read from standard input
+`
+
+func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, log *slog.Logger) error {
+	if _, err := m.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	key, err := auth.LoadOrCreateSigningKey(cfg.SigningKeyFile)
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.NewTokens(cfg.PublicURL, cfg.TokenTTL, key)
+	if err != nil {
+		return err
+	}
+	h := server.New(server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName})
+	ready := make(chan string, 1)
+	go func() {
+		if addr, ok := <-ready; ok {
+			log.Info("serving", "addr", addr, "url", cfg.PublicURL+"/graphql",
+				"database", db.RedactURL(cfg.DatabaseURL), "kid", key.KeyID())
+		}
+	}()
+	return server.Serve(ctx, cfg.Addr, h, shutdownGrace, log, ready)
+}
+
+func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: neosc migrate up|down|status")
+	}
+	switch args[0] {
+	case "up":
+		res, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			fmt.Fprintf(stdout, "applied %s\n", r.Source.Path)
+		}
+		if len(res) == 0 {
+			fmt.Fprintln(stdout, "no pending migrations")
+		}
+	case "down":
+		r, err := m.Down(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rolled back %s\n", r.Source.Path)
+	case "status":
+		list, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range list {
+			applied := "pending"
+			if s.State == "applied" {
+				applied = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%05d  %-40s %s\n", s.Source.Version, s.Source.Path, applied)
+		}
+	default:
+		return fmt.Errorf("unknown migrate command %q: want up, down or status", args[0])
+	}
+	return nil
+}
+
+func createAdmin(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, log *slog.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	email := fs.String("email", "", "the administrator's email")
+	name := fs.String("name", "", "the administrator's name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *name == "" {
+		return errors.New("usage: neosc create-admin --email E --name N  (password on standard input)")
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if _, err := m.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	svc := &identity.Service{Store: store.New(d.DB), DefaultOrgName: cfg.DefaultOrgName, Log: log}
+	u, _, err := svc.CreatePlatformAdmin(ctx, *email, *name, password)
+	if err != nil {
+		if ae, ok := apperr.As(err); ok && ae.Code != apperr.Internal {
+			return errors.New(ae.Message)
+		}
+		return err
+	}
+	fmt.Fprintln(stdout, ids.Encode(ids.User, u.ID))
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
