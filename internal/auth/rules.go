@@ -87,13 +87,22 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 	if fc == nil || fc.Field.Field == nil {
 		return nil, apperr.ErrForbidden
 	}
+	// The concrete object type: a field selected through an interface (node
+	// { id }) is checked under the rule of the type it resolved to.
 	object := fc.Field.ObjectDefinition
+	field := fc.Field.Definition
+	if def := r.Schema.Types[fc.Object]; def != nil && def.Kind == ast.Object {
+		object = def
+		if f := def.Fields.ForName(fc.Field.Name); f != nil {
+			field = f
+		}
+	}
 	// Introspection (__schema, __type and the __* types' fields) carries no
 	// tenant data; it is governed by the server's introspection setting.
 	if strings.HasPrefix(fc.Field.Name, "__") || (object != nil && strings.HasPrefix(object.Name, "__")) {
 		return next(ctx)
 	}
-	rule, ok := RuleOf(fc.Field.Definition, object)
+	rule, ok := RuleOf(field, object)
 	if !ok {
 		r.Log.ErrorContext(ctx, "field without @auth rule denied", "field", fieldName(fc))
 		return nil, apperr.ErrForbidden

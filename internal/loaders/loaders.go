@@ -77,4 +77,3 @@ func Organization(ctx context.Context, id string) (*store.Organization, error) {
 	}
 	return o, nil
 }
-

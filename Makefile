@@ -1,0 +1,35 @@
+# The README's two commands are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/neosc
+PKGS      := ./...
+
+.PHONY: run build test bench generate check fuzz
+
+## run: build and start the server on the embedded SQLite database under ./data
+run: build
+	@mkdir -p data
+	@echo "NeoSC API: GraphQL at $${NEOSC_PUBLIC_URL:-http://localhost:8080}/graphql (Ctrl-C stops)"
+	./$(BIN) serve
+
+## build: compile the neosc binary into bin/
+build:
+	$(GO) build -o $(BIN) .
+
+## test: the whole suite (SQLite always; MySQL too when NEOSC_TEST_MYSQL_DSN is set)
+test:
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+## bench: speed and memory goals
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## generate: regenerate gqlgen code from schema.graphqls
+generate:
+	$(GO) generate $(PKGS)
+
+## check: formatting, vet, and generated code up to date
+check:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" && exit 1)
+	$(GO) vet $(PKGS)
+	$(GO) generate $(PKGS)
+	@git diff --exit-code -- graph/ || (echo "go generate changed graph/: commit the generated code" && exit 1)

@@ -1,0 +1,221 @@
+// Package apitest runs the real HTTP handler on a real database for tests
+// and gives them a small GraphQL client. It is imported by tests only.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/server"
+	"github.com/neosc/neosc/internal/testdb"
+)
+
+// Issuer is the iss of tokens in tests.
+const Issuer = "http://neosc.test"
+
+// DefaultOrg is the default organization's name in tests.
+const DefaultOrg = "Default Organization"
+
+// Env is a running service.
+type Env struct {
+	T        testing.TB
+	DB       *db.DB
+	Server   *httptest.Server
+	Tokens   *auth.Tokens
+	Counter  *testdb.Counter
+	Handler  http.Handler
+	Migrator *db.Migrator
+	Logs     *SyncBuffer
+}
+
+// SyncBuffer is a goroutine-safe log sink.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// New starts the service on d (already migrated).
+func New(t testing.TB, d *db.DB) *Env {
+	t.Helper()
+	key, err := auth.LoadOrCreateSigningKey(filepath.Join(t.TempDir(), "signing-key.jwk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens(Issuer, time.Hour, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.NewMigrator(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &SyncBuffer{}
+	log := server.NewLogger(logs, "json", slog.LevelInfo)
+	e := &Env{T: t, DB: d, Tokens: tokens, Migrator: m, Logs: logs}
+	e.Counter = testdb.CountStatements(t, d)
+	e.Handler = server.New(server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg})
+	e.Server = httptest.NewServer(e.Handler)
+	t.Cleanup(e.Server.Close)
+	return e
+}
+
+// Response is a GraphQL answer.
+type Response struct {
+	Status int
+	Body   []byte
+	Header http.Header
+}
+
+// Get reads a gjson path of the body (e.g. "data.me.email").
+func (r *Response) Get(path string) gjson.Result { return gjson.GetBytes(r.Body, path) }
+
+// Code is the first error's extensions.code ("" when there is none).
+func (r *Response) Code() string { return r.Get("errors.0.extensions.code").String() }
+
+// Message is the first error's message.
+func (r *Response) Message() string { return r.Get("errors.0.message").String() }
+
+// OK fails the test when the response has errors.
+func (r *Response) OK(t testing.TB) *Response {
+	t.Helper()
+	if r.Status != http.StatusOK || r.Get("errors").Exists() {
+		t.Fatalf("want success, got %d: %s", r.Status, r.Body)
+	}
+	return r
+}
+
+// Want fails the test unless the first error has code.
+func (r *Response) Want(t testing.TB, code string) *Response {
+	t.Helper()
+	if got := r.Code(); got != code {
+		t.Fatalf("want error %s, got %q: %s", code, got, r.Body)
+	}
+	return r
+}
+
+// Do posts a GraphQL request with an optional Bearer token.
+func (e *Env) Do(token, query string, vars map[string]any) *Response {
+	e.T.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.Server.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.Send(req)
+}
+
+// Send runs any request against the service.
+func (e *Env) Send(req *http.Request) *Response {
+	e.T.Helper()
+	res, err := e.Server.Client().Do(req)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return &Response{Status: res.StatusCode, Body: b, Header: res.Header}
+}
+
+// Account is a registered user.
+type Account struct {
+	Token  string
+	UserID string
+	OrgID  string
+	Email  string
+}
+
+const registerMutation = `mutation($in: RegisterInput!) {
+  register(input: $in) { token user { id organization { id } } }
+}`
+
+// Register signs up a user; org "" joins the default organization.
+func (e *Env) Register(email, org string) Account {
+	e.T.Helper()
+	in := map[string]any{"email": email, "password": "password-" + email, "name": strings.Split(email, "@")[0]}
+	if org != "" {
+		in["organization"] = org
+	}
+	r := e.Do("", registerMutation, map[string]any{"in": in}).OK(e.T)
+	return Account{
+		Token:  r.Get("data.register.token").String(),
+		UserID: r.Get("data.register.user.id").String(),
+		OrgID:  r.Get("data.register.user.organization.id").String(),
+		Email:  email,
+	}
+}
+
+// CreateWorkspace creates a workspace as acc and returns its ID.
+func (e *Env) CreateWorkspace(acc Account, name string) string {
+	e.T.Helper()
+	r := e.Do(acc.Token, `mutation($in: CreateWorkspaceInput!) { createWorkspace(input: $in) { id } }`,
+		map[string]any{"in": WorkspaceInput(name)}).OK(e.T)
+	return r.Get("data.createWorkspace.id").String()
+}
+
+// WorkspaceInput is a valid CreateWorkspaceInput.
+func WorkspaceInput(name string) map[string]any {
+	return map[string]any{
+		"name": name, "type": "DEV", "connectionType": "WEB",
+		"cpuCores": 2, "memoryMb": 4096, "storageGb": 20,
+	}
+}
+
+// Exec runs SQL directly (for fixtures a test cannot make through the API,
+// such as deactivating a user before that mutation exists).
+func (e *Env) Exec(sql string, args ...any) {
+	e.T.Helper()
+	if err := e.DB.Exec(sql, args...).Error; err != nil {
+		e.T.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// Count runs a COUNT(*) query.
+func (e *Env) Count(sql string, args ...any) int {
+	e.T.Helper()
+	var n int64
+	if err := e.DB.Raw(sql, args...).Scan(&n).Error; err != nil {
+		e.T.Fatalf("%s: %v", sql, err)
+	}
+	return int(n)
+}
+
+// Sprintf is fmt.Sprintf, for building queries.
+func Sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
