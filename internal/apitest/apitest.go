@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/tidwall/gjson"
 
 	"github.com/neosc/neosc/internal/auth"
@@ -37,6 +38,7 @@ type Env struct {
 	DB       *db.DB
 	Server   *httptest.Server
 	Tokens   *auth.Tokens
+	Key      jwk.Key // the private signing key, for hand-built tokens
 	Counter  *testdb.Counter
 	Handler  http.Handler
 	Migrator *db.Migrator
@@ -79,7 +81,7 @@ func New(t testing.TB, d *db.DB) *Env {
 	}
 	logs := &SyncBuffer{}
 	log := server.NewLogger(logs, "json", slog.LevelInfo)
-	e := &Env{T: t, DB: d, Tokens: tokens, Migrator: m, Logs: logs}
+	e := &Env{T: t, DB: d, Tokens: tokens, Key: key, Migrator: m, Logs: logs}
 	e.Counter = testdb.CountStatements(t, d)
 	e.Handler = server.New(server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg})
 	e.Server = httptest.NewServer(e.Handler)

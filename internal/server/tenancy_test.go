@@ -13,10 +13,10 @@ import (
 // world is two organizations with an admin and a member each, and a
 // workspace in each.
 type world struct {
-	env                  *apitest.Env
+	env                   *apitest.Env
 	acmeAdmin, acmeMember apitest.Account
-	globexAdmin          apitest.Account
-	acmeWS, globexWS     string
+	globexAdmin           apitest.Account
+	acmeWS, globexWS      string
 }
 
 func newWorld(t *testing.T, d *db.DB) *world {
@@ -203,3 +203,5 @@ func TestQueriesAcrossOrganizations(t *testing.T) {
 		})
 	})
 }
+
+func missingUser() string { return missing(ids.User) }
