@@ -1,0 +1,200 @@
+package server_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/neosc/neosc/internal/apitest"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/testdb"
+)
+
+// exactCounts fails unless every organization's counters equal a fresh COUNT(*).
+func exactCounts(t *testing.T, env *apitest.Env) {
+	t.Helper()
+	var rows []struct {
+		ID             string
+		UserCount      int
+		WorkspaceCount int
+	}
+	env.DB.Raw("SELECT id, user_count, workspace_count FROM organizations").Scan(&rows)
+	for _, o := range rows {
+		if n := env.Count("SELECT COUNT(*) FROM users WHERE organization_id = ?", o.ID); n != o.UserCount {
+			t.Errorf("organization %s: userCount %d, COUNT(*) %d", o.ID, o.UserCount, n)
+		}
+		if n := env.Count("SELECT COUNT(*) FROM workspaces WHERE organization_id = ?", o.ID); n != o.WorkspaceCount {
+			t.Errorf("organization %s: workspaceCount %d, COUNT(*) %d", o.ID, o.WorkspaceCount, n)
+		}
+	}
+}
+
+func TestCountsStayExactUnderConcurrency(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d)
+		admin := env.Register("admin@count.test", "Counters")
+
+		const n = 24
+		var wg sync.WaitGroup
+		created := make([]string, n)
+		errs := make(chan string, 4*n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r := env.Do(admin.Token, createWS, map[string]any{"in": apitest.WorkspaceInput(fmt.Sprintf("ws-%d", i))})
+				if r.Code() != "" {
+					errs <- string(r.Body)
+					return
+				}
+				created[i] = r.Get("data.createWorkspace.id").String()
+			}(i)
+		}
+		// Concurrent registrations into the same organization.
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				r := register(env, fmt.Sprintf("user%d@count.test", i), "long-enough", "U", strp("Counters"))
+				if r.Code() != "" {
+					errs <- string(r.Body)
+				}
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Errorf("concurrent create failed: %s", e)
+		}
+		exactCounts(t, env)
+
+		// Delete half concurrently, each one twice at the same time: exactly
+		// one of each pair succeeds.
+		var mu sync.Mutex
+		succeeded := map[string]int{}
+		for i := 0; i < n/2; i++ {
+			for k := 0; k < 2; k++ {
+				wg.Add(1)
+				go func(id string) {
+					defer wg.Done()
+					r := env.Do(admin.Token, deleteWS, map[string]any{"id": id})
+					if r.Code() == "" {
+						mu.Lock()
+						succeeded[id]++
+						mu.Unlock()
+					} else if r.Code() != "NOT_FOUND" {
+						t.Errorf("delete: %s", r.Body)
+					}
+				}(created[i])
+			}
+		}
+		// and create more at the same time
+		for i := n; i < n+6; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				env.Do(admin.Token, createWS, map[string]any{"in": apitest.WorkspaceInput(fmt.Sprintf("ws-%d", i))}).OK(t)
+			}(i)
+		}
+		wg.Wait()
+		for i := 0; i < n/2; i++ {
+			if succeeded[created[i]] != 1 {
+				t.Errorf("workspace %d deleted %d times", i, succeeded[created[i]])
+			}
+		}
+		exactCounts(t, env)
+		r := env.Do(admin.Token, `query($id: ID!) { organization(id: $id) { userCount workspaceCount users { totalCount } workspaces { totalCount } } }`,
+			map[string]any{"id": admin.OrgID}).OK(t)
+		if r.Get("data.organization.userCount").Int() != 9 || r.Get("data.organization.workspaceCount").Int() != n/2+6 ||
+			r.Get("data.organization.users.totalCount").Int() != 9 || r.Get("data.organization.workspaces.totalCount").Int() != n/2+6 {
+			t.Errorf("API counts: %s", r.Body)
+		}
+		if n := env.Count("SELECT COUNT(*) FROM audit_events WHERE action = 'workspace.deleted'"); n != len(succeeded) {
+			t.Errorf("workspace.deleted events = %d, want %d", n, len(succeeded))
+		}
+	})
+}
+
+// seed inserts fixtures straight through the store (the API would hash a
+// password per user, which only slows this test).
+func seed(t *testing.T, env *apitest.Env, orgs, perOrg int) (first store.Organization) {
+	t.Helper()
+	s := store.New(env.DB.DB)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for i := 0; i < orgs; i++ {
+		o := store.Organization{ID: ids.New(), Name: fmt.Sprintf("Org %03d", i), NameKey: fmt.Sprintf("org %03d", i),
+			Slug: fmt.Sprintf("org-%03d", i), Status: store.OrganizationActive, CreatedAt: now, UpdatedAt: now}
+		if err := s.Organizations.Create(t.Context(), &o); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = o
+			for k := 0; k < perOrg; k++ {
+				u := store.User{ID: ids.New(), OrganizationID: o.ID, Email: fmt.Sprintf("u%d@seed.test", k), Name: "U",
+					Role: store.RoleMember, Status: store.UserActive, CreatedAt: now, UpdatedAt: now}
+				w := store.Workspace{ID: ids.New(), OrganizationID: o.ID, Name: fmt.Sprintf("w%d", k), Type: store.WorkspaceDev,
+					ConnectionType: store.ConnectionWeb, Status: store.WorkspaceAvailable, CPUCores: 1, MemoryMB: 512, StorageGB: 1,
+					CreatedAt: now, UpdatedAt: now}
+				e := store.AuditEvent{ID: ids.New(), OrganizationID: &o.ID, Action: "seed.event", Outcome: store.OutcomeSuccess,
+					Metadata: store.JSON{"k": k}, CreatedAt: now}
+				for _, err := range []error{s.Users.Create(t.Context(), &u), s.Workspaces.Create(t.Context(), &w), s.AuditEvents.Insert(t.Context(), &e)} {
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			env.Exec("UPDATE organizations SET user_count = ?, workspace_count = ? WHERE id = ?", perOrg, perOrg, o.ID)
+			first.UserCount, first.WorkspaceCount = perOrg, perOrg
+		}
+	}
+	return first
+}
+
+// TestListsRunAConstantNumberOfStatements covers every list in the schema:
+// the statements a page costs do not grow with its size (no N+1), and stay
+// within the budget: one statement authenticates the caller, then at most
+// two per list (the page, and totalCount or one batched organization load).
+func TestListsRunAConstantNumberOfStatements(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d)
+		operator := env.Register("operator@example.com", "")
+		env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", "operator@example.com")
+		org := seed(t, env, 100, 100)
+		orgID := ids.Encode(ids.Organization, org.ID)
+
+		lists := []struct {
+			name   string
+			query  string
+			budget int // after the one authenticating statement
+			path   string
+		}{
+			{"organizations with both counts", `query($n: Int) { organizations(first: $n) { totalCount edges { cursor node { id name userCount workspaceCount } } pageInfo { hasNextPage endCursor } } }`, 2, "data.organizations.edges.#"},
+			{"organizations nodes", `query($n: Int) { organizations(first: $n) { nodes { id slug userCount workspaceCount createdAt } } }`, 1, "data.organizations.nodes.#"},
+			{"users with their organization", `query($n: Int) { organization(id: "` + orgID + `") { users(first: $n) { totalCount nodes { id email organization { id name userCount } } } } }`, 3, "data.organization.users.nodes.#"},
+			{"workspaces with their organization", `query($n: Int) { organization(id: "` + orgID + `") { workspaces(first: $n) { totalCount edges { node { id name organization { name workspaceCount } } } } } }`, 3, "data.organization.workspaces.edges.#"},
+			{"audit events", `query($n: Int) { organization(id: "` + orgID + `") { auditEvents(first: $n) { edges { cursor node { id action metadata organizationId } } pageInfo { hasNextPage } } } }`, 2, "data.organization.auditEvents.edges.#"},
+		}
+		for _, l := range lists {
+			t.Run(l.name, func(t *testing.T) {
+				counts := map[int]int{}
+				for _, size := range []int{1, 100} {
+					env.Counter.Reset()
+					r := env.Do(operator.Token, l.query, map[string]any{"n": size}).OK(t)
+					if got := r.Get(l.path).Int(); got != int64(size) {
+						t.Fatalf("page of %d has %d rows", size, got)
+					}
+					counts[size] = env.Counter.N()
+				}
+				if counts[100] != counts[1] {
+					t.Errorf("100 rows cost %d statements, 1 row %d: N+1\n%s", counts[100], counts[1], env.Counter.SQL())
+				}
+				if counts[100] > 1+l.budget {
+					t.Errorf("%d statements, budget 1+%d:\n%s", counts[100], l.budget, env.Counter.SQL())
+				}
+			})
+		}
+	})
+}
