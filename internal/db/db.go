@@ -135,7 +135,7 @@ func ParseMySQLURL(databaseURL string) (*gomysql.Config, error) {
 	mc.Net = "tcp"
 	mc.Addr = u.Host
 	if _, _, err := net.SplitHostPort(u.Host); err != nil {
-		mc.Addr = net.JoinHostPort(u.Host, "3306")
+		mc.Addr = net.JoinHostPort(u.Hostname(), "3306")
 	}
 	mc.User = u.User.Username()
 	mc.Passwd, _ = u.User.Password()
@@ -146,9 +146,13 @@ func ParseMySQLURL(databaseURL string) (*gomysql.Config, error) {
 		case "tls":
 			mc.TLSConfig = v[0]
 		case "timeout":
-			if d, err := time.ParseDuration(v[0]); err == nil {
-				mc.Timeout = d
+			d, err := time.ParseDuration(v[0])
+			if err != nil || d <= 0 {
+				return nil, errors.New("mysql URL: timeout must be a duration such as 10s")
 			}
+			mc.Timeout = d
+		case "parseTime", "loc", "collation", "charset", "time_zone", "sql_mode":
+			// Forced below; kept in Params they would override it in the DSN.
 		default:
 			mc.Params[k] = v[0]
 		}

@@ -18,7 +18,14 @@ import (
 
 // Migrator applies the embedded migrations of the engine in use.
 type Migrator struct {
-	p *goose.Provider
+	p         *goose.Provider
+	db        *sql.DB
+	newLocker func() sessionLocker
+}
+
+type sessionLocker interface {
+	SessionLock(context.Context, *sql.Conn) error
+	SessionUnlock(context.Context, *sql.Conn) error
 }
 
 // NewMigrator prepares the migrations for d. Up and Down hold a lock that
@@ -31,21 +38,18 @@ func NewMigrator(d *DB, log *slog.Logger) (*Migrator, error) {
 		return nil, err
 	}
 	var (
-		dialect goose.Dialect
-		locker  interface {
-			SessionLock(context.Context, *sql.Conn) error
-			SessionUnlock(context.Context, *sql.Conn) error
-		}
+		dialect   goose.Dialect
+		newLocker func() sessionLocker
 	)
 	switch d.Engine {
 	case MySQL:
-		dialect, locker = goose.DialectMySQL, mysqlLocker{}
+		dialect, newLocker = goose.DialectMySQL, func() sessionLocker { return mysqlLocker{} }
 	case SQLite:
-		dialect, locker = goose.DialectSQLite3, &fileLocker{path: d.SQLitePath + ".migrate.lock"}
+		dialect, newLocker = goose.DialectSQLite3, func() sessionLocker { return &fileLocker{path: d.SQLitePath + ".migrate.lock"} }
 	default:
 		return nil, fmt.Errorf("migrations: unknown engine %q", d.Engine)
 	}
-	opts := []goose.ProviderOption{goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true)}
+	opts := []goose.ProviderOption{goose.WithSessionLocker(newLocker()), goose.WithDisableGlobalRegistry(true)}
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}
@@ -53,11 +57,40 @@ func NewMigrator(d *DB, log *slog.Logger) (*Migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	return &Migrator{p: p}, nil
+	return &Migrator{p: p, db: d.SQL(), newLocker: newLocker}, nil
 }
 
 // Up applies every pending migration.
-func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) { return m.p.Up(ctx) }
+func (m *Migrator) Up(ctx context.Context) ([]*goose.MigrationResult, error) {
+	// goose creates its version table and version 0 row before taking its
+	// lock. On MySQL the CREATE TABLE commits at once, so a replica starting
+	// alongside could see the table without that row, take the lock first
+	// and fail with "missing zero version migration". Create it under the
+	// lock.
+	if err := m.locked(ctx, func() error { _, err := m.p.HasPending(ctx); return err }); err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return m.p.Up(ctx)
+}
+
+// locked runs f holding the cross-process migration lock.
+func (m *Migrator) locked(ctx context.Context, f func() error) (err error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }()
+	l := m.newLocker()
+	if err := l.SessionLock(ctx, conn); err != nil {
+		return err
+	}
+	defer func() {
+		if uerr := l.SessionUnlock(context.WithoutCancel(ctx), conn); err == nil {
+			err = uerr
+		}
+	}()
+	return f()
+}
 
 // Down rolls back the most recent migration.
 func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) { return m.p.Down(ctx) }
@@ -73,12 +106,46 @@ func (m *Migrator) Status(ctx context.Context) ([]*goose.MigrationStatus, error)
 }
 
 // Current reports whether the database is at the newest embedded version.
+// It only reads (readiness probes call it): a missing version table means
+// not current, never "create it".
 func (m *Migrator) Current(ctx context.Context) (bool, error) {
-	pending, err := m.p.HasPending(ctx)
+	pending, err := m.pendingCount(ctx)
 	if err != nil {
-		return false, err
+		if pingErr := m.db.PingContext(ctx); pingErr != nil {
+			return false, pingErr
+		}
+		return false, nil // no version table yet
 	}
-	return !pending, nil
+	return pending == 0, nil
+}
+
+// pendingCount counts embedded versions not applied, per goose's version
+// table (the newest row of each version wins).
+func (m *Migrator) pendingCount(ctx context.Context) (int, error) {
+	rows, err := m.db.QueryContext(ctx, "SELECT version_id, is_applied FROM goose_db_version ORDER BY id")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = rows.Close() }()
+	state := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		var applied bool
+		if err := rows.Scan(&v, &applied); err != nil {
+			return 0, err
+		}
+		state[v] = applied
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, src := range m.p.ListSources() {
+		if !state[src.Version] {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // mysqlLocker holds MySQL's named lock for the session: released explicitly,
