@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/config"
@@ -128,6 +130,9 @@ func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Write
 			fmt.Fprintln(stdout, "no pending migrations")
 		}
 	case "down":
+		if cur, err := m.Status(ctx); err == nil && !anyApplied(cur) {
+			return errors.New("migrate down: nothing to roll back (no migration is applied)")
+		}
 		r, err := m.Down(ctx)
 		if err != nil {
 			return err
@@ -140,7 +145,7 @@ func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Write
 		}
 		for _, s := range list {
 			applied := "pending"
-			if s.State == "applied" {
+			if s.State == goose.StateApplied {
 				applied = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
 			}
 			fmt.Fprintf(stdout, "%05d  %-40s %s\n", s.Source.Version, s.Source.Path, applied)
@@ -179,6 +184,15 @@ func createAdmin(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrat
 	}
 	fmt.Fprintln(stdout, ids.Encode(ids.User, u.ID))
 	return nil
+}
+
+func anyApplied(list []*goose.MigrationStatus) bool {
+	for _, s := range list {
+		if s.State == goose.StateApplied {
+			return true
+		}
+	}
+	return false
 }
 
 func isTerminal(w io.Writer) bool {

@@ -32,6 +32,7 @@ const (
 	UserSSOProvisioned     = "user.sso_provisioned"
 	UserSSOLogin           = "user.sso_login"
 	UserRoleChanged        = "user.role_changed"
+	UserPasswordChanged    = "user.password_changed"
 	UserDeactivated        = "user.deactivated"
 	WorkspaceCreated       = "workspace.created"
 	WorkspaceUpdated       = "workspace.updated"

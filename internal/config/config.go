@@ -5,10 +5,16 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/neosc/neosc/internal/db"
 )
 
 // Config is the validated configuration of one process.
@@ -66,14 +72,26 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		OIDCAudience:   get("NEOSC_OIDC_AUDIENCE", ""),
 	}
 
-	if _, port, ok := strings.Cut(c.Addr, ":"); !ok || port == "" {
+	// net.Listen would take "::" or "host:http" too, or fail later with a
+	// message that does not name the variable: want a numeric port.
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
 		return nil, &Error{"NEOSC_ADDR", "want HOST:PORT or :PORT"}
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return nil, &Error{"NEOSC_ADDR", "want HOST:PORT or :PORT with a numeric port (0-65535)"}
 	}
-	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		if strings.TrimPrefix(c.DatabaseURL, "sqlite:") == "" {
+			return nil, &Error{"NEOSC_DATABASE_URL", "sqlite: needs a file path"}
+		}
+	case strings.HasPrefix(c.DatabaseURL, "mysql://"):
+		// The same parser db.Open uses; its messages never quote the URL,
+		// so the password stays out of the error.
+		if _, err := db.ParseMySQLURL(c.DatabaseURL); err != nil {
+			return nil, &Error{"NEOSC_DATABASE_URL", err.Error() + " (want mysql://USER:PASS@HOST:PORT/DB)"}
+		}
+	default:
 		return nil, &Error{"NEOSC_DATABASE_URL", "want sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB"}
-	}
-	if strings.HasPrefix(c.DatabaseURL, "sqlite:") && strings.TrimPrefix(c.DatabaseURL, "sqlite:") == "" {
-		return nil, &Error{"NEOSC_DATABASE_URL", "sqlite: needs a file path"}
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, &Error{"NEOSC_PUBLIC_URL", "want an absolute http(s) URL"}
@@ -83,8 +101,11 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		return nil, &Error{"NEOSC_TOKEN_TTL", "want a Go duration between 1m and 720h (e.g. 1h)"}
 	}
 	c.TokenTTL = ttl
-	if n := len([]rune(c.DefaultOrgName)); n > 100 {
-		return nil, &Error{"NEOSC_DEFAULT_ORG_NAME", "at most 100 characters"}
+	if !utf8.ValidString(c.DefaultOrgName) || utf8.RuneCountInString(c.DefaultOrgName) > 100 {
+		return nil, &Error{"NEOSC_DEFAULT_ORG_NAME", "at most 100 characters of valid UTF-8"}
+	}
+	if strings.IndexFunc(c.DefaultOrgName, unicode.IsControl) >= 0 {
+		return nil, &Error{"NEOSC_DEFAULT_ORG_NAME", "must not contain control characters"}
 	}
 	if c.OIDCIssuer != "" {
 		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

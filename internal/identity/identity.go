@@ -349,15 +349,21 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 			return err
 		}
 		if existing != nil {
+			// Promote (or, for an existing administrator, reset the
+			// password: the operator's way back in). Recorded as what it is.
 			if err := tx.Users.SetPlatformAdmin(ctx, existing.OrganizationID, existing.ID, &hash); err != nil {
 				return err
+			}
+			action, meta := audit.UserRoleChanged, map[string]any{"platformAdmin": map[string]any{"from": false, "to": true}, "passwordChanged": true, "via": "cli"}
+			if existing.PlatformAdmin {
+				action, meta = audit.UserPasswordChanged, map[string]any{"via": "cli"}
 			}
 			existing.PlatformAdmin = true
 			out = existing
 			return audit.Record(ctx, tx, audit.Event{
-				Action: audit.UserRoleChanged, OrganizationID: existing.OrganizationID, Actor: cli,
+				Action: action, OrganizationID: existing.OrganizationID, Actor: cli,
 				TargetType: ids.User, TargetID: existing.ID, TargetOrgID: existing.OrganizationID,
-				Metadata: map[string]any{"platformAdmin": map[string]any{"from": false, "to": true}, "via": "cli"},
+				Metadata: meta,
 			})
 		}
 		org, orgCreated, err := s.organizationFor(ctx, tx, s.DefaultOrgName, false, email, "")

@@ -1,0 +1,272 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neosc/neosc/internal/config"
+)
+
+// env is a getenv built from a map; names not in it are unset.
+func env(m map[string]string) func(string) string {
+	return func(name string) string { return m[name] }
+}
+
+// The contract's defaults, written out here rather than taken from the
+// package's constants, so a changed constant fails the test.
+var contractOrgClaims = []string{"org", "urn:zitadel:iam:org:id", "urn:zitadel:iam:user:resourceowner:id"}
+
+func TestLoadDefaults(t *testing.T) {
+	for _, terminal := range []bool{true, false} {
+		cfg, err := config.Load(env(nil), terminal)
+		if err != nil {
+			t.Fatalf("terminal=%v: Load with an empty environment: %v", terminal, err)
+		}
+		wantLog := "json"
+		if terminal {
+			wantLog = "text"
+		}
+		want := &config.Config{
+			Addr:           ":8080",
+			DatabaseURL:    "sqlite:data/neosc.db",
+			PublicURL:      "http://localhost:8080",
+			SigningKeyFile: "data/signing-key.jwk",
+			TokenTTL:       time.Hour,
+			DefaultOrgName: "Default Organization",
+			OIDCIssuer:     "",
+			OIDCAudience:   "",
+			OIDCOrgClaims:  contractOrgClaims,
+			LogFormat:      wantLog,
+		}
+		if !reflect.DeepEqual(cfg, want) {
+			t.Errorf("terminal=%v: defaults\n got %+v\nwant %+v", terminal, cfg, want)
+		}
+	}
+}
+
+// Blank values count as unset: the default applies.
+func TestLoadBlankMeansDefault(t *testing.T) {
+	blank := map[string]string{}
+	for _, name := range []string{
+		"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
+		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
+	} {
+		blank[name] = " \t "
+	}
+	cfg, err := config.Load(env(blank), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := config.Load(env(nil), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, def) {
+		t.Errorf("blank values:\n got %+v\nwant the defaults %+v", cfg, def)
+	}
+}
+
+// Load(nil, ...) reads the process environment.
+func TestLoadNilGetenvUsesEnvironment(t *testing.T) {
+	t.Setenv("NEOSC_ADDR", "127.0.0.1:9191")
+	t.Setenv("NEOSC_TOKEN_TTL", "15m")
+	cfg, err := config.Load(nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9191" || cfg.TokenTTL != 15*time.Minute {
+		t.Errorf("Load(nil) = Addr %q TTL %v, want the process environment's 127.0.0.1:9191 and 15m", cfg.Addr, cfg.TokenTTL)
+	}
+}
+
+func TestLoadGoodValues(t *testing.T) {
+	cfg, err := config.Load(env(map[string]string{
+		"NEOSC_ADDR":             "[::1]:9000",
+		"NEOSC_DATABASE_URL":     " mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify ",
+		"NEOSC_PUBLIC_URL":       "https://api.example.com/",
+		"NEOSC_SIGNING_KEY_FILE": "/run/secrets/key.jwk",
+		"NEOSC_TOKEN_TTL":        "90m",
+		"NEOSC_DEFAULT_ORG_NAME": "Acme Users",
+		"NEOSC_OIDC_ISSUER":      "https://zitadel.example.com/",
+		"NEOSC_OIDC_AUDIENCE":    "123456@neosc",
+		"NEOSC_OIDC_ORG_CLAIMS":  "tenant",
+		"NEOSC_LOG_FORMAT":       "text",
+	}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &config.Config{
+		Addr:           "[::1]:9000",
+		DatabaseURL:    "mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify",
+		PublicURL:      "https://api.example.com", // trailing slash dropped: it is the token issuer
+		SigningKeyFile: "/run/secrets/key.jwk",
+		TokenTTL:       90 * time.Minute,
+		DefaultOrgName: "Acme Users",
+		OIDCIssuer:     "https://zitadel.example.com",
+		OIDCAudience:   "123456@neosc",
+		OIDCOrgClaims:  []string{"tenant"},
+		LogFormat:      "text",
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+// Values at the edge of what is accepted.
+func TestLoadAcceptsBoundaries(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"NEOSC_ADDR", ":0"},
+		{"NEOSC_ADDR", "0.0.0.0:65535"},
+		{"NEOSC_ADDR", "localhost:8080"},
+		{"NEOSC_DATABASE_URL", "sqlite:/var/lib/neosc/neosc.db"},
+		{"NEOSC_DATABASE_URL", "mysql://root@127.0.0.1/neosc"},
+		{"NEOSC_PUBLIC_URL", "http://127.0.0.1:8080/neosc"},
+		{"NEOSC_TOKEN_TTL", "1m"},
+		{"NEOSC_TOKEN_TTL", "720h"},
+		{"NEOSC_DEFAULT_ORG_NAME", strings.Repeat("é", 100)},
+		{"NEOSC_OIDC_ISSUER", "http://localhost:8081"},
+		{"NEOSC_LOG_FORMAT", "json"},
+	} {
+		if _, err := config.Load(env(map[string]string{tc.name: tc.value}), false); err != nil {
+			t.Errorf("%s=%q refused: %v", tc.name, tc.value, err)
+		}
+	}
+}
+
+func TestLoadRefusesBadValues(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		secret      string // must not appear in the error
+	}{
+		{name: "NEOSC_ADDR", value: "8080"},
+		{name: "NEOSC_ADDR", value: "localhost"},
+		{name: "NEOSC_ADDR", value: "localhost:"},
+		{name: "NEOSC_ADDR", value: ":http"},
+		{name: "NEOSC_ADDR", value: ":70000"},
+		{name: "NEOSC_ADDR", value: ":-1"},
+		{name: "NEOSC_ADDR", value: "::"},
+		{name: "NEOSC_ADDR", value: "a:b:8080"},
+
+		{name: "NEOSC_DATABASE_URL", value: "postgres://neosc@localhost/neosc"},
+		{name: "NEOSC_DATABASE_URL", value: "data/neosc.db"},
+		{name: "NEOSC_DATABASE_URL", value: "sqlite:"},
+		{name: "NEOSC_DATABASE_URL", value: "mysql://"},
+		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:3306", secret: "hunter2pw"},
+		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:3306/", secret: "hunter2pw"},
+		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:3306/a/b", secret: "hunter2pw"},
+		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:bad port/neosc", secret: "hunter2pw"},
+
+		{name: "NEOSC_PUBLIC_URL", value: "localhost:8080"},
+		{name: "NEOSC_PUBLIC_URL", value: "/graphql"},
+		{name: "NEOSC_PUBLIC_URL", value: "ftp://example.com"},
+		{name: "NEOSC_PUBLIC_URL", value: "https://"},
+		{name: "NEOSC_PUBLIC_URL", value: "http://exa mple.com"},
+
+		{name: "NEOSC_TOKEN_TTL", value: "forever"},
+		{name: "NEOSC_TOKEN_TTL", value: "3600"},
+		{name: "NEOSC_TOKEN_TTL", value: "0"},
+		{name: "NEOSC_TOKEN_TTL", value: "-1h"},
+		{name: "NEOSC_TOKEN_TTL", value: "59s"},
+		{name: "NEOSC_TOKEN_TTL", value: "721h"},
+
+		{name: "NEOSC_OIDC_ISSUER", value: "zitadel.example.com"},
+		{name: "NEOSC_OIDC_ISSUER", value: "ftp://zitadel.example.com"},
+		{name: "NEOSC_OIDC_ISSUER", value: "https://"},
+
+		{name: "NEOSC_LOG_FORMAT", value: "xml"},
+		{name: "NEOSC_LOG_FORMAT", value: "logfmt"},
+
+		{name: "NEOSC_OIDC_ORG_CLAIMS", value: ","},
+		{name: "NEOSC_OIDC_ORG_CLAIMS", value: " , ,, "},
+
+		{name: "NEOSC_DEFAULT_ORG_NAME", value: strings.Repeat("a", 101)},
+		{name: "NEOSC_DEFAULT_ORG_NAME", value: strings.Repeat("é", 101)},
+		{name: "NEOSC_DEFAULT_ORG_NAME", value: "Acme\x00Corp"},
+		{name: "NEOSC_DEFAULT_ORG_NAME", value: "Acme\nCorp"},
+		{name: "NEOSC_DEFAULT_ORG_NAME", value: "Acme \xff Corp"},
+	} {
+		t.Run(fmt.Sprintf("%s=%q", tc.name, tc.value), func(t *testing.T) {
+			// Every other variable is unset, so the error can only come from this one.
+			for _, terminal := range []bool{false, true} {
+				cfg, err := config.Load(env(map[string]string{tc.name: tc.value}), terminal)
+				if err == nil {
+					t.Fatalf("accepted, got %+v", cfg)
+				}
+				if cfg != nil {
+					t.Errorf("a Config came back with the error: %+v", cfg)
+				}
+				var ce *config.Error
+				if !errors.As(err, &ce) {
+					t.Fatalf("error %v (%T) is not a *config.Error", err, err)
+				}
+				if ce.Var != tc.name {
+					t.Errorf("error names %s, want %s", ce.Var, tc.name)
+				}
+				msg := err.Error()
+				if !strings.Contains(msg, tc.name) {
+					t.Errorf("message %q does not name %s", msg, tc.name)
+				}
+				if strings.ContainsAny(msg, "\r\n") {
+					t.Errorf("message %q is not one line", msg)
+				}
+				if tc.secret != "" && strings.Contains(msg, tc.secret) {
+					t.Errorf("message %q shows the password", msg)
+				}
+			}
+		})
+	}
+}
+
+func TestLogFormatDefault(t *testing.T) {
+	for _, tc := range []struct {
+		set      string
+		terminal bool
+		want     string
+	}{
+		{"", true, "text"},
+		{"", false, "json"},
+		{"json", true, "json"},
+		{"text", false, "text"},
+		{" json ", true, "json"},
+	} {
+		cfg, err := config.Load(env(map[string]string{"NEOSC_LOG_FORMAT": tc.set}), tc.terminal)
+		if err != nil {
+			t.Fatalf("NEOSC_LOG_FORMAT=%q terminal=%v: %v", tc.set, tc.terminal, err)
+		}
+		if cfg.LogFormat != tc.want {
+			t.Errorf("NEOSC_LOG_FORMAT=%q terminal=%v: LogFormat %q, want %q", tc.set, tc.terminal, cfg.LogFormat, tc.want)
+		}
+	}
+}
+
+func TestOrgClaimsSplitAndTrimmed(t *testing.T) {
+	for _, tc := range []struct {
+		set  string
+		want []string
+	}{
+		{"", contractOrgClaims},
+		{"org", []string{"org"}},
+		{" org , urn:zitadel:iam:org:id ", []string{"org", "urn:zitadel:iam:org:id"}},
+		{"tenant,,  ,org_id,", []string{"tenant", "org_id"}},
+		{"\turn:a:b\t,\tc ", []string{"urn:a:b", "c"}},
+	} {
+		cfg, err := config.Load(env(map[string]string{"NEOSC_OIDC_ORG_CLAIMS": tc.set}), false)
+		if err != nil {
+			t.Fatalf("NEOSC_OIDC_ORG_CLAIMS=%q: %v", tc.set, err)
+		}
+		if !reflect.DeepEqual(cfg.OIDCOrgClaims, tc.want) {
+			t.Errorf("NEOSC_OIDC_ORG_CLAIMS=%q: %q, want %q", tc.set, cfg.OIDCOrgClaims, tc.want)
+		}
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	err := &config.Error{Var: "NEOSC_X", Reason: "want y"}
+	if got, want := err.Error(), "config: NEOSC_X: want y"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
