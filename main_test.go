@@ -15,10 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/neosc/neosc/internal/apitest"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/ids"
@@ -437,24 +437,6 @@ func TestBadConfiguration(t *testing.T) {
 	})
 }
 
-// lockedBuffer is an io.Writer safe to read while the server writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // serve migrates first, then serves; it creates the signing key (0600) and
 // stops cleanly when its context ends.
 func TestServe(t *testing.T) {
@@ -465,7 +447,7 @@ func TestServe(t *testing.T) {
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var stderr lockedBuffer
+			var stderr apitest.SyncBuffer
 			done := make(chan error, 1)
 			go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, &stderr) }()
 
