@@ -102,7 +102,13 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	if err != nil {
 		return err
 	}
-	h := server.New(server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName})
+	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName}
+	if cfg.OIDCIssuer != "" {
+		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
+		defer deps.OIDC.Close()
+		log.Info("single sign-on enabled", "issuer", cfg.OIDCIssuer, "audience", cfg.OIDCAudience, "org_claims", cfg.OIDCOrgClaims)
+	}
+	h := server.New(deps)
 	ready := make(chan string, 1)
 	go func() {
 		if addr, ok := <-ready; ok {

@@ -36,6 +36,8 @@ func (r *Resolver) lookup(ctx context.Context, globalID string, want ...ids.Type
 		return r.Store.Workspaces.GetByID(ctx, id)
 	case ids.AuditEvent:
 		return r.Store.AuditEvents.GetByID(ctx, id)
+	case ids.APIToken:
+		return r.Store.APITokens.GetByID(ctx, id)
 	}
 	return nil, apperr.ErrNotFound
 }

@@ -6,6 +6,7 @@ package graph
 //go:generate go run github.com/99designs/gqlgen generate
 
 import (
+	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
@@ -16,4 +17,5 @@ type Resolver struct {
 	Store      *store.Store
 	Identity   *identity.Service
 	Workspaces *workspaces.Service
+	APITokens  *apitokens.Service
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/neosc/neosc/graph/model"
+	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/identity"
@@ -39,6 +40,15 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	return payload(s), nil
 }
 
+// SsoLogin is the resolver for the ssoLogin field.
+func (r *mutationResolver) SsoLogin(ctx context.Context, token string) (*model.AuthPayload, error) {
+	s, err := r.Identity.SSOLogin(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return payload(s), nil
+}
+
 // CreateWorkspace is the resolver for the createWorkspace field.
 func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.CreateWorkspaceInput) (*store.Workspace, error) {
 	return r.Workspaces.Create(ctx, auth.ActorFrom(ctx), createSpec(input))
@@ -52,6 +62,20 @@ func (r *mutationResolver) UpdateWorkspace(ctx context.Context, id string, input
 // DeleteWorkspace is the resolver for the deleteWorkspace field.
 func (r *mutationResolver) DeleteWorkspace(ctx context.Context, id string) (string, error) {
 	return r.Workspaces.Delete(ctx, auth.ActorFrom(ctx), id)
+}
+
+// CreateAPIToken is the resolver for the createApiToken field.
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
+	secret, t, err := r.APITokens.Create(ctx, auth.ActorFrom(ctx), apitokens.CreateInput{Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPITokenPayload{Token: secret, APIToken: t}, nil
+}
+
+// RevokeAPIToken is the resolver for the revokeApiToken field.
+func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error) {
+	return r.APITokens.Revoke(ctx, auth.ActorFrom(ctx), id)
 }
 
 // Users is the resolver for the users field.
@@ -95,6 +119,21 @@ func (r *organizationResolver) AuditEvents(ctx context.Context, obj *store.Organ
 		return nil, err
 	}
 	return &model.AuditEventConnection{Nodes: rows, HasNext: hasNext}, nil
+}
+
+// APITokens is the resolver for the apiTokens field.
+func (r *organizationResolver) APITokens(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.APITokenConnection, error) {
+	page, err := store.NewPage(first, after)
+	if err != nil {
+		return nil, err
+	}
+	rows, hasNext, err := r.Store.APITokens.ListByOrganization(ctx, obj.ID, page)
+	if err != nil {
+		return nil, err
+	}
+	return &model.APITokenConnection{Nodes: rows, HasNext: hasNext, CountAll: func(ctx context.Context) (int, error) {
+		return r.Store.APITokens.CountByOrganization(ctx, obj.ID)
+	}}, nil
 }
 
 // Me is the resolver for the me field.

@@ -124,3 +124,36 @@ func (c *AuditEventConnection) PageInfo() *PageInfo {
 	}
 	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
 }
+
+// APITokenConnection is a page of API tokens, newest first.
+type APITokenConnection struct {
+	Nodes    []*store.APIToken
+	HasNext  bool
+	CountAll Counter
+}
+
+// Edges pairs each node with its cursor.
+func (c *APITokenConnection) Edges() []*APITokenEdge {
+	out := make([]*APITokenEdge, len(c.Nodes))
+	for i, n := range c.Nodes {
+		out[i] = &APITokenEdge{Cursor: store.Cursor(n.ID), Node: n}
+	}
+	return out
+}
+
+// PageInfo tells where the page ends.
+func (c *APITokenConnection) PageInfo() *PageInfo {
+	if len(c.Nodes) == 0 {
+		return pageInfo(c.HasNext, "")
+	}
+	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+}
+
+// TotalCount counts every token of the organization.
+func (c *APITokenConnection) TotalCount(ctx context.Context) (int, error) { return c.CountAll(ctx) }
+
+// APITokenEdge is one token of a page.
+type APITokenEdge struct {
+	Cursor string
+	Node   *store.APIToken
+}

@@ -33,6 +33,21 @@ type AuditEventFilter struct {
 	Until *time.Time `json:"until,omitempty"`
 }
 
+type CreateAPITokenInput struct {
+	Name string `json:"name"`
+	// At least one.
+	Scopes []store.APIScope `json:"scopes"`
+	// When the token stops working; default 90 days from now, at most 366 days.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+// A new API token: `token` is the only time the secret is shown.
+type CreateAPITokenPayload struct {
+	// Send as `Authorization: Bearer <token>`.
+	Token    string          `json:"token"`
+	APIToken *store.APIToken `json:"apiToken"`
+}
+
 type CreateWorkspaceInput struct {
 	Name           string               `json:"name"`
 	Description    *string              `json:"description,omitempty"`

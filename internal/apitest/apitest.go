@@ -43,6 +43,7 @@ type Env struct {
 	Handler  http.Handler
 	Migrator *db.Migrator
 	Logs     *SyncBuffer
+	OIDC     *auth.OIDC
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -64,8 +65,18 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
+// Option changes the service's dependencies before it starts.
+type Option func(*server.Deps)
+
+// WithOIDC makes the service accept tokens of an OpenID Provider.
+func WithOIDC(issuer, audience string, orgClaims []string) Option {
+	return func(d *server.Deps) {
+		d.OIDC = auth.NewOIDC(issuer, audience, orgClaims, "admin")
+	}
+}
+
 // New starts the service on d (already migrated).
-func New(t testing.TB, d *db.DB) *Env {
+func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()
 	key, err := auth.LoadOrCreateSigningKey(filepath.Join(t.TempDir(), "signing-key.jwk"))
 	if err != nil {
@@ -83,7 +94,15 @@ func New(t testing.TB, d *db.DB) *Env {
 	log := server.NewLogger(logs, "json", slog.LevelInfo)
 	e := &Env{T: t, DB: d, Tokens: tokens, Key: key, Migrator: m, Logs: logs}
 	e.Counter = testdb.CountStatements(t, d)
-	e.Handler = server.New(server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg})
+	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg}
+	for _, o := range opts {
+		o(&deps)
+	}
+	if deps.OIDC != nil {
+		e.OIDC = deps.OIDC
+		t.Cleanup(deps.OIDC.Close)
+	}
+	e.Handler = server.New(deps)
 	e.Server = httptest.NewServer(e.Handler)
 	t.Cleanup(e.Server.Close)
 	return e

@@ -37,6 +37,8 @@ const (
 	WorkspaceCreated       = "workspace.created"
 	WorkspaceUpdated       = "workspace.updated"
 	WorkspaceDeleted       = "workspace.deleted"
+	APITokenCreated        = "api_token.created"
+	APITokenRevoked        = "api_token.revoked"
 	AccessDenied           = "access.denied"
 )
 
@@ -60,20 +62,29 @@ func RequestFrom(ctx context.Context) Request {
 	return r
 }
 
-// Actor names who acted, by value.
+// Actor names who acted, by value. A partner API token acts without a
+// user: Email then reads "api-token:<name>" and APITokenID is set (it goes
+// into the event's metadata as apiTokenId).
 type Actor struct {
 	ID             string
 	Email          string
 	OrganizationID string
+	APITokenID     string
 }
 
 // ActorOf returns the audit actor of an authenticated caller (zero for nil).
 func ActorOf(a *auth.Actor) Actor {
-	if a == nil {
+	switch {
+	case a == nil:
 		return Actor{}
+	case a.IsAPIToken():
+		return Actor{Email: "api-token:" + a.APIToken.Name, OrganizationID: a.OrganizationID(), APITokenID: a.APIToken.ID}
 	}
 	return Actor{ID: a.User.ID, Email: a.User.Email, OrganizationID: a.User.OrganizationID}
 }
+
+// ProviderActor is an identity provider acting (SSO provisioning).
+func ProviderActor(issuer string) Actor { return Actor{Email: "oidc:" + issuer} }
 
 // UserActor returns the audit actor of a user acting on their own behalf.
 func UserActor(u *store.User) Actor {
@@ -130,9 +141,12 @@ func build(ctx context.Context, e Event) *store.AuditEvent {
 	if outcome == "" {
 		outcome = store.OutcomeSuccess
 	}
-	meta := store.JSON(e.Metadata)
-	if meta == nil {
-		meta = store.JSON{}
+	meta := store.JSON{}
+	for k, v := range e.Metadata {
+		meta[k] = v
+	}
+	if e.Actor.APITokenID != "" {
+		meta["apiTokenId"] = ids.Encode(ids.APIToken, e.Actor.APITokenID)
 	}
 	ev := &store.AuditEvent{
 		ID:                   ids.New(),

@@ -6,35 +6,56 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/store"
 )
 
 // Actor is the authenticated caller, loaded from the database for this
-// request.
+// request: a user, or a partner integration's API token (then User is
+// zero and APIToken is set).
 type Actor struct {
 	User         store.User
 	Organization store.Organization
+	APIToken     *store.APIToken
 }
 
-// UserID is the caller's user ID (raw UUID).
+// UserID is the caller's user ID (raw UUID); "" for an API token.
 func (a *Actor) UserID() string { return a.User.ID }
 
 // OrganizationID is the caller's organization ID (raw UUID).
-func (a *Actor) OrganizationID() string { return a.User.OrganizationID }
+func (a *Actor) OrganizationID() string { return a.Organization.ID }
 
-// IsPlatformAdmin reports whether the caller operates the deployment.
-func (a *Actor) IsPlatformAdmin() bool { return a != nil && a.User.PlatformAdmin }
+// IsAPIToken reports whether the caller is a partner integration's token.
+func (a *Actor) IsAPIToken() bool { return a != nil && a.APIToken != nil }
 
-// IsOrgAdmin reports whether the caller is ADMIN of organization orgID.
-func (a *Actor) IsOrgAdmin(orgID string) bool {
-	return a != nil && orgID != "" && a.User.OrganizationID == orgID && a.User.Role == store.RoleAdmin
+// HasAnyScope reports whether the caller's API token holds one of scopes.
+func (a *Actor) HasAnyScope(scopes []store.APIScope) bool {
+	if !a.IsAPIToken() {
+		return false
+	}
+	for _, s := range scopes {
+		if a.APIToken.Scopes.Has(s) {
+			return true
+		}
+	}
+	return false
 }
 
-// IsMember reports whether the caller belongs to organization orgID.
+// IsPlatformAdmin reports whether the caller operates the deployment.
+func (a *Actor) IsPlatformAdmin() bool { return a != nil && a.APIToken == nil && a.User.PlatformAdmin }
+
+// IsOrgAdmin reports whether the caller is a user who is ADMIN of
+// organization orgID.
+func (a *Actor) IsOrgAdmin(orgID string) bool {
+	return a != nil && a.APIToken == nil && orgID != "" && a.Organization.ID == orgID && a.User.Role == store.RoleAdmin
+}
+
+// IsMember reports whether the caller belongs to (or, for a token, acts in)
+// organization orgID.
 func (a *Actor) IsMember(orgID string) bool {
-	return a != nil && orgID != "" && a.User.OrganizationID == orgID
+	return a != nil && orgID != "" && a.Organization.ID == orgID
 }
 
 type actorKey struct{}
@@ -50,11 +71,21 @@ func ActorFrom(ctx context.Context) *Actor {
 	return a
 }
 
+// ExternalResolver maps a verified external identity to its user and
+// organization, provisioning them on first sight.
+type ExternalResolver interface {
+	ResolveExternal(ctx context.Context, id *ExternalIdentity) (*Actor, error)
+}
+
 // Authenticator turns the Authorization header into an Actor.
 type Authenticator struct {
 	Tokens *Tokens
 	Store  *store.Store
 	Log    *slog.Logger
+	// OIDC and External, when set, accept access tokens of the configured
+	// OpenID Provider directly as Bearer tokens.
+	OIDC     *OIDC
+	External ExternalResolver
 	// Reject writes the response for a refused request (code and message).
 	Reject func(w http.ResponseWriter, r *http.Request, status int, err *apperr.Error)
 }
@@ -77,9 +108,18 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.refuse(w, r, errors.New("authorization header is not a Bearer token"))
 			return
 		}
-		claims, err := a.Tokens.Verify(strings.TrimSpace(raw))
+		raw = strings.TrimSpace(raw)
+		if a.OIDC != nil && a.OIDC.Handles(UnverifiedIssuer(raw)) {
+			a.external(w, r, next, raw)
+			return
+		}
+		claims, err := a.Tokens.Verify(raw)
 		if err != nil {
 			a.refuse(w, r, err)
+			return
+		}
+		if claims.APITokenID != "" {
+			a.apiToken(w, r, next, claims)
 			return
 		}
 		row, err := a.Store.Users.GetActor(r.Context(), claims.UserID)
@@ -106,6 +146,73 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		actor := &Actor{User: row.User, Organization: row.Organization}
 		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 	})
+}
+
+// external authenticates an access token of the OpenID Provider: verified
+// first (no SQL), then its user and organization are found (by issuer and
+// subject, never by email) or provisioned.
+func (a *Authenticator) external(w http.ResponseWriter, r *http.Request, next http.Handler, raw string) {
+	id, err := a.OIDC.Verify(r.Context(), raw)
+	if err != nil {
+		a.refuse(w, r, err)
+		return
+	}
+	actor, err := a.External.ResolveExternal(r.Context(), id)
+	if err != nil {
+		a.rejectErr(w, r, err)
+		return
+	}
+	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+}
+
+// apiToken authenticates a partner API token: it must exist, belong to the
+// organization the token names, be neither revoked nor expired, and its
+// organization must be active. Revocation counts on the next request.
+func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next http.Handler, claims *Claims) {
+	row, err := a.Store.APITokens.GetActor(r.Context(), claims.APITokenID)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			a.refuse(w, r, errors.New("API token unknown"))
+			return
+		}
+		a.rejectErr(w, r, err)
+		return
+	}
+	now := time.Now()
+	switch {
+	case row.Token.OrganizationID != claims.OrganizationID:
+		a.refuse(w, r, errors.New("API token names another organization"))
+		return
+	case !row.Token.Usable(now):
+		a.refuse(w, r, errors.New("API token revoked or expired"))
+		return
+	case row.Organization.Status != store.OrganizationActive:
+		a.Reject(w, r, http.StatusForbidden, apperr.New(apperr.OrganizationSuspended, "organization is suspended"))
+		return
+	}
+	if err := a.Store.APITokens.Touch(r.Context(), row.Token.OrganizationID, row.Token.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
+		a.Log.WarnContext(r.Context(), "record API token use", "err", err)
+	}
+	tok := row.Token
+	actor := &Actor{Organization: row.Organization, APIToken: &tok}
+	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+}
+
+// rejectErr answers a resolver error: its client code, or 503 for an
+// internal one (logged).
+func (a *Authenticator) rejectErr(w http.ResponseWriter, r *http.Request, err error) {
+	ae, ok := apperr.As(err)
+	switch {
+	case ok && ae.Code == apperr.Unauthenticated:
+		a.refuse(w, r, err)
+	case ok && ae.Code == apperr.OrganizationSuspended:
+		a.Reject(w, r, http.StatusForbidden, ae)
+	case ok && ae.Code != apperr.Internal:
+		a.Reject(w, r, http.StatusForbidden, ae)
+	default:
+		a.Log.ErrorContext(r.Context(), "authenticate", "err", err)
+		a.Reject(w, r, http.StatusServiceUnavailable, apperr.New(apperr.Internal, "internal error"))
+	}
 }
 
 func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, reason error) {

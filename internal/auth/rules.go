@@ -12,6 +12,7 @@ import (
 
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
 )
 
 // Access is a rule of the @auth directive.
@@ -115,6 +116,13 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 	if actor == nil {
 		return nil, apperr.ErrUnauthenticated
 	}
+	// An API token reaches only fields whose @scope it holds; the scope
+	// stands in for the role a user would need.
+	if actor.IsAPIToken() {
+		if scopes, declared := ScopeOf(field, object); !declared || !actor.HasAnyScope(scopes) {
+			return nil, errScope(fieldName(fc))
+		}
+	}
 	if actor.IsPlatformAdmin() || rule == Authenticated {
 		return next(ctx)
 	}
@@ -141,7 +149,7 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 		// Mutations act in the caller's own organization; the service layer
 		// fetches any target by ID and answers another organization's as
 		// NOT_FOUND. Here only the role is checked.
-		if rule == OrgAdmin && !actor.IsOrgAdmin(actor.OrganizationID()) {
+		if rule == OrgAdmin && !actor.IsOrgAdmin(actor.OrganizationID()) && !actor.IsAPIToken() {
 			return nil, apperr.ErrForbidden
 		}
 		return next(ctx)
@@ -159,8 +167,16 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 		r.Log.ErrorContext(ctx, "root field result has no owner", "field", fieldName(fc))
 		return nil, apperr.ErrForbidden
 	}
-	if typeRule, ok := r.typeRuleOf(res); ok {
-		rule = typeRule
+	def := r.typeOf(res)
+	if def != nil {
+		if typeRule, ok := ruleIn(def.Directives); ok {
+			rule = typeRule
+		}
+		if actor.IsAPIToken() {
+			if scopes, declared := scopesIn(def.Directives); !declared || !actor.HasAnyScope(scopes) {
+				return nil, errScope(def.Name)
+			}
+		}
 	}
 	if err := r.check(ctx, actor, rule, owned); err != nil {
 		return nil, err
@@ -183,7 +199,7 @@ func (r *Rules) check(ctx context.Context, actor *Actor, rule Access, owned Owne
 			return nil
 		}
 	case OrgAdmin:
-		if actor.IsOrgAdmin(org) {
+		if actor.IsOrgAdmin(org) || (actor.IsAPIToken() && actor.IsMember(org)) {
 			return nil
 		}
 		if actor.IsMember(org) {
@@ -211,21 +227,54 @@ func (r *Rules) recordDenied(ctx context.Context, actor *Actor, owned Owned, rea
 	}
 }
 
-// typeRuleOf returns the @auth rule of the GraphQL object type of v.
-func (r *Rules) typeRuleOf(v any) (Access, bool) {
+// typeOf returns the GraphQL object type of a node value.
+func (r *Rules) typeOf(v any) *ast.Definition {
 	t, ok := v.(Target)
 	if !ok {
-		return "", false
+		return nil
 	}
 	typ, _, ok := ids.Parse(t.GlobalID())
 	if !ok {
-		return "", false
+		return nil
 	}
-	def := r.Schema.Types[string(typ)]
-	if def == nil {
-		return "", false
+	return r.Schema.Types[string(typ)]
+}
+
+// ScopeOf returns the API token scopes a field accepts: its own @scope,
+// else its type's. declared is false when neither has one (API tokens are
+// then refused).
+func ScopeOf(field *ast.FieldDefinition, object *ast.Definition) (scopes []store.APIScope, declared bool) {
+	if field != nil {
+		if s, ok := scopesIn(field.Directives); ok {
+			return s, true
+		}
 	}
-	return ruleIn(def.Directives)
+	if object != nil {
+		return scopesIn(object.Directives)
+	}
+	return nil, false
+}
+
+func scopesIn(list ast.DirectiveList) ([]store.APIScope, bool) {
+	d := list.ForName("scope")
+	if d == nil {
+		return nil, false
+	}
+	arg := d.Arguments.ForName("any")
+	if arg == nil || arg.Value == nil {
+		return nil, true
+	}
+	var out []store.APIScope
+	for _, c := range arg.Value.Children {
+		if c.Value != nil {
+			out = append(out, store.APIScope(c.Value.Raw))
+		}
+	}
+	return out, true
+}
+
+func errScope(what string) error {
+	return apperr.New(apperr.Forbidden, "this API token's scopes do not reach %s", what)
 }
 
 // effectiveActor is the request's caller, or, inside the result of register

@@ -19,9 +19,12 @@ import (
 const testSchema = `
 directive @auth(requires: Access!) on FIELD_DEFINITION | OBJECT
 enum Access { PUBLIC AUTHENTICATED MEMBER PARTNER ORG_ADMIN PLATFORM_ADMIN }
+directive @scope(any: [ApiScope!]!) on FIELD_DEFINITION | OBJECT
+enum ApiScope { READ_ORGANIZATION READ_AUDIT }
 type Query { open: String @auth(requires: PUBLIC)  unruled: String  thing: Thing @auth(requires: MEMBER) }
-type Thing @auth(requires: MEMBER) { name: String  secret: String @auth(requires: ORG_ADMIN) }
-type Loose { name: String }
+type Thing @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION]) { name: String  secret: String @auth(requires: ORG_ADMIN) @scope(any: [READ_AUDIT]) }
+type Loose @auth(requires: MEMBER) { name: String }
+type Bare { name: String }
 `
 
 func fieldCtx(t *testing.T, schema *ast.Schema, typ, field string, parent any) context.Context {
@@ -50,9 +53,13 @@ func TestRulesField(t *testing.T) {
 	}
 	acme := &store.Organization{ID: ids.New()}
 	globex := &store.Organization{ID: ids.New()}
-	member := &auth.Actor{User: store.User{ID: ids.New(), OrganizationID: acme.ID, Role: store.RoleMember}}
-	admin := &auth.Actor{User: store.User{ID: ids.New(), OrganizationID: acme.ID, Role: store.RoleAdmin}}
-	operator := &auth.Actor{User: store.User{ID: ids.New(), OrganizationID: globex.ID, PlatformAdmin: true}}
+	member := &auth.Actor{User: store.User{ID: ids.New(), OrganizationID: acme.ID, Role: store.RoleMember}, Organization: *acme}
+	admin := &auth.Actor{User: store.User{ID: ids.New(), OrganizationID: acme.ID, Role: store.RoleAdmin}, Organization: *acme}
+	operator := &auth.Actor{User: store.User{ID: ids.New(), OrganizationID: globex.ID, PlatformAdmin: true}, Organization: *globex}
+	readToken := &auth.Actor{Organization: *acme, APIToken: &store.APIToken{ID: ids.New(), OrganizationID: acme.ID,
+		Scopes: store.ScopeList{store.ScopeReadOrganization}}}
+	auditToken := &auth.Actor{Organization: *acme, APIToken: &store.APIToken{ID: ids.New(), OrganizationID: acme.ID,
+		Scopes: store.ScopeList{store.ScopeReadAudit}}}
 
 	cases := []struct {
 		name       string
@@ -63,7 +70,7 @@ func TestRulesField(t *testing.T) {
 	}{
 		{"public field, anonymous", "Query", "open", nil, nil, ""},
 		{"field without any rule is denied", "Query", "unruled", nil, admin, apperr.Forbidden},
-		{"type without any rule is denied", "Loose", "name", acme, admin, apperr.Forbidden},
+		{"type without any rule is denied", "Bare", "name", acme, admin, apperr.Forbidden},
 		{"type rule, member of the owner", "Thing", "name", acme, member, ""},
 		{"type rule, anonymous", "Thing", "name", acme, nil, apperr.Unauthenticated},
 		{"type rule, other organization", "Thing", "name", globex, member, apperr.NotFound},
@@ -72,6 +79,13 @@ func TestRulesField(t *testing.T) {
 		{"field rule, other organization's admin", "Thing", "secret", globex, admin, apperr.NotFound},
 		{"platform admin passes every rule", "Thing", "secret", acme, operator, ""},
 		{"owner rule on an object without owner", "Thing", "name", "not owned", admin, apperr.Forbidden},
+		{"API token with the type's scope", "Thing", "name", acme, readToken, ""},
+		{"API token without the type's scope", "Thing", "name", acme, auditToken, apperr.Forbidden},
+		{"API token: field scope beats type scope", "Thing", "secret", acme, auditToken, ""},
+		{"API token: field scope not held", "Thing", "secret", acme, readToken, apperr.Forbidden},
+		{"API token: the scope stands in for ORG_ADMIN, in its own organization only", "Thing", "secret", globex, auditToken, apperr.NotFound},
+		{"API token on a field without @scope", "Loose", "name", acme, readToken, apperr.Forbidden},
+		{"API token on a public field", "Query", "open", nil, readToken, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,7 +109,7 @@ func TestRulesField(t *testing.T) {
 			}
 		})
 	}
-	if len(denied) != 2 || denied[0] != globex.ID {
-		t.Errorf("access.denied recorded for %v, want twice for the other organization", denied)
+	if len(denied) != 3 || denied[0] != globex.ID || denied[2] != globex.ID {
+		t.Errorf("access.denied recorded for %v, want three times for the other organization", denied)
 	}
 }

@@ -50,8 +50,11 @@ func NewTokens(issuer string, ttl time.Duration, key jwk.Key) (*Tokens, error) {
 func (t *Tokens) PublicKeys() jwk.Set { return t.public }
 
 // Claims are the verified claims the service relies on; IDs are raw UUIDs.
+// Exactly one of UserID (a session token) and APITokenID (a partner API
+// token, whose jti is its ID) is set.
 type Claims struct {
 	UserID         string
+	APITokenID     string
 	OrganizationID string
 	JTI            string
 	ExpiresAt      time.Time
@@ -81,6 +84,29 @@ func (t *Tokens) Issue(userID, orgID string) (string, time.Time, error) {
 	return string(signed), exp, nil
 }
 
+// IssueAPIToken signs a partner API token: sub and jti are the token's ID,
+// exp its expiry, scope its scopes (informative: the database's scopes are
+// the ones enforced).
+func (t *Tokens) IssueAPIToken(tokenID, orgID string, exp time.Time, scopes []string) (string, error) {
+	now := t.now().UTC().Truncate(time.Second)
+	tok, err := jwt.NewBuilder().
+		Issuer(t.issuer).
+		Audience([]string{Audience}).
+		Subject(ids.Encode(ids.APIToken, tokenID)).
+		Claim("org", ids.Encode(ids.Organization, orgID)).
+		Claim("scope", strings.Join(scopes, " ")).
+		IssuedAt(now).
+		NotBefore(now).
+		Expiration(exp.UTC().Truncate(time.Second)).
+		JwtID(tokenID).
+		Build()
+	if err != nil {
+		return "", err
+	}
+	signed, err := jwt.Sign(tok, jwt.WithKey(t.alg, t.key))
+	return string(signed), err
+}
+
 // ErrBadToken is every verification failure; the reason is for logs only.
 var ErrBadToken = errors.New("invalid token")
 
@@ -104,15 +130,23 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
-	userID, ok := ids.Decode(ids.User, tok.Subject())
-	if !ok {
-		return nil, fmt.Errorf("%w: sub is not a user ID", ErrBadToken)
-	}
 	orgClaim, _ := tok.Get("org")
 	orgStr, _ := orgClaim.(string)
 	orgID, ok := ids.Decode(ids.Organization, orgStr)
 	if !ok {
 		return nil, fmt.Errorf("%w: org is not an organization ID", ErrBadToken)
 	}
-	return &Claims{UserID: userID, OrganizationID: orgID, JTI: tok.JwtID(), ExpiresAt: tok.Expiration()}, nil
+	c := &Claims{OrganizationID: orgID, JTI: tok.JwtID(), ExpiresAt: tok.Expiration()}
+	switch typ, id, _ := ids.Parse(tok.Subject()); typ {
+	case ids.User:
+		c.UserID = id
+	case ids.APIToken:
+		if tok.JwtID() != id {
+			return nil, fmt.Errorf("%w: API token jti does not match sub", ErrBadToken)
+		}
+		c.APITokenID = id
+	default:
+		return nil, fmt.Errorf("%w: sub is neither a user nor an API token", ErrBadToken)
+	}
+	return c, nil
 }

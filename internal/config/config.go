@@ -28,6 +28,7 @@ type Config struct {
 	OIDCIssuer     string
 	OIDCAudience   string
 	OIDCOrgClaims  []string
+	OIDCAdminRole  string
 	LogFormat      string // "text" or "json"
 }
 
@@ -40,6 +41,7 @@ const (
 	DefaultTokenTTL       = time.Hour
 	DefaultOrgName        = "Default Organization"
 	DefaultOrgClaims      = "org,urn:zitadel:iam:org:id,urn:zitadel:iam:user:resourceowner:id"
+	DefaultOIDCAdminRole  = "admin"
 )
 
 // Error is a configuration error; its message names the variable.
@@ -68,8 +70,9 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		PublicURL:      strings.TrimRight(get("NEOSC_PUBLIC_URL", DefaultPublicURL), "/"),
 		SigningKeyFile: get("NEOSC_SIGNING_KEY_FILE", DefaultSigningKeyFile),
 		DefaultOrgName: get("NEOSC_DEFAULT_ORG_NAME", DefaultOrgName),
-		OIDCIssuer:     strings.TrimRight(get("NEOSC_OIDC_ISSUER", ""), "/"),
+		OIDCIssuer:     get("NEOSC_OIDC_ISSUER", ""),
 		OIDCAudience:   get("NEOSC_OIDC_AUDIENCE", ""),
+		OIDCAdminRole:  get("NEOSC_OIDC_ADMIN_ROLE", DefaultOIDCAdminRole),
 	}
 
 	// net.Listen would take "::" or "host:http" too, or fail later with a
@@ -110,6 +113,12 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	if c.OIDCIssuer != "" {
 		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, &Error{"NEOSC_OIDC_ISSUER", "want an absolute http(s) URL"}
+		}
+		if strings.TrimRight(c.OIDCIssuer, "/") == c.PublicURL {
+			return nil, &Error{"NEOSC_OIDC_ISSUER", "must not be the service's own NEOSC_PUBLIC_URL"}
+		}
+		if c.OIDCAudience == "" {
+			return nil, &Error{"NEOSC_OIDC_AUDIENCE", "required with NEOSC_OIDC_ISSUER: the client or project ID external tokens must be issued for"}
 		}
 	}
 	for _, claim := range strings.Split(get("NEOSC_OIDC_ORG_CLAIMS", DefaultOrgClaims), ",") {

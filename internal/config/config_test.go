@@ -40,6 +40,7 @@ func TestLoadDefaults(t *testing.T) {
 			OIDCIssuer:     "",
 			OIDCAudience:   "",
 			OIDCOrgClaims:  contractOrgClaims,
+			OIDCAdminRole:  "admin",
 			LogFormat:      wantLog,
 		}
 		if !reflect.DeepEqual(cfg, want) {
@@ -106,9 +107,10 @@ func TestLoadGoodValues(t *testing.T) {
 		SigningKeyFile: "/run/secrets/key.jwk",
 		TokenTTL:       90 * time.Minute,
 		DefaultOrgName: "Acme Users",
-		OIDCIssuer:     "https://zitadel.example.com",
+		OIDCIssuer:     "https://zitadel.example.com/", // kept as given: some providers' iss ends in "/"
 		OIDCAudience:   "123456@neosc",
 		OIDCOrgClaims:  []string{"tenant"},
+		OIDCAdminRole:  "admin",
 		LogFormat:      "text",
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -131,9 +133,27 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_OIDC_ISSUER", "http://localhost:8081"},
 		{"NEOSC_LOG_FORMAT", "json"},
 	} {
-		if _, err := config.Load(env(map[string]string{tc.name: tc.value}), false); err != nil {
+		vars := map[string]string{tc.name: tc.value}
+		if tc.name == "NEOSC_OIDC_ISSUER" {
+			vars["NEOSC_OIDC_AUDIENCE"] = "client-id"
+		}
+		if _, err := config.Load(env(vars), false); err != nil {
 			t.Errorf("%s=%q refused: %v", tc.name, tc.value, err)
 		}
+	}
+}
+
+// TestOIDCNeedsAudience: accepting any audience of a shared identity
+// provider would accept tokens minted for other applications.
+func TestOIDCNeedsAudience(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"NEOSC_OIDC_ISSUER": "https://idp.example.com"}), false)
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Var != "NEOSC_OIDC_AUDIENCE" {
+		t.Fatalf("want a NEOSC_OIDC_AUDIENCE error, got %v", err)
+	}
+	_, err = config.Load(env(map[string]string{"NEOSC_OIDC_ISSUER": "http://localhost:8080/", "NEOSC_OIDC_AUDIENCE": "x"}), false)
+	if !errors.As(err, &ce) || ce.Var != "NEOSC_OIDC_ISSUER" {
+		t.Fatalf("the service's own URL as external issuer: want a NEOSC_OIDC_ISSUER error, got %v", err)
 	}
 }
 

@@ -149,12 +149,18 @@ func (m *Migrator) pendingCount(ctx context.Context) (int, error) {
 }
 
 // mysqlLocker holds MySQL's named lock for the session: released explicitly,
-// or by the server when the connection dies.
+// or by the server when the connection dies. Named locks are server-wide, so
+// the name carries the database: deployments sharing a server don't wait
+// for each other.
 type mysqlLocker struct{}
+
+// MySQLLockName is the SQL expression naming the migration lock (at most
+// 64 characters, as MySQL requires).
+const MySQLLockName = "CONCAT('neosc_migrate:', MD5(DATABASE()))"
 
 func (mysqlLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
 	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('neosc_migrate', 300)").Scan(&got); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+MySQLLockName+", 300)").Scan(&got); err != nil {
 		return fmt.Errorf("migration lock: %w", err)
 	}
 	if !got.Valid || got.Int64 != 1 {
@@ -164,7 +170,7 @@ func (mysqlLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
 }
 
 func (mysqlLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
-	_, err := conn.ExecContext(ctx, "SELECT RELEASE_LOCK('neosc_migrate')")
+	_, err := conn.ExecContext(ctx, "SELECT RELEASE_LOCK("+MySQLLockName+")")
 	return err
 }
 

@@ -202,13 +202,17 @@ func concurrentUp(t *testing.T, e db.Engine, n, round int, primed bool) {
 		if err != nil {
 			t.Fatalf("round %d: open %d: %v", round, i, err)
 		}
-		t.Cleanup(func() { _ = d.Close() })
 		m, err := db.NewMigrator(d, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		dbs[i], ms[i] = d, m
 	}
+	defer func() { // each round's pools go before the next round opens more
+		for _, d := range dbs {
+			_ = d.Close()
+		}
+	}()
 	if primed {
 		for i, m := range ms {
 			wantCurrent(t, m, false, fmt.Sprintf("round %d replica %d before up", round, i))
@@ -283,11 +287,11 @@ func holdMigrationLock(t *testing.T, d *db.DB) func() {
 			t.Fatal(err)
 		}
 		var got int64
-		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('neosc_migrate', 0)").Scan(&got); err != nil || got != 1 {
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+db.MySQLLockName+", 0)").Scan(&got); err != nil || got != 1 {
 			t.Fatalf("GET_LOCK: %d, %v", got, err)
 		}
 		return func() {
-			_, _ = conn.ExecContext(ctx, "SELECT RELEASE_LOCK('neosc_migrate')")
+			_, _ = conn.ExecContext(ctx, "SELECT RELEASE_LOCK("+db.MySQLLockName+")")
 			_ = conn.Close()
 		}
 	case db.SQLite:

@@ -36,6 +36,9 @@ type Service struct {
 	Tokens         *auth.Tokens
 	DefaultOrgName string
 	Log            *slog.Logger
+	// OIDC verifies external access tokens for ssoLogin; nil when no
+	// provider is configured.
+	OIDC *auth.OIDC
 }
 
 // Session is a signed-in user and their service token.
@@ -92,9 +95,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	// hits the unique name and runs again, then joins the winner's.
 	for attempt := 0; ; attempt++ {
 		err = s.Store.Tx(ctx, func(tx *store.Store) error {
-			if taken, err := tx.Users.GetByEmail(ctx, email); err != nil {
+			if taken, err := tx.Users.EmailTaken(ctx, email); err != nil {
 				return err
-			} else if taken != nil {
+			} else if taken {
 				return apperr.New(apperr.Conflict, "an account with this email already exists")
 			}
 			org, created, err := s.organizationFor(ctx, tx, orgName, explicit, email, domain)

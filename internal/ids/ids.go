@@ -19,9 +19,10 @@ const (
 	User         Type = "User"
 	Workspace    Type = "Workspace"
 	AuditEvent   Type = "AuditEvent"
+	APIToken     Type = "ApiToken"
 )
 
-// maxLen bounds what Decode looks at: "AuditEvent:" plus a UUID, base64'd.
+// maxLen bounds what Decode looks at: the longest type tag plus a UUID, base64'd.
 const maxLen = 80
 
 // Encode returns the global ID of the row with the given UUID.
@@ -58,7 +59,7 @@ func Parse(global string) (Type, string, bool) {
 		return "", "", false
 	}
 	switch Type(t) {
-	case Organization, User, Workspace, AuditEvent:
+	case Organization, User, Workspace, AuditEvent, APIToken:
 	default:
 		return "", "", false
 	}

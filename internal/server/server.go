@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/neosc/neosc/graph"
+	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
@@ -38,15 +39,20 @@ type Deps struct {
 	Tokens         *auth.Tokens
 	Log            *slog.Logger
 	DefaultOrgName string
+	// OIDC, when set, accepts the configured OpenID Provider's access tokens
+	// as Bearer tokens and in ssoLogin.
+	OIDC *auth.OIDC
 }
 
 // New returns the service's HTTP handler.
 func New(d Deps) http.Handler {
 	st := store.New(d.DB.DB)
+	ident := &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC}
 	resolver := &graph.Resolver{
 		Store:      st,
-		Identity:   &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log},
+		Identity:   ident,
 		Workspaces: &workspaces.Service{Store: st, Log: d.Log},
+		APITokens:  &apitokens.Service{Store: st, Tokens: d.Tokens, Log: d.Log},
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
 	rules := &auth.Rules{
@@ -67,6 +73,9 @@ func New(d Deps) http.Handler {
 	gql.AroundFields(rules.Field)
 
 	authn := &auth.Authenticator{Tokens: d.Tokens, Store: st, Log: d.Log, Reject: writeError}
+	if d.OIDC != nil {
+		authn.OIDC, authn.External = d.OIDC, ident
+	}
 	graphqlHandler := authn.Middleware(loaders.Middleware(st, gql))
 
 	mux := http.NewServeMux()

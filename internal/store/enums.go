@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/neosc/neosc/internal/apperr"
 )
@@ -197,5 +198,73 @@ func (j *JSON) Scan(src any) error {
 		return err
 	}
 	*j = m
+	return nil
+}
+
+// APIScope is what an API token may do.
+type APIScope string
+
+// The API token scopes.
+const (
+	ScopeReadOrganization APIScope = "READ_ORGANIZATION"
+	ScopeReadWorkspaces   APIScope = "READ_WORKSPACES"
+	ScopeWriteWorkspaces  APIScope = "WRITE_WORKSPACES"
+	ScopeReadAudit        APIScope = "READ_AUDIT"
+)
+
+// AllScopes lists every scope.
+var AllScopes = []APIScope{ScopeReadOrganization, ScopeReadWorkspaces, ScopeWriteWorkspaces, ScopeReadAudit}
+
+// MarshalGQL writes the enum value.
+func (e APIScope) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *APIScope) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "ApiScope", AllScopes...)
+	return err
+}
+
+// ScopeList is a set of scopes stored as comma-separated text.
+type ScopeList []APIScope
+
+// Has reports whether the list holds s.
+func (l ScopeList) Has(s APIScope) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Value stores the list as comma-separated text.
+func (l ScopeList) Value() (driver.Value, error) {
+	parts := make([]string, len(l))
+	for i, s := range l {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// Scan reads comma-separated text, dropping unknown scopes.
+func (l *ScopeList) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	case nil:
+	default:
+		return fmt.Errorf("ScopeList: cannot scan %T", src)
+	}
+	*l = nil
+	for _, part := range strings.Split(s, ",") {
+		for _, known := range AllScopes {
+			if part == string(known) {
+				*l = append(*l, known)
+			}
+		}
+	}
 	return nil
 }

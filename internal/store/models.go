@@ -38,7 +38,8 @@ func (*Organization) IsNode() {}
 type User struct {
 	ID             string `gorm:"primaryKey"`
 	OrganizationID string
-	Email          string // lower-cased; unique
+	Email          string // lower-cased; unique per EmailScope
+	EmailScope     string // "" for password accounts, the issuer for SSO accounts
 	Name           string
 	PasswordHash   *string `json:"-"`
 	Role           OrgRole
@@ -156,3 +157,37 @@ func (e *AuditEvent) TargetGlobalID() *string {
 func (e *AuditEvent) TargetOrganizationGlobalID() *string {
 	return ids.EncodePtr(ids.Organization, e.TargetOrganizationID)
 }
+
+// APIToken is a partner integration's credential. The token itself is a
+// service-signed JWT whose jti is ID; only the ID is stored.
+type APIToken struct {
+	ID             string `gorm:"primaryKey"`
+	OrganizationID string
+	Name           string
+	Scopes         ScopeList
+	CreatedByID    *string
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+	LastUsedAt     *time.Time
+	RevokedAt      *time.Time
+}
+
+// TableName is the api_tokens table.
+func (APIToken) TableName() string { return "api_tokens" }
+
+// GlobalID is the token's opaque API ID.
+func (t *APIToken) GlobalID() string { return ids.Encode(ids.APIToken, t.ID) }
+
+// OwnerOrganizationID is the organization the token acts in.
+func (t *APIToken) OwnerOrganizationID() string { return t.OrganizationID }
+
+// IsNode marks APIToken as a GraphQL Node.
+func (*APIToken) IsNode() {}
+
+// Usable reports whether the token may be used at now.
+func (t *APIToken) Usable(now time.Time) bool {
+	return t.RevokedAt == nil && now.Before(t.ExpiresAt)
+}
+
+// ScopeValues lists the token's scopes (the GraphQL `scopes` field).
+func (t *APIToken) ScopeValues() []APIScope { return t.Scopes }

@@ -44,6 +44,22 @@ func (r Organizations) GetByNameKey(ctx context.Context, key string) (*Organizat
 	return &out[0], nil
 }
 
+// GetByExternal finds the organization provisioned from an identity
+// provider's organization; nil when absent.
+func (r Organizations) GetByExternal(ctx context.Context, issuer, externalID string) (*Organization, error) {
+	var out []Organization
+	if issuer == "" || externalID == "" {
+		return nil, nil
+	}
+	if err := r.db.WithContext(ctx).Where("external_issuer = ? AND external_id = ?", issuer, externalID).Limit(1).Find(&out).Error; err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return &out[0], nil
+}
+
 // DomainTaken reports whether some organization already uses domain.
 func (r Organizations) DomainTaken(ctx context.Context, domain string) (bool, error) {
 	var n int64

@@ -29,6 +29,7 @@ type Store struct {
 	Users         Users
 	Workspaces    Workspaces
 	AuditEvents   AuditEvents
+	APITokens     APITokens
 }
 
 // New returns a store over db.
@@ -38,6 +39,7 @@ func New(db *gorm.DB) *Store {
 	s.Users = Users{db}
 	s.Workspaces = Workspaces{db}
 	s.AuditEvents = AuditEvents{db}
+	s.APITokens = APITokens{db}
 	return s
 }
 

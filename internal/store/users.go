@@ -21,18 +21,51 @@ func (r Users) GetByID(ctx context.Context, id string) (*User, error) {
 	return &u, nil
 }
 
-// GetByEmail finds a user by (lower-cased) email for sign-in; nil when absent.
-// Email addresses are unique across the deployment, so this is a global
-// lookup by design.
+// GetByEmail finds a password account by (lower-cased) email for sign-in;
+// nil when absent. SSO accounts are never found this way. Email addresses are
+// unique across the deployment, so this is a global lookup by design.
 func (r Users) GetByEmail(ctx context.Context, email string) (*User, error) {
 	var out []User
-	if err := r.db.WithContext(ctx).Where("email = ?", email).Limit(1).Find(&out).Error; err != nil {
+	if err := r.db.WithContext(ctx).Where("email = ? AND email_scope = ''", email).Limit(1).Find(&out).Error; err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, nil
 	}
 	return &out[0], nil
+}
+
+// EmailTaken reports whether any account, password or SSO, uses email.
+func (r Users) EmailTaken(ctx context.Context, email string) (bool, error) {
+	var n int64
+	err := r.db.WithContext(ctx).Model(&User{}).Where("email = ?", email).Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// GetBySSO finds an SSO account by (issuer, subject); nil when absent. Never
+// by email: an external identity only ever reaches the account it created.
+func (r Users) GetBySSO(ctx context.Context, issuer, subject string) (*User, error) {
+	var out []User
+	if issuer == "" || subject == "" {
+		return nil, nil
+	}
+	if err := r.db.WithContext(ctx).Where("sso_issuer = ? AND sso_subject = ?", issuer, subject).Limit(1).Find(&out).Error; err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return &out[0], nil
+}
+
+// RecordSSOLogin sets an SSO user's name and last sign-in time.
+func (r Users) RecordSSOLogin(ctx context.Context, orgID, userID, name string, at time.Time) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	return r.db.WithContext(ctx).Model(&User{}).
+		Where("organization_id = ? AND id = ?", orgID, userID).
+		Updates(map[string]any{"name": name, "last_login_at": at, "updated_at": at}).Error
 }
 
 // Create inserts a user. The caller adds to the organization's user counter
@@ -115,17 +148,18 @@ func (r Users) GetActor(ctx context.Context, userID string) (*Actor, error) {
 	return &Actor{User: row.User, Organization: row.Organization}, nil
 }
 
-var actorColumns = func() string {
-	userCols := []string{"id", "organization_id", "email", "name", "password_hash", "role", "platform_admin",
-		"status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at"}
-	orgCols := []string{"id", "name", "name_key", "slug", "domain", "status", "external_issuer", "external_id",
-		"user_count", "workspace_count", "created_at", "updated_at"}
-	var cols []string
-	for _, c := range userCols {
-		cols = append(cols, "u."+c+" AS u_"+c)
+var actorColumns = columns("u", "u_", "id", "organization_id", "email", "email_scope", "name", "password_hash", "role",
+	"platform_admin", "status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at") +
+	", " + columns("o", "o_", orgColumns...)
+
+var orgColumns = []string{"id", "name", "name_key", "slug", "domain", "status", "external_issuer", "external_id",
+	"user_count", "workspace_count", "created_at", "updated_at"}
+
+// columns lists table alias a's columns, each renamed with prefix p.
+func columns(a, p string, cols ...string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = a + "." + c + " AS " + p + c
 	}
-	for _, c := range orgCols {
-		cols = append(cols, "o."+c+" AS o_"+c)
-	}
-	return strings.Join(cols, ", ")
-}()
+	return strings.Join(out, ", ")
+}

@@ -73,6 +73,12 @@ func NewEmpty(t testing.TB, e db.Engine) *db.DB {
 	if err != nil {
 		t.Fatalf("open %s: %v", e, err)
 	}
+	if e == db.MySQL {
+		// Test packages run in parallel against one server: keep each
+		// database's pool small so they stay under max_connections.
+		d.SQL().SetMaxOpenConns(12)
+		d.SQL().SetMaxIdleConns(4)
+	}
 	t.Cleanup(func() { _ = d.Close() })
 	return d
 }
