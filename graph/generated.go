@@ -1215,8 +1215,9 @@ enum AuditOutcome {
 
 "A tenant: it owns users, workspaces and audit events."
 type Organization implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION]) {
-  id: ID!
-  name: String!
+  "Every API token may read its organization's ID and name."
+  id: ID! @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  name: String! @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
   slug: String!
   "The primary email domain; registrants with this domain may join."
   domain: String
@@ -1224,7 +1225,7 @@ type Organization implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGA
   "Exact number of users (a counter kept in the same transaction as every change)."
   userCount: Int!
   "Exact number of workspaces (a counter kept in the same transaction as every change)."
-  workspaceCount: Int!
+  workspaceCount: Int! @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES])
   createdAt: Time!
   "The organization's ID at the external identity provider, if provisioned by SSO."
   externalId: String
@@ -1306,14 +1307,14 @@ type PageInfo @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, REA
   endCursor: String
 }
 
-type OrganizationConnection @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION]) {
+type OrganizationConnection @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT]) {
   edges: [OrganizationEdge!]!
   nodes: [Organization!]!
   pageInfo: PageInfo!
   totalCount: Int!
 }
 
-type OrganizationEdge @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION]) {
+type OrganizationEdge @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT]) {
   cursor: String!
   node: Organization!
 }
@@ -1399,9 +1400,9 @@ type Query {
   "The caller."
   me: User! @auth(requires: AUTHENTICATED)
   "The caller's organization; every organization for a platform administrator."
-  organizations(first: Int, after: String): OrganizationConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION])
+  organizations(first: Int, after: String): OrganizationConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
   "An organization the caller belongs to; another organization's ID answers NOT_FOUND."
-  organization(id: ID!): Organization @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION])
+  organization(id: ID!): Organization @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
   "A workspace of the caller's organization; another organization's ID answers NOT_FOUND."
   workspace(id: ID!): Workspace @auth(requires: PARTNER) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
   "Any object by its global ID, under the access rule of its type."

@@ -37,7 +37,7 @@ type OIDC struct {
 	cancel  context.CancelFunc
 	mu      sync.Mutex
 	jwksURL string
-	iss     string // the issuer exactly as the discovery document spells it
+	iss     string    // the issuer exactly as the discovery document spells it
 	lastTry time.Time // of discovery
 	lastRef time.Time // of a refresh for an unknown kid
 }

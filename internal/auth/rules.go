@@ -172,7 +172,9 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 		if typeRule, ok := ruleIn(def.Directives); ok {
 			rule = typeRule
 		}
-		if actor.IsAPIToken() {
+		// A field of an abstract type (node) answers under the scope of the
+		// type it resolved to; concrete ones are checked field by field.
+		if actor.IsAPIToken() && r.abstract(field) {
 			if scopes, declared := scopesIn(def.Directives); !declared || !actor.HasAnyScope(scopes) {
 				return nil, errScope(def.Name)
 			}
@@ -225,6 +227,15 @@ func (r *Rules) recordDenied(ctx context.Context, actor *Actor, owned Owned, rea
 	if err := r.Denied(ctx, actor, typ, id, owned.OwnerOrganizationID(), reason); err != nil {
 		r.Log.ErrorContext(ctx, "record access.denied", "err", err)
 	}
+}
+
+// abstract reports whether a field returns an interface or union.
+func (r *Rules) abstract(field *ast.FieldDefinition) bool {
+	if field == nil || field.Type == nil {
+		return false
+	}
+	def := r.Schema.Types[field.Type.Name()]
+	return def != nil && (def.Kind == ast.Interface || def.Kind == ast.Union)
 }
 
 // typeOf returns the GraphQL object type of a node value.

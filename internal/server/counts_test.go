@@ -140,7 +140,10 @@ func seed(t *testing.T, env *apitest.Env, orgs, perOrg int) (first store.Organiz
 					CreatedAt: now, UpdatedAt: now}
 				e := store.AuditEvent{ID: ids.New(), OrganizationID: &o.ID, Action: "seed.event", Outcome: store.OutcomeSuccess,
 					Metadata: store.JSON{"k": k}, CreatedAt: now}
-				for _, err := range []error{s.Users.Create(t.Context(), &u), s.Workspaces.Create(t.Context(), &w), s.AuditEvents.Insert(t.Context(), &e)} {
+				tok := store.APIToken{ID: ids.New(), OrganizationID: o.ID, Name: fmt.Sprintf("t%d", k),
+					Scopes: store.ScopeList{store.ScopeReadAudit}, ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+				for _, err := range []error{s.Users.Create(t.Context(), &u), s.Workspaces.Create(t.Context(), &w),
+					s.AuditEvents.Insert(t.Context(), &e), s.APITokens.Create(t.Context(), &tok)} {
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -175,6 +178,7 @@ func TestListsRunAConstantNumberOfStatements(t *testing.T) {
 			{"organizations nodes", `query($n: Int) { organizations(first: $n) { nodes { id slug userCount workspaceCount createdAt } } }`, 1, "data.organizations.nodes.#"},
 			{"users with their organization", `query($n: Int) { organization(id: "` + orgID + `") { users(first: $n) { totalCount nodes { id email organization { id name userCount } } } } }`, 3, "data.organization.users.nodes.#"},
 			{"workspaces with their organization", `query($n: Int) { organization(id: "` + orgID + `") { workspaces(first: $n) { totalCount edges { node { id name organization { name workspaceCount } } } } } }`, 3, "data.organization.workspaces.edges.#"},
+			{"API tokens", `query($n: Int) { organization(id: "` + orgID + `") { apiTokens(first: $n) { totalCount edges { cursor node { id name scopes expiresAt } } } } }`, 3, "data.organization.apiTokens.edges.#"},
 			{"audit events", `query($n: Int) { organization(id: "` + orgID + `") { auditEvents(first: $n) { edges { cursor node { id action metadata organizationId } } pageInfo { hasNextPage } } } }`, 2, "data.organization.auditEvents.edges.#"},
 		}
 		for _, l := range lists {
