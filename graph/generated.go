@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	User() UserResolver
 	Workspace() WorkspaceResolver
+	WorkspaceGrant() WorkspaceGrantResolver
 }
 
 type DirectiveRoot struct {
@@ -105,14 +106,16 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIToken  func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateWorkspace func(childComplexity int, input model.CreateWorkspaceInput) int
-		DeleteWorkspace func(childComplexity int, id string) int
-		Login           func(childComplexity int, input model.LoginInput) int
-		Register        func(childComplexity int, input model.RegisterInput) int
-		RevokeAPIToken  func(childComplexity int, id string) int
-		SsoLogin        func(childComplexity int, token string) int
-		UpdateWorkspace func(childComplexity int, id string, input model.UpdateWorkspaceInput) int
+		CreateAPIToken        func(childComplexity int, input model.CreateAPITokenInput) int
+		CreateWorkspace       func(childComplexity int, input model.CreateWorkspaceInput) int
+		DeleteWorkspace       func(childComplexity int, id string) int
+		GrantWorkspaceAccess  func(childComplexity int, input model.GrantWorkspaceAccessInput) int
+		Login                 func(childComplexity int, input model.LoginInput) int
+		Register              func(childComplexity int, input model.RegisterInput) int
+		RevokeAPIToken        func(childComplexity int, id string) int
+		RevokeWorkspaceAccess func(childComplexity int, id string) int
+		SsoLogin              func(childComplexity int, token string) int
+		UpdateWorkspace       func(childComplexity int, id string, input model.UpdateWorkspaceInput) int
 	}
 
 	Organization struct {
@@ -149,11 +152,12 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Me            func(childComplexity int) int
-		Node          func(childComplexity int, id string) int
-		Organization  func(childComplexity int, id string) int
-		Organizations func(childComplexity int, first *int, after *string) int
-		Workspace     func(childComplexity int, id string) int
+		Me               func(childComplexity int) int
+		Node             func(childComplexity int, id string) int
+		Organization     func(childComplexity int, id string) int
+		Organizations    func(childComplexity int, first *int, after *string) int
+		SharedWorkspaces func(childComplexity int, first *int, after *string) int
+		Workspace        func(childComplexity int, id string) int
 	}
 
 	User struct {
@@ -187,6 +191,7 @@ type ComplexityRoot struct {
 		CreatedAt      func(childComplexity int) int
 		Description    func(childComplexity int) int
 		GlobalID       func(childComplexity int) int
+		Grants         func(childComplexity int, first *int, after *string) int
 		ImageURL       func(childComplexity int) int
 		MemoryMB       func(childComplexity int) int
 		Name           func(childComplexity int) int
@@ -209,6 +214,26 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	WorkspaceGrant struct {
+		CreatedAt           func(childComplexity int) int
+		ExpiresAt           func(childComplexity int) int
+		GlobalID            func(childComplexity int) int
+		GranteeOrganization func(childComplexity int) int
+		Workspace           func(childComplexity int) int
+	}
+
+	WorkspaceGrantConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WorkspaceGrantEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -222,6 +247,8 @@ type MutationResolver interface {
 	CreateWorkspace(ctx context.Context, input model.CreateWorkspaceInput) (*store.Workspace, error)
 	UpdateWorkspace(ctx context.Context, id string, input model.UpdateWorkspaceInput) (*store.Workspace, error)
 	DeleteWorkspace(ctx context.Context, id string) (string, error)
+	GrantWorkspaceAccess(ctx context.Context, input model.GrantWorkspaceAccessInput) (*store.WorkspaceGrant, error)
+	RevokeWorkspaceAccess(ctx context.Context, id string) (string, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
 }
@@ -236,6 +263,7 @@ type QueryResolver interface {
 	Organizations(ctx context.Context, first *int, after *string) (*model.OrganizationConnection, error)
 	Organization(ctx context.Context, id string) (*store.Organization, error)
 	Workspace(ctx context.Context, id string) (*store.Workspace, error)
+	SharedWorkspaces(ctx context.Context, first *int, after *string) (*model.WorkspaceConnection, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 }
 type UserResolver interface {
@@ -243,6 +271,12 @@ type UserResolver interface {
 }
 type WorkspaceResolver interface {
 	Organization(ctx context.Context, obj *store.Workspace) (*store.Organization, error)
+
+	Grants(ctx context.Context, obj *store.Workspace, first *int, after *string) (*model.WorkspaceGrantConnection, error)
+}
+type WorkspaceGrantResolver interface {
+	Workspace(ctx context.Context, obj *store.WorkspaceGrant) (*store.Workspace, error)
+	GranteeOrganization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -532,6 +566,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWorkspace(childComplexity, args["id"].(string)), true
+	case "Mutation.grantWorkspaceAccess":
+		if e.ComplexityRoot.Mutation.GrantWorkspaceAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantWorkspaceAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantWorkspaceAccess(childComplexity, args["input"].(model.GrantWorkspaceAccessInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -565,6 +610,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeWorkspaceAccess":
+		if e.ComplexityRoot.Mutation.RevokeWorkspaceAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeWorkspaceAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeWorkspaceAccess(childComplexity, args["id"].(string)), true
 	case "Mutation.ssoLogin":
 		if e.ComplexityRoot.Mutation.SsoLogin == nil {
 			break
@@ -777,6 +833,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.sharedWorkspaces":
+		if e.ComplexityRoot.Query.SharedWorkspaces == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sharedWorkspaces_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SharedWorkspaces(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.workspace":
 		if e.ComplexityRoot.Query.Workspace == nil {
 			break
@@ -918,6 +985,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workspace.GlobalID(childComplexity), true
+	case "Workspace.grants":
+		if e.ComplexityRoot.Workspace.Grants == nil {
+			break
+		}
+
+		args, err := ec.field_Workspace_grants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Workspace.Grants(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Workspace.imageUrl":
 		if e.ComplexityRoot.Workspace.ImageURL == nil {
 			break
@@ -1011,6 +1089,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WorkspaceEdge.Node(childComplexity), true
 
+	case "WorkspaceGrant.createdAt":
+		if e.ComplexityRoot.WorkspaceGrant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.CreatedAt(childComplexity), true
+	case "WorkspaceGrant.expiresAt":
+		if e.ComplexityRoot.WorkspaceGrant.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.ExpiresAt(childComplexity), true
+	case "WorkspaceGrant.id":
+		if e.ComplexityRoot.WorkspaceGrant.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.GlobalID(childComplexity), true
+	case "WorkspaceGrant.granteeOrganization":
+		if e.ComplexityRoot.WorkspaceGrant.GranteeOrganization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.GranteeOrganization(childComplexity), true
+	case "WorkspaceGrant.workspace":
+		if e.ComplexityRoot.WorkspaceGrant.Workspace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.Workspace(childComplexity), true
+
+	case "WorkspaceGrantConnection.edges":
+		if e.ComplexityRoot.WorkspaceGrantConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrantConnection.Edges(childComplexity), true
+	case "WorkspaceGrantConnection.nodes":
+		if e.ComplexityRoot.WorkspaceGrantConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrantConnection.Nodes(childComplexity), true
+	case "WorkspaceGrantConnection.pageInfo":
+		if e.ComplexityRoot.WorkspaceGrantConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrantConnection.PageInfo(childComplexity), true
+	case "WorkspaceGrantConnection.totalCount":
+		if e.ComplexityRoot.WorkspaceGrantConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrantConnection.TotalCount(childComplexity), true
+
+	case "WorkspaceGrantEdge.cursor":
+		if e.ComplexityRoot.WorkspaceGrantEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrantEdge.Cursor(childComplexity), true
+	case "WorkspaceGrantEdge.node":
+		if e.ComplexityRoot.WorkspaceGrantEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrantEdge.Node(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1023,6 +1170,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateWorkspaceInput", ec.unmarshalInputCreateWorkspaceInput),
+			graphql.NewInputUnmarshaler("GrantWorkspaceAccessInput", ec.unmarshalInputGrantWorkspaceAccessInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("UpdateWorkspaceInput", ec.unmarshalInputUpdateWorkspaceInput),
@@ -1215,9 +1363,12 @@ enum AuditOutcome {
 
 "A tenant: it owns users, workspaces and audit events."
 type Organization implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION]) {
-  "Every API token may read its organization's ID and name."
-  id: ID! @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
-  name: String! @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  """
+  Every API token may read its organization's ID and name, and a partner
+  reaches exactly these two fields of the owner of a workspace shared with it.
+  """
+  id: ID! @auth(requires: PARTNER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  name: String! @auth(requires: PARTNER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
   slug: String!
   "The primary email domain; registrants with this domain may join."
   domain: String
@@ -1265,9 +1416,38 @@ type Workspace implements Node @auth(requires: PARTNER) @scope(any: [READ_WORKSP
   cpuCores: Int!
   memoryMb: Int!
   storageGb: Int!
+  "The owner. A partner reaches only its id and name."
   organization: Organization!
   createdAt: Time!
   updatedAt: Time!
+  "Partner organizations that may use this workspace (the owner's admins only)."
+  grants(first: Int, after: String): WorkspaceGrantConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
+}
+
+"""
+A partner organization's time-limited access to one workspace: the one
+sanctioned way across a tenant boundary.
+"""
+type WorkspaceGrant implements Node @auth(requires: ORG_ADMIN) {
+  id: ID!
+  workspace: Workspace!
+  "The partner. The owner's admins reach only its id and name."
+  granteeOrganization: Organization!
+  createdAt: Time!
+  "Checked on every request: an expired grant gives nothing."
+  expiresAt: Time!
+}
+
+type WorkspaceGrantConnection @auth(requires: AUTHENTICATED) {
+  edges: [WorkspaceGrantEdge!]!
+  nodes: [WorkspaceGrant!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type WorkspaceGrantEdge @auth(requires: AUTHENTICATED) {
+  cursor: String!
+  node: WorkspaceGrant!
 }
 
 "An immutable record of something that happened; a snapshot, never a live join."
@@ -1405,6 +1585,8 @@ type Query {
   organization(id: ID!): Organization @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
   "A workspace of the caller's organization; another organization's ID answers NOT_FOUND."
   workspace(id: ID!): Workspace @auth(requires: PARTNER) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
+  "Workspaces other organizations have shared with the caller's, through live grants."
+  sharedWorkspaces(first: Int, after: String): WorkspaceConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
   "Any object by its global ID, under the access rule of its type."
   node(id: ID!): Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
 }
@@ -1421,6 +1603,15 @@ input RegisterInput {
 input LoginInput {
   email: String!
   password: String!
+}
+
+input GrantWorkspaceAccessInput {
+  "A workspace of the caller's organization."
+  workspaceId: ID!
+  "The partner organization."
+  granteeOrganizationId: ID!
+  "When the grant ends; default 30 days from now, at most 366 days."
+  expiresAt: Time
 }
 
 input CreateApiTokenInput {
@@ -1470,6 +1661,10 @@ type Mutation {
   updateWorkspace(id: ID!, input: UpdateWorkspaceInput!): Workspace! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
   "Delete a workspace of the caller's organization; answers its ID."
   deleteWorkspace(id: ID!): ID! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
+  "Share a workspace of the caller's organization with a partner organization."
+  grantWorkspaceAccess(input: GrantWorkspaceAccessInput!): WorkspaceGrant! @auth(requires: ORG_ADMIN)
+  "End a grant; the partner loses access on its next request. Answers the grant's ID."
+  revokeWorkspaceAccess(id: ID!): ID! @auth(requires: ORG_ADMIN)
   "Create an API token for a partner integration in the caller's organization."
   createApiToken(input: CreateApiTokenInput!): CreateApiTokenPayload! @auth(requires: ORG_ADMIN)
   "Revoke an API token; it stops working on the next request."
@@ -1753,6 +1948,8 @@ func (ec *executionContext) childFields_Workspace(ctx context.Context, field gra
 		return ec.fieldContext_Workspace_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Workspace_updatedAt(ctx, field)
+	case "grants":
+		return ec.fieldContext_Workspace_grants(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Workspace", field.Name)
 }
@@ -1779,6 +1976,46 @@ func (ec *executionContext) childFields_WorkspaceEdge(ctx context.Context, field
 		return ec.fieldContext_WorkspaceEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkspaceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkspaceGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WorkspaceGrant_id(ctx, field)
+	case "workspace":
+		return ec.fieldContext_WorkspaceGrant_workspace(ctx, field)
+	case "granteeOrganization":
+		return ec.fieldContext_WorkspaceGrant_granteeOrganization(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WorkspaceGrant_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_WorkspaceGrant_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkspaceGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkspaceGrantConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WorkspaceGrantConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_WorkspaceGrantConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WorkspaceGrantConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WorkspaceGrantConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkspaceGrantConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkspaceGrantEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_WorkspaceGrantEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_WorkspaceGrantEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkspaceGrantEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1939,6 +2176,20 @@ func (ec *executionContext) field_Mutation_deleteWorkspace_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_grantWorkspaceAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GrantWorkspaceAccessInput, error) {
+			return ec.unmarshalNGrantWorkspaceAccessInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐGrantWorkspaceAccessInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1968,6 +2219,20 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 }
 
 func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeWorkspaceAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -2177,6 +2442,28 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_sharedWorkspaces_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_workspace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2188,6 +2475,28 @@ func (ec *executionContext) field_Query_workspace_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Workspace_grants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -3493,6 +3802,94 @@ func (ec *executionContext) fieldContext_Mutation_deleteWorkspace(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_grantWorkspaceAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantWorkspaceAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantWorkspaceAccess(ctx, fc.Args["input"].(model.GrantWorkspaceAccessInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.WorkspaceGrant) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrant2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantWorkspaceAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantWorkspaceAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeWorkspaceAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeWorkspaceAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeWorkspaceAccess(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeWorkspaceAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeWorkspaceAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4342,6 +4739,50 @@ func (ec *executionContext) fieldContext_Query_workspace(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_workspace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_sharedWorkspaces(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sharedWorkspaces(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SharedWorkspaces(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkspaceConnection) graphql.Marshaler {
+			return ec.marshalNWorkspaceConnection2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sharedWorkspaces(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_sharedWorkspaces_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5212,6 +5653,50 @@ func (ec *executionContext) fieldContext_Workspace_updatedAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Workspace", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Workspace_grants(ctx context.Context, field graphql.CollectedField, obj *store.Workspace) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workspace_grants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Workspace().Grants(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkspaceGrantConnection) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrantConnection2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workspace_grants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workspace",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrantConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Workspace_grants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WorkspaceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5381,6 +5866,313 @@ func (ec *executionContext) fieldContext_WorkspaceEdge_node(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Workspace(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspaceGrant_id(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceGrant", field, true, false, "ID")
+}
+
+func (ec *executionContext) _WorkspaceGrant_workspace(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_workspace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkspaceGrant().Workspace(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Workspace) graphql.Marshaler {
+			return ec.marshalNWorkspace2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspace(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_workspace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceGrant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Workspace(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspaceGrant_granteeOrganization(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_granteeOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkspaceGrant().GranteeOrganization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_granteeOrganization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceGrant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspaceGrant_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkspaceGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkspaceGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrantConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WorkspaceGrantEdge) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrantEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrantConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceGrantConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrantEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspaceGrantConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrantConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.WorkspaceGrant) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrant2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrantConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceGrantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspaceGrantConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrantConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrantConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceGrantConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspaceGrantConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrantConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceGrantConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _WorkspaceGrantEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrantEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceGrantEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkspaceGrantEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrantEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.WorkspaceGrant) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrant2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrantEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceGrantEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrant(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6683,6 +7475,62 @@ func UnmarshalCreateWorkspaceInput(ctx context.Context, raw any) (model.CreateWo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputGrantWorkspaceAccessInput(ctx context.Context, obj any) (model.GrantWorkspaceAccessInput, error) {
+	var it model.GrantWorkspaceAccessInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"workspaceId", "granteeOrganizationId", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "workspaceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workspaceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkspaceID = data
+		case "granteeOrganizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granteeOrganizationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GranteeOrganizationID = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGrantWorkspaceAccessInput unmarshals raw into the GrantWorkspaceAccessInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGrantWorkspaceAccessInput(ctx context.Context, raw any) (model.GrantWorkspaceAccessInput, error) {
+	var out model.GrantWorkspaceAccessInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantWorkspaceAccessInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
 	var it model.LoginInput
 	if obj == nil {
@@ -6908,6 +7756,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *store.WorkspaceGrant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WorkspaceGrant(ctx, sel, obj)
 	case *store.Workspace:
 		if obj == nil {
 			return graphql.Null
@@ -7422,6 +8275,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "grantWorkspaceAccess":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantWorkspaceAccess(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeWorkspaceAccess":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeWorkspaceAccess(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createApiToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiToken(ctx, field)
@@ -7718,6 +8585,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_workspace(ctx, field)
 				})
+		case "sharedWorkspaces":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sharedWorkspaces(ctx, field)
+				})
 		case "node":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -8003,6 +8876,12 @@ func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "grants":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workspace_grants(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8087,6 +8966,148 @@ func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "node":
 			out.Values[i] = ec._WorkspaceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workspaceGrantImplementors = []string{"WorkspaceGrant", "Node"}
+
+func (ec *executionContext) _WorkspaceGrant(ctx context.Context, sel ast.SelectionSet, obj *store.WorkspaceGrant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceGrantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkspaceGrant")
+		case "id":
+			out.Values[i] = ec._WorkspaceGrant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workspace":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkspaceGrant_workspace(ctx, field, obj)
+				})
+		case "granteeOrganization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkspaceGrant_granteeOrganization(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._WorkspaceGrant_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._WorkspaceGrant_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workspaceGrantConnectionImplementors = []string{"WorkspaceGrantConnection"}
+
+func (ec *executionContext) _WorkspaceGrantConnection(ctx context.Context, sel ast.SelectionSet, obj *model.WorkspaceGrantConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceGrantConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkspaceGrantConnection")
+		case "edges":
+			out.Values[i] = ec._WorkspaceGrantConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._WorkspaceGrantConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._WorkspaceGrantConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkspaceGrantConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workspaceGrantEdgeImplementors = []string{"WorkspaceGrantEdge"}
+
+func (ec *executionContext) _WorkspaceGrantEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WorkspaceGrantEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceGrantEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkspaceGrantEdge")
+		case "cursor":
+			out.Values[i] = ec._WorkspaceGrantEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._WorkspaceGrantEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8691,6 +9712,11 @@ func (ec *executionContext) unmarshalNCreateWorkspaceInput2githubᚗcomᚋneosc�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNGrantWorkspaceAccessInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐGrantWorkspaceAccessInput(ctx context.Context, v any) (model.GrantWorkspaceAccessInput, error) {
+	res, err := ec.unmarshalInputGrantWorkspaceAccessInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8980,6 +10006,62 @@ func (ec *executionContext) marshalNWorkspaceEdge2ᚖgithubᚗcomᚋneoscᚋneos
 		return graphql.Null
 	}
 	return ec._WorkspaceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkspaceGrant2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.WorkspaceGrant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkspaceGrant2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkspaceGrant2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrant(ctx context.Context, sel ast.SelectionSet, v *store.WorkspaceGrant) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkspaceGrant!")
+		return graphql.Null
+	}
+	return ec._WorkspaceGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkspaceGrantConnection2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantConnection(ctx context.Context, sel ast.SelectionSet, v *model.WorkspaceGrantConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkspaceGrantConnection!")
+		return graphql.Null
+	}
+	return ec._WorkspaceGrantConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkspaceGrantEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WorkspaceGrantEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkspaceGrantEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkspaceGrantEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantEdge(ctx context.Context, sel ast.SelectionSet, v *model.WorkspaceGrantEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkspaceGrantEdge!")
+		return graphql.Null
+	}
+	return ec._WorkspaceGrantEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNWorkspaceStatus2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceStatus(ctx context.Context, v any) (store.WorkspaceStatus, error) {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/neosc/neosc/graph/model"
 	"github.com/neosc/neosc/internal/apperr"
@@ -38,6 +39,8 @@ func (r *Resolver) lookup(ctx context.Context, globalID string, want ...ids.Type
 		return r.Store.AuditEvents.GetByID(ctx, id)
 	case ids.APIToken:
 		return r.Store.APITokens.GetByID(ctx, id)
+	case ids.WorkspaceGrant:
+		return r.Store.Grants.GetByID(ctx, id)
 	}
 	return nil, apperr.ErrNotFound
 }
@@ -104,4 +107,25 @@ func (r *Resolver) organizations(ctx context.Context, first *int, after *string)
 		conn.Nodes = []*store.Organization{&own}
 	}
 	return conn, nil
+}
+
+// sharedWorkspaces lists the workspaces shared with the caller's
+// organization through live grants.
+func (r *Resolver) sharedWorkspaces(ctx context.Context, first *int, after *string) (*model.WorkspaceConnection, error) {
+	page, err := store.NewPage(first, after)
+	if err != nil {
+		return nil, err
+	}
+	actor := auth.ActorFrom(ctx)
+	if actor == nil {
+		return nil, apperr.ErrUnauthenticated
+	}
+	now := time.Now()
+	rows, hasNext, err := r.Store.Grants.SharedWith(ctx, actor.OrganizationID(), page, now)
+	if err != nil {
+		return nil, err
+	}
+	return &model.WorkspaceConnection{Nodes: rows, HasNext: hasNext, CountAll: func(ctx context.Context) (int, error) {
+		return r.Store.Grants.CountSharedWith(ctx, actor.OrganizationID(), now)
+	}}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/loaders"
 	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/workspaces"
 )
 
 // Register is the resolver for the register field.
@@ -62,6 +63,18 @@ func (r *mutationResolver) UpdateWorkspace(ctx context.Context, id string, input
 // DeleteWorkspace is the resolver for the deleteWorkspace field.
 func (r *mutationResolver) DeleteWorkspace(ctx context.Context, id string) (string, error) {
 	return r.Workspaces.Delete(ctx, auth.ActorFrom(ctx), id)
+}
+
+// GrantWorkspaceAccess is the resolver for the grantWorkspaceAccess field.
+func (r *mutationResolver) GrantWorkspaceAccess(ctx context.Context, input model.GrantWorkspaceAccessInput) (*store.WorkspaceGrant, error) {
+	return r.Workspaces.Grant(ctx, auth.ActorFrom(ctx), workspaces.GrantInput{
+		WorkspaceID: input.WorkspaceID, GranteeOrganizationID: input.GranteeOrganizationID, ExpiresAt: input.ExpiresAt,
+	})
+}
+
+// RevokeWorkspaceAccess is the resolver for the revokeWorkspaceAccess field.
+func (r *mutationResolver) RevokeWorkspaceAccess(ctx context.Context, id string) (string, error) {
+	return r.Workspaces.Revoke(ctx, auth.ActorFrom(ctx), id)
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
@@ -168,6 +181,11 @@ func (r *queryResolver) Workspace(ctx context.Context, id string) (*store.Worksp
 	return n.(*store.Workspace), nil
 }
 
+// SharedWorkspaces is the resolver for the sharedWorkspaces field.
+func (r *queryResolver) SharedWorkspaces(ctx context.Context, first *int, after *string) (*model.WorkspaceConnection, error) {
+	return r.sharedWorkspaces(ctx, first, after)
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	return r.lookup(ctx, id)
@@ -181,6 +199,31 @@ func (r *userResolver) Organization(ctx context.Context, obj *store.User) (*stor
 // Organization is the resolver for the organization field.
 func (r *workspaceResolver) Organization(ctx context.Context, obj *store.Workspace) (*store.Organization, error) {
 	return loaders.Organization(ctx, obj.OrganizationID)
+}
+
+// Grants is the resolver for the grants field.
+func (r *workspaceResolver) Grants(ctx context.Context, obj *store.Workspace, first *int, after *string) (*model.WorkspaceGrantConnection, error) {
+	page, err := store.NewPage(first, after)
+	if err != nil {
+		return nil, err
+	}
+	rows, hasNext, err := r.Store.Grants.ListByWorkspace(ctx, obj.OrganizationID, obj.ID, page)
+	if err != nil {
+		return nil, err
+	}
+	return &model.WorkspaceGrantConnection{Nodes: rows, HasNext: hasNext, CountAll: func(ctx context.Context) (int, error) {
+		return r.Store.Grants.CountByWorkspace(ctx, obj.OrganizationID, obj.ID)
+	}}, nil
+}
+
+// Workspace is the resolver for the workspace field.
+func (r *workspaceGrantResolver) Workspace(ctx context.Context, obj *store.WorkspaceGrant) (*store.Workspace, error) {
+	return r.Store.Workspaces.GetByID(ctx, obj.WorkspaceID)
+}
+
+// GranteeOrganization is the resolver for the granteeOrganization field.
+func (r *workspaceGrantResolver) GranteeOrganization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error) {
+	return loaders.Organization(ctx, obj.GranteeOrganizationID)
 }
 
 // Mutation returns MutationResolver implementation.
@@ -198,10 +241,14 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 // Workspace returns WorkspaceResolver implementation.
 func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} }
 
+// WorkspaceGrant returns WorkspaceGrantResolver implementation.
+func (r *Resolver) WorkspaceGrant() WorkspaceGrantResolver { return &workspaceGrantResolver{r} }
+
 type (
-	mutationResolver     struct{ *Resolver }
-	organizationResolver struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	userResolver         struct{ *Resolver }
-	workspaceResolver    struct{ *Resolver }
+	mutationResolver       struct{ *Resolver }
+	organizationResolver   struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
+	userResolver           struct{ *Resolver }
+	workspaceResolver      struct{ *Resolver }
+	workspaceGrantResolver struct{ *Resolver }
 )

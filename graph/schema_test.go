@@ -51,10 +51,13 @@ func TestRootFieldRules(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
 	want := map[string]auth.Access{
 		"Query.me": auth.Authenticated, "Query.organizations": auth.Authenticated, "Query.organization": auth.Member,
-		"Query.workspace": auth.Partner, "Query.node": auth.Member,
+		"Query.workspace": auth.Partner, "Query.node": auth.Member, "Query.sharedWorkspaces": auth.Authenticated,
+		"Mutation.grantWorkspaceAccess": auth.OrgAdmin, "Mutation.revokeWorkspaceAccess": auth.OrgAdmin, "Workspace.grants": auth.OrgAdmin,
+		"WorkspaceGrant.expiresAt": auth.OrgAdmin, "Mutation.createApiToken": auth.OrgAdmin, "Mutation.revokeApiToken": auth.OrgAdmin,
+		"Organization.apiTokens": auth.OrgAdmin, "Mutation.ssoLogin": auth.Public,
 		"Mutation.register": auth.Public, "Mutation.login": auth.Public, "Mutation.createWorkspace": auth.OrgAdmin,
 		"Mutation.updateWorkspace": auth.OrgAdmin, "Mutation.deleteWorkspace": auth.OrgAdmin,
-		"Organization.auditEvents": auth.OrgAdmin, "Organization.name": auth.Member, "User.email": auth.Member,
+		"Organization.auditEvents": auth.OrgAdmin, "Organization.name": auth.Partner, "Organization.slug": auth.Member, "User.email": auth.Member,
 		"Workspace.name": auth.Partner, "AuditEvent.metadata": auth.OrgAdmin,
 	}
 	for path, rule := range want {

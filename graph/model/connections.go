@@ -157,3 +157,32 @@ type APITokenEdge struct {
 	Cursor string
 	Node   *store.APIToken
 }
+
+// WorkspaceGrantConnection is a page of a workspace's grants.
+type WorkspaceGrantConnection struct {
+	Nodes    []*store.WorkspaceGrant
+	HasNext  bool
+	CountAll Counter
+}
+
+// Edges pairs each node with its cursor.
+func (c *WorkspaceGrantConnection) Edges() []*WorkspaceGrantEdge {
+	out := make([]*WorkspaceGrantEdge, len(c.Nodes))
+	for i, n := range c.Nodes {
+		out[i] = &WorkspaceGrantEdge{Cursor: store.Cursor(n.ID), Node: n}
+	}
+	return out
+}
+
+// PageInfo tells where the page ends.
+func (c *WorkspaceGrantConnection) PageInfo() *PageInfo {
+	if len(c.Nodes) == 0 {
+		return pageInfo(c.HasNext, "")
+	}
+	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+}
+
+// TotalCount counts every grant of the workspace.
+func (c *WorkspaceGrantConnection) TotalCount(ctx context.Context) (int, error) {
+	return c.CountAll(ctx)
+}

@@ -60,6 +60,15 @@ type CreateWorkspaceInput struct {
 	StorageGb      int                  `json:"storageGb"`
 }
 
+type GrantWorkspaceAccessInput struct {
+	// A workspace of the caller's organization.
+	WorkspaceID string `json:"workspaceId"`
+	// The partner organization.
+	GranteeOrganizationID string `json:"granteeOrganizationId"`
+	// When the grant ends; default 30 days from now, at most 366 days.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -113,6 +122,11 @@ type UserEdge struct {
 type WorkspaceEdge struct {
 	Cursor string           `json:"cursor"`
 	Node   *store.Workspace `json:"node"`
+}
+
+type WorkspaceGrantEdge struct {
+	Cursor string                `json:"cursor"`
+	Node   *store.WorkspaceGrant `json:"node"`
 }
 
 // Who may read a field or call a mutation.

@@ -54,6 +54,9 @@ type Rules struct {
 	Schema *ast.Schema
 	Denied DenialRecorder
 	Log    *slog.Logger
+	// Grants reports whether the caller's organization holds a live grant
+	// on a workspace (per-request, batched); nil means no grants exist.
+	Grants func(ctx context.Context, workspaceID string) (bool, error)
 }
 
 // RuleOf returns the rule of a field: its own @auth, else its type's. ok is
@@ -196,9 +199,18 @@ func (r *Rules) check(ctx context.Context, actor *Actor, rule Access, owned Owne
 	switch rule {
 	case Public, Authenticated:
 		return nil
-	case Member, Partner: // partner grants arrive with their own issue; until then PARTNER is MEMBER
+	case Member, Partner:
 		if actor.IsMember(org) {
 			return nil
+		}
+		if rule == Partner {
+			ok, err := r.partner(ctx, actor, owned)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
 		}
 	case OrgAdmin:
 		if actor.IsOrgAdmin(org) || (actor.IsAPIToken() && actor.IsMember(org)) {
@@ -214,6 +226,42 @@ func (r *Rules) check(ctx context.Context, actor *Actor, rule Access, owned Owne
 	}
 	r.recordDenied(ctx, actor, owned, "object belongs to another organization")
 	return apperr.ErrNotFound
+}
+
+// partner reports whether a caller of another organization may reach owned
+// through a grant: a workspace it holds a live grant on, or the id and name
+// of that workspace's owner when reached from the workspace (or, for the
+// owner's admins, a grantee reached from their own grant).
+func (r *Rules) partner(ctx context.Context, actor *Actor, owned Owned) (bool, error) {
+	if r.Grants == nil {
+		return false, nil
+	}
+	switch o := owned.(type) {
+	case *store.Workspace:
+		return r.Grants(ctx, o.ID)
+	case *store.Organization:
+		for p := graphql.GetFieldContext(ctx).Parent; p != nil; p = p.Parent {
+			switch a := resultOf(p).(type) {
+			case *store.Organization:
+				if a.ID != o.ID {
+					return false, nil
+				}
+				continue // the organization field itself
+			case *store.Workspace:
+				if a.OrganizationID != o.ID {
+					return false, nil
+				}
+				return r.Grants(ctx, a.ID)
+			case *store.WorkspaceGrant:
+				return a.OrganizationID == actor.OrganizationID() && a.GranteeOrganizationID == o.ID, nil
+			case nil:
+				continue // a list's element context, or a root
+			default:
+				return false, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 func (r *Rules) recordDenied(ctx context.Context, actor *Actor, owned Owned, reason string) {

@@ -15,11 +15,12 @@ type Type string
 
 // The node types.
 const (
-	Organization Type = "Organization"
-	User         Type = "User"
-	Workspace    Type = "Workspace"
-	AuditEvent   Type = "AuditEvent"
-	APIToken     Type = "ApiToken"
+	Organization   Type = "Organization"
+	User           Type = "User"
+	Workspace      Type = "Workspace"
+	AuditEvent     Type = "AuditEvent"
+	APIToken       Type = "ApiToken"
+	WorkspaceGrant Type = "WorkspaceGrant"
 )
 
 // maxLen bounds what Decode looks at: the longest type tag plus a UUID, base64'd.
@@ -59,7 +60,7 @@ func Parse(global string) (Type, string, bool) {
 		return "", "", false
 	}
 	switch Type(t) {
-	case Organization, User, Workspace, AuditEvent, APIToken:
+	case Organization, User, Workspace, AuditEvent, APIToken, WorkspaceGrant:
 	default:
 		return "", "", false
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -22,11 +23,15 @@ const Wait = time.Millisecond
 // Loaders are one request's dataloaders.
 type Loaders struct {
 	Organizations *dataloadgen.Loader[string, *store.Organization]
+	// LiveGrants tells, by workspace ID, whether the caller's organization
+	// holds a live grant on it (nil for anonymous requests).
+	LiveGrants *dataloadgen.Loader[string, bool]
 }
 
-// New returns fresh loaders over s.
-func New(s *store.Store) *Loaders {
-	return &Loaders{
+// New returns fresh loaders over s for a caller of organization orgID ("" if
+// anonymous).
+func New(s *store.Store, orgID string) *Loaders {
+	l := &Loaders{
 		Organizations: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]*store.Organization, error) {
 			rows, err := s.Organizations.ListByIDs(ctx, keys)
 			if err != nil {
@@ -39,6 +44,28 @@ func New(s *store.Store) *Loaders {
 			return out, nil
 		}, dataloadgen.WithWait(Wait)),
 	}
+	if orgID != "" {
+		l.LiveGrants = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]bool, []error) {
+			live, err := s.Grants.LiveWorkspaceIDs(ctx, orgID, keys, time.Now())
+			out := make([]bool, len(keys))
+			errs := make([]error, len(keys))
+			for i, k := range keys {
+				out[i], errs[i] = live[k], err
+			}
+			return out, errs
+		}, dataloadgen.WithWait(Wait))
+	}
+	return l
+}
+
+// LiveGrant reports whether the caller's organization holds a live grant on
+// the workspace; expiry is checked against the clock of this request.
+func LiveGrant(ctx context.Context, workspaceID string) (bool, error) {
+	l := For(ctx)
+	if l == nil || l.LiveGrants == nil {
+		return false, nil
+	}
+	return l.LiveGrants.Load(ctx, workspaceID)
 }
 
 type key struct{}
@@ -48,7 +75,11 @@ type key struct{}
 // they are after the change.
 func Middleware(s *store.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := New(s)
+		org := ""
+		if a := auth.ActorFrom(r.Context()); a != nil {
+			org = a.OrganizationID()
+		}
+		l := New(s, org)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), key{}, l)))
 	})
 }

@@ -61,6 +61,7 @@ func New(d Deps) http.Handler {
 		Denied: func(ctx context.Context, actor *auth.Actor, typ ids.Type, id, org, reason string) error {
 			return audit.RecordDenied(ctx, st, actor, typ, id, org, reason)
 		},
+		Grants: loaders.LiveGrant,
 	}
 	gql := handler.New(es)
 	gql.AddTransport(jsonTransport{})
@@ -174,6 +175,7 @@ func requestContext(log *slog.Logger, next http.Handler) http.Handler {
 			ip = r.RemoteAddr
 		}
 		ctx = audit.WithRequest(ctx, audit.Request{IP: ip, UserAgent: r.UserAgent(), RequestID: id})
+		ctx = audit.WithDenials(ctx)
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))

@@ -191,3 +191,30 @@ func (t *APIToken) Usable(now time.Time) bool {
 
 // ScopeValues lists the token's scopes (the GraphQL `scopes` field).
 func (t *APIToken) ScopeValues() []APIScope { return t.Scopes }
+
+// WorkspaceGrant gives a partner organization access to one workspace until
+// ExpiresAt. OrganizationID is the owner.
+type WorkspaceGrant struct {
+	ID                    string `gorm:"primaryKey"`
+	OrganizationID        string
+	WorkspaceID           string
+	GranteeOrganizationID string
+	CreatedByID           *string
+	CreatedAt             time.Time
+	ExpiresAt             time.Time
+}
+
+// TableName is the workspace_grants table.
+func (WorkspaceGrant) TableName() string { return "workspace_grants" }
+
+// GlobalID is the grant's opaque API ID.
+func (g *WorkspaceGrant) GlobalID() string { return ids.Encode(ids.WorkspaceGrant, g.ID) }
+
+// OwnerOrganizationID is the organization that shares the workspace.
+func (g *WorkspaceGrant) OwnerOrganizationID() string { return g.OrganizationID }
+
+// IsNode marks WorkspaceGrant as a GraphQL Node.
+func (*WorkspaceGrant) IsNode() {}
+
+// Live reports whether the grant gives access at now.
+func (g *WorkspaceGrant) Live(now time.Time) bool { return now.Before(g.ExpiresAt) }

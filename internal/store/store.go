@@ -30,6 +30,7 @@ type Store struct {
 	Workspaces    Workspaces
 	AuditEvents   AuditEvents
 	APITokens     APITokens
+	Grants        Grants
 }
 
 // New returns a store over db.
@@ -40,6 +41,7 @@ func New(db *gorm.DB) *Store {
 	s.Workspaces = Workspaces{db}
 	s.AuditEvents = AuditEvents{db}
 	s.APITokens = APITokens{db}
+	s.Grants = Grants{db}
 	return s
 }
 

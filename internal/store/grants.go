@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Grants reads and writes partner workspace grants.
+type Grants struct{ db *gorm.DB }
+
+// Create inserts a grant.
+func (r Grants) Create(ctx context.Context, g *WorkspaceGrant) error {
+	if g.OrganizationID == "" || g.GranteeOrganizationID == "" {
+		return ErrNoScope
+	}
+	return r.db.WithContext(ctx).Create(g).Error
+}
+
+// GetByID fetches a grant by primary key, unscoped: callers authorize
+// against the returned row's (owner) organization.
+func (r Grants) GetByID(ctx context.Context, id string) (*WorkspaceGrant, error) {
+	var g WorkspaceGrant
+	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&g).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &g, nil
+}
+
+// Find returns the owner's grant of a workspace to a grantee, live or not;
+// nil when there is none.
+func (r Grants) Find(ctx context.Context, ownerID, workspaceID, granteeID string) (*WorkspaceGrant, error) {
+	if ownerID == "" {
+		return nil, ErrNoScope
+	}
+	var out []WorkspaceGrant
+	err := r.db.WithContext(ctx).
+		Where("organization_id = ? AND workspace_id = ? AND grantee_organization_id = ?", ownerID, workspaceID, granteeID).
+		Limit(1).Find(&out).Error
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
+// Delete removes a grant of the owner organization.
+func (r Grants) Delete(ctx context.Context, ownerID, id string) error {
+	if ownerID == "" {
+		return ErrNoScope
+	}
+	res := r.db.WithContext(ctx).Where("organization_id = ? AND id = ?", ownerID, id).Delete(&WorkspaceGrant{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return notFound(gorm.ErrRecordNotFound)
+	}
+	return nil
+}
+
+// ListByWorkspace lists the grants of one of the owner's workspaces, oldest
+// first.
+func (r Grants) ListByWorkspace(ctx context.Context, ownerID, workspaceID string, p Page) ([]*WorkspaceGrant, bool, error) {
+	if ownerID == "" {
+		return nil, false, ErrNoScope
+	}
+	q := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).Where("organization_id = ? AND workspace_id = ?", ownerID, workspaceID)
+	return keyset[*WorkspaceGrant](q, p, false)
+}
+
+// CountByWorkspace counts the grants of one of the owner's workspaces.
+func (r Grants) CountByWorkspace(ctx context.Context, ownerID, workspaceID string) (int, error) {
+	if ownerID == "" {
+		return 0, ErrNoScope
+	}
+	var n int64
+	err := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).
+		Where("organization_id = ? AND workspace_id = ?", ownerID, workspaceID).Count(&n).Error
+	return int(n), err
+}
+
+// LiveWorkspaceIDs returns which of workspaceIDs the grantee holds a live
+// grant on at now.
+func (r Grants) LiveWorkspaceIDs(ctx context.Context, granteeID string, workspaceIDs []string, now time.Time) (map[string]bool, error) {
+	if granteeID == "" {
+		return nil, ErrNoScope
+	}
+	out := map[string]bool{}
+	if len(workspaceIDs) == 0 {
+		return out, nil
+	}
+	var found []string
+	err := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).
+		Where("grantee_organization_id = ? AND workspace_id IN ? AND expires_at > ?", granteeID, workspaceIDs, now.UTC()).
+		Pluck("workspace_id", &found).Error
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, err
+}
+
+// SharedWith lists the workspaces the grantee holds live grants on, by
+// workspace ID.
+func (r Grants) SharedWith(ctx context.Context, granteeID string, p Page, now time.Time) ([]*Workspace, bool, error) {
+	if granteeID == "" {
+		return nil, false, ErrNoScope
+	}
+	q := r.db.WithContext(ctx).Model(&Workspace{}).
+		Where("id IN (?)", r.db.Model(&WorkspaceGrant{}).Select("workspace_id").
+			Where("grantee_organization_id = ? AND expires_at > ?", granteeID, now.UTC()))
+	return keyset[*Workspace](q, p, false)
+}
+
+// CountSharedWith counts the workspaces the grantee holds live grants on.
+func (r Grants) CountSharedWith(ctx context.Context, granteeID string, now time.Time) (int, error) {
+	if granteeID == "" {
+		return 0, ErrNoScope
+	}
+	var n int64
+	err := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).
+		Where("grantee_organization_id = ? AND expires_at > ?", granteeID, now.UTC()).Count(&n).Error
+	return int(n), err
+}
