@@ -75,6 +75,11 @@ func WithOIDC(issuer, audience string, orgClaims []string) Option {
 	}
 }
 
+// WithIntrospection sets who may introspect: authenticated, public or off.
+func WithIntrospection(who string) Option {
+	return func(d *server.Deps) { d.Introspection = who }
+}
+
 // New starts the service on d (already migrated).
 func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()

@@ -30,6 +30,7 @@ type Config struct {
 	OIDCOrgClaims  []string
 	OIDCAdminRole  string
 	LogFormat      string // "text" or "json"
+	Introspection  string // "authenticated", "public" or "off"
 }
 
 // Defaults of the contract's variables.
@@ -128,6 +129,10 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	}
 	if len(c.OIDCOrgClaims) == 0 {
 		return nil, &Error{"NEOSC_OIDC_ORG_CLAIMS", "want a comma-separated list of claim names"}
+	}
+	c.Introspection = get("NEOSC_INTROSPECTION", "authenticated")
+	if c.Introspection != "authenticated" && c.Introspection != "public" && c.Introspection != "off" {
+		return nil, &Error{"NEOSC_INTROSPECTION", "want authenticated, public or off"}
 	}
 	def := "json"
 	if isTerminal {

@@ -41,6 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 			OIDCAudience:   "",
 			OIDCOrgClaims:  contractOrgClaims,
 			OIDCAdminRole:  "admin",
+			Introspection:  "authenticated",
 			LogFormat:      wantLog,
 		}
 		if !reflect.DeepEqual(cfg, want) {
@@ -111,6 +112,7 @@ func TestLoadGoodValues(t *testing.T) {
 		OIDCAudience:   "123456@neosc",
 		OIDCOrgClaims:  []string{"tenant"},
 		OIDCAdminRole:  "admin",
+		Introspection:  "authenticated",
 		LogFormat:      "text",
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -37,7 +37,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				out.Message = internalMessage
 				log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gqlErr.Path.String())
 			}
-		} else if c, _ := gqlErr.Extensions["code"].(string); c == errcode.ParseFailed || c == errcode.ValidationFailed ||
+		} else if c, _ := gqlErr.Extensions["code"].(string); c == string(apperr.ComplexityLimitExceeded) {
+			code = apperr.ComplexityLimitExceeded
+		} else if c == errcode.ParseFailed || c == errcode.ValidationFailed ||
 			gqlErr.Rule != "" || isProtocolError(err) {
 			code = apperr.BadUserInput
 		} else {

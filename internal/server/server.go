@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -39,6 +40,9 @@ type Deps struct {
 	Tokens         *auth.Tokens
 	Log            *slog.Logger
 	DefaultOrgName string
+	// Introspection is who may introspect the schema: "authenticated"
+	// (default), "public" or "off".
+	Introspection string
 	// OIDC, when set, accepts the configured OpenID Provider's access tokens
 	// as Bearer tokens and in ssoLogin.
 	OIDC *auth.OIDC
@@ -54,7 +58,7 @@ func New(d Deps) http.Handler {
 		Workspaces: &workspaces.Service{Store: st, Log: d.Log},
 		APITokens:  &apitokens.Service{Store: st, Tokens: d.Tokens, Log: d.Log},
 	}
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver, Complexity: complexity()})
 	rules := &auth.Rules{
 		Schema: es.Schema(),
 		Log:    d.Log,
@@ -63,15 +67,7 @@ func New(d Deps) http.Handler {
 		},
 		Grants: loaders.LiveGrant,
 	}
-	gql := handler.New(es)
-	gql.AddTransport(jsonTransport{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.SetParserTokenLimit(ParserTokenLimit)
-	gql.SetDisableSuggestion(true)
-	gql.Use(extension.Introspection{})
-	gql.SetErrorPresenter(errorPresenter(d.Log))
-	gql.SetRecoverFunc(recoverFunc(d.Log))
-	gql.AroundFields(rules.Field)
+	gql := graphQLHandler(es, rules.Field, d)
 
 	authn := &auth.Authenticator{Tokens: d.Tokens, Store: st, Log: d.Log, Reject: writeError}
 	if d.OIDC != nil {
@@ -102,6 +98,25 @@ func New(d Deps) http.Handler {
 		_, _ = w.Write(b)
 	})
 	return requestContext(d.Log, recoverHTTP(d.Log, mux))
+}
+
+// graphQLHandler is the one place the GraphQL executor is configured: our
+// JSON transport only, parsed-query cache, parser token limit, no field
+// suggestions, introspection per setting, shape and complexity limits, the
+// error presenter, the recover function and the @auth field middleware.
+func graphQLHandler(es graphql.ExecutableSchema, fields graphql.FieldMiddleware, d Deps) *handler.Server {
+	gql := handler.New(es)
+	gql.AddTransport(jsonTransport{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.SetParserTokenLimit(ParserTokenLimit)
+	gql.SetDisableSuggestion(true)
+	gql.Use(extension.Introspection{})
+	gql.Use(shapeLimits{introspection: d.Introspection}) // after Introspection: it decides who may
+	gql.Use(extension.FixedComplexityLimit(MaxComplexity))
+	gql.SetErrorPresenter(errorPresenter(d.Log))
+	gql.SetRecoverFunc(recoverFunc(d.Log))
+	gql.AroundFields(fields)
+	return gql
 }
 
 func readyz(d Deps) http.HandlerFunc {
