@@ -5,6 +5,8 @@ PKGS      := ./...
 
 .PHONY: run build test bench generate check fuzz
 
+FUZZTIME ?= 20s
+
 ## run: build and start the server on the embedded SQLite database under ./data
 run: build
 	@mkdir -p data
@@ -26,6 +28,10 @@ bench:
 ## generate: regenerate gqlgen code from schema.graphqls
 generate:
 	$(GO) generate $(PKGS)
+
+## fuzz: the HTTP handler fuzz target for a fixed time (CI runs it too)
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzGraphQLHandler -fuzztime $(FUZZTIME) ./internal/server
 
 ## check: formatting, vet, and generated code up to date
 check:
