@@ -1,0 +1,342 @@
+package server_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/neosc/neosc/graph"
+	"github.com/neosc/neosc/internal/apitest"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/testdb"
+)
+
+// Selections of every field of every type, for the cross-tenant suite.
+const (
+	userFields    = `id email name role platformAdmin status ssoIssuer createdAt lastLoginAt organization { id name }`
+	wsFields      = `id name description type connectionType status imageUrl url cpuCores memoryMb storageGb createdAt updatedAt organization { id name }`
+	eventFields   = `id action outcome organizationId actorId actorEmail actorOrganizationId targetType targetId targetOrganizationId metadata ipAddress userAgent requestId createdAt`
+	tokenFields   = `id name scopes expiresAt createdAt lastUsedAt revokedAt`
+	grantFields   = `id createdAt expiresAt workspace { id name } granteeOrganization { id name }`
+	pageFields    = `pageInfo { hasNextPage endCursor }`
+	orgScalars    = `id name slug domain status userCount workspaceCount createdAt externalId`
+	orgEverything = orgScalars + `
+		users(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + userFields + ` } } nodes { id } }
+		workspaces(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + wsFields + `
+			grants(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + grantFields + ` } } nodes { id } } } } nodes { id } }
+		auditEvents(first: 5) { ` + pageFields + ` edges { cursor node { ` + eventFields + ` } } nodes { id } }
+		apiTokens(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + tokenFields + ` } } nodes { id } }`
+)
+
+// tenants: Acme asks; Globex is the target; Initech shares a workspace
+// with Acme (the sanctioned crossing, whose edges must stop at the owner's
+// id and name).
+type tenants struct {
+	*world
+	initech                               apitest.Account
+	initechShared                         string
+	globexEvent, globexToken, globexGrant string
+}
+
+func newTenants(t *testing.T, d *db.DB) *tenants {
+	w := newWorld(t, d)
+	ts := &tenants{world: w}
+	ts.initech = w.env.Register("admin@initech.test", "Initech")
+	ts.initechShared = w.env.CreateWorkspace(ts.initech, "initech-shared")
+	grant(t, w.env, ts.initech, ts.initechShared, w.acmeAdmin.OrgID)
+	ts.globexGrant = grant(t, w.env, w.globexAdmin, w.globexWS, ts.initech.OrgID)
+	_, ts.globexToken = newToken(t, w.env, w.globexAdmin, "globex partner", "READ_AUDIT")
+	r := w.env.Do(w.globexAdmin.Token, `query($id: ID!) { organization(id: $id) { auditEvents(first: 1) { nodes { id } } } }`,
+		map[string]any{"id": w.globexAdmin.OrgID}).OK(t)
+	ts.globexEvent = r.Get("data.organization.auditEvents.nodes.0.id").String()
+	return ts
+}
+
+// deniedCase answers NOT_FOUND exactly as for a missing ID, leaves the
+// target unchanged and records one access.denied in both trails.
+type deniedCase struct {
+	name   string
+	query  string
+	vars   func(target string) map[string]any
+	target func(ts *tenants) (id, org string, typ ids.Type)
+	actor  func(ts *tenants) apitest.Account // default: Acme's admin
+}
+
+func idVar(target string) map[string]any { return map[string]any{"id": target} }
+
+var deniedCases = []deniedCase{
+	{name: "organization(id:) with every field below it", query: `query($id: ID!) { organization(id: $id) { ` + orgEverything + ` } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexAdmin.OrgID, ts.globexAdmin.OrgID, ids.Organization
+		}},
+	{name: "workspace(id:) with every field", query: `query($id: ID!) { workspace(id: $id) { ` + wsFields + ` grants { nodes { id } } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "node(id:) Organization", query: `query($id: ID!) { node(id: $id) { id ... on Organization { ` + orgScalars + ` } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexAdmin.OrgID, ts.globexAdmin.OrgID, ids.Organization
+		}},
+	{name: "node(id:) User", query: `query($id: ID!) { node(id: $id) { id ... on User { ` + userFields + ` } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexAdmin.UserID, ts.globexAdmin.OrgID, ids.User
+		}},
+	{name: "node(id:) Workspace", query: `query($id: ID!) { node(id: $id) { id ... on Workspace { ` + wsFields + ` } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "node(id:) AuditEvent", query: `query($id: ID!) { node(id: $id) { id ... on AuditEvent { ` + eventFields + ` } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexEvent, ts.globexAdmin.OrgID, ids.AuditEvent
+		}},
+	{name: "node(id:) ApiToken", query: `query($id: ID!) { node(id: $id) { id ... on ApiToken { ` + tokenFields + ` } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexToken, ts.globexAdmin.OrgID, ids.APIToken
+		}},
+	{name: "node(id:) WorkspaceGrant", query: `query($id: ID!) { node(id: $id) { id ... on WorkspaceGrant { ` + grantFields + ` } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant
+		}},
+	{name: "aliases and fragments reach the same object twice: recorded once",
+		query: `query($id: ID!) { a: workspace(id: $id) { ...W } b: node(id: $id) { ... on Workspace { ...W } } c: workspace(id: $id) { id } }
+			fragment W on Workspace { id name organization { name } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "traversal: shared workspace → owner → users", query: `query($id: ID!) { workspace(id: $id) { id organization { id users { nodes { email } } } } }`,
+		vars: func(string) map[string]any { return nil },
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.initech.OrgID, ts.initech.OrgID, ids.Organization
+		}},
+	{name: "traversal: shared workspace → owner → workspaces and trail", query: `query($id: ID!) { workspace(id: $id) { organization { slug workspaces { nodes { id } } auditEvents { nodes { id } } } } }`,
+		vars: func(string) map[string]any { return nil },
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.initech.OrgID, ts.initech.OrgID, ids.Organization
+		}},
+	{name: "updateWorkspace", query: updateWS, vars: func(id string) map[string]any { return map[string]any{"id": id, "in": map[string]any{"name": "pwned"}} },
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "deleteWorkspace", query: deleteWS, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "revokeApiToken", query: `mutation($id: ID!) { revokeApiToken(id: $id) { ` + tokenFields + ` } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexToken, ts.globexAdmin.OrgID, ids.APIToken
+		}},
+	{name: "grantWorkspaceAccess on another organization's workspace", query: grantMutation,
+		vars: func(id string) map[string]any {
+			return map[string]any{"in": map[string]any{"workspaceId": id, "granteeOrganizationId": missing(ids.Organization)}}
+		},
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "revokeWorkspaceAccess", query: `mutation($id: ID!) { revokeWorkspaceAccess(id: $id) }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant
+		}},
+}
+
+// isolatedCase has no foreign ID to refuse; its check shows that the
+// answer holds nothing of another organization.
+type isolatedCase struct {
+	name  string
+	query string
+	check func(t *testing.T, ts *tenants, query string)
+}
+
+var isolatedCases = []isolatedCase{
+	{"me", `{ me { ` + userFields + ` } }`, func(t *testing.T, ts *tenants, q string) {
+		r := ts.env.Do(ts.acmeAdmin.Token, q, nil).OK(t)
+		noForeign(t, r, ts)
+	}},
+	{"organizations", `{ organizations { totalCount ` + pageFields + ` edges { cursor node { ` + orgScalars + ` } } nodes { id } } }`, func(t *testing.T, ts *tenants, q string) {
+		r := ts.env.Do(ts.acmeAdmin.Token, q, nil).OK(t)
+		if r.Get("data.organizations.totalCount").Int() != 1 {
+			t.Errorf("lists other organizations: %s", r.Body)
+		}
+		noForeign(t, r, ts)
+	}},
+	{"sharedWorkspaces", `{ sharedWorkspaces { totalCount ` + pageFields + ` edges { cursor node { ` + wsFields + ` } } nodes { id } } }`, func(t *testing.T, ts *tenants, q string) {
+		r := ts.env.Do(ts.acmeAdmin.Token, q, nil).OK(t)
+		if r.Get("data.sharedWorkspaces.totalCount").Int() != 1 || r.Get("data.sharedWorkspaces.nodes.0.id").String() != ts.initechShared {
+			t.Errorf("shared: %s", r.Body)
+		}
+		noForeign(t, r, ts) // Globex shares with Initech, not with Acme
+	}},
+	{"audit filter naming another organization's user", `query($id: ID!, $actor: ID) { organization(id: $id) { auditEvents(filter: {actorId: $actor}) { nodes { ` + eventFields + ` } } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			r := ts.env.Do(ts.acmeAdmin.Token, q, map[string]any{"id": ts.acmeAdmin.OrgID, "actor": ts.globexAdmin.UserID}).OK(t)
+			if n := r.Get("data.organization.auditEvents.nodes.#").Int(); n != 0 {
+				t.Errorf("%d events of another organization's user", n)
+			}
+		}},
+	{"register into another organization", `mutation($in: RegisterInput!) { register(input: $in) { token expiresAt user { ` + userFields + ` } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			ts.env.Do("", q, map[string]any{"in": map[string]any{"email": "spy@acme.test", "password": "long-enough", "name": "Spy", "organization": "Globex"}}).Want(t, "FORBIDDEN")
+		}},
+	{"login signs into the user's own organization only", `mutation($in: LoginInput!) { login(input: $in) { token expiresAt user { ` + userFields + ` } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			r := ts.env.Do("", q, map[string]any{"in": map[string]any{"email": "member@acme.test", "password": "password-member@acme.test"}}).OK(t)
+			noForeign(t, r, ts)
+			ts.env.Do(r.Get("data.login.token").String(), `query($id: ID!) { organization(id: $id) { id } }`,
+				map[string]any{"id": ts.globexAdmin.OrgID}).Want(t, "NOT_FOUND")
+		}},
+	{"ssoLogin with another organization's service token", `mutation($t: String!) { ssoLogin(token: $t) { token expiresAt user { id } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			users := ts.env.Count("SELECT COUNT(*) FROM users")
+			ts.env.Do("", q, map[string]any{"t": ts.globexAdmin.Token}).Want(t, "UNAUTHENTICATED")
+			if ts.env.Count("SELECT COUNT(*) FROM users") != users {
+				t.Error("ssoLogin created a user")
+			}
+		}},
+	{"createWorkspace lands in the caller's organization", `mutation($in: CreateWorkspaceInput!) { createWorkspace(input: $in) { ` + wsFields + ` } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			before := ts.env.Count("SELECT COUNT(*) FROM workspaces WHERE organization_id = ?", rawID(t, ts.globexAdmin.OrgID))
+			r := ts.env.Do(ts.acmeAdmin.Token, q, map[string]any{"in": apitest.WorkspaceInput("iso-" + ids.New()[24:])}).OK(t)
+			if r.Get("data.createWorkspace.organization.id").String() != ts.acmeAdmin.OrgID ||
+				ts.env.Count("SELECT COUNT(*) FROM workspaces WHERE organization_id = ?", rawID(t, ts.globexAdmin.OrgID)) != before {
+				t.Errorf("created elsewhere: %s", r.Body)
+			}
+		}},
+	{"createApiToken: the token reaches its own organization only", `mutation($in: CreateApiTokenInput!) { createApiToken(input: $in) { token apiToken { ` + tokenFields + ` } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			r := ts.env.Do(ts.acmeAdmin.Token, q, map[string]any{"in": map[string]any{"name": "iso", "scopes": []string{"READ_ORGANIZATION", "READ_WORKSPACES", "READ_AUDIT"}}}).OK(t)
+			secret := r.Get("data.createApiToken.token").String()
+			ts.env.Do(secret, `query($id: ID!) { organization(id: $id) { id } }`, map[string]any{"id": ts.globexAdmin.OrgID}).Want(t, "NOT_FOUND")
+			ts.env.Do(secret, `query($id: ID!) { workspace(id: $id) { id } }`, map[string]any{"id": ts.globexWS}).Want(t, "NOT_FOUND")
+		}},
+}
+
+// noForeign fails if the answer names Globex or its users.
+func noForeign(t *testing.T, r *apitest.Response, ts *tenants) {
+	t.Helper()
+	body := strings.ToLower(string(r.Body))
+	for _, s := range []string{"globex", strings.ToLower(ts.globexAdmin.OrgID), strings.ToLower(ts.globexWS), strings.ToLower(ts.globexAdmin.UserID)} {
+		if strings.Contains(body, s) {
+			t.Errorf("answer contains %q: %.400s", s, r.Body)
+		}
+	}
+}
+
+func TestCrossTenantSuite(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		ts := newTenants(t, d)
+		for _, c := range deniedCases {
+			t.Run(c.name, func(t *testing.T) {
+				id, org, typ := c.target(ts)
+				actor := ts.acmeAdmin
+				if c.actor != nil {
+					actor = c.actor(ts)
+				}
+				snapshot := func() string { return targetSnapshot(t, ts.env, id, typ) }
+				before := snapshot()
+				vars := c.vars
+				if strings.HasPrefix(c.name, "traversal") {
+					// The edge starts from the shared workspace; the missing
+					// counterpart starts from a workspace that does not exist.
+					vars = func(target string) map[string]any {
+						if target == id {
+							return map[string]any{"id": ts.initechShared}
+						}
+						return map[string]any{"id": missing(ids.Workspace)}
+					}
+				}
+				got := ts.crossTenant(t, actor, func(target string) *apitest.Response {
+					return ts.env.Do(actor.Token, c.query, vars(target))
+				}, id, org, typ)
+				if after := snapshot(); after != before {
+					t.Errorf("target changed:\nbefore %s\nafter  %s", before, after)
+				}
+				if strings.Contains(strings.ToLower(string(got.Body)), "globex.test") {
+					t.Errorf("target data leaked: %.300s", got.Body)
+				}
+			})
+		}
+		for _, c := range isolatedCases {
+			t.Run(c.name, func(t *testing.T) { c.check(t, ts, c.query) })
+		}
+		t.Run("the target's admins see each denial in their trail", func(t *testing.T) {
+			r := ts.env.Do(ts.globexAdmin.Token, `query($id: ID!) { organization(id: $id) { auditEvents(first: 100, filter: {actions: ["access.denied"]}) { nodes { actorOrganizationId targetOrganizationId } } } }`,
+				map[string]any{"id": ts.globexAdmin.OrgID}).OK(t)
+			if n := len(r.Get("data.organization.auditEvents.nodes").Array()); n < 10 {
+				t.Errorf("Globex sees %d denials", n)
+			}
+		})
+	})
+}
+
+// targetSnapshot is the stored row behind a global ID, as text.
+func targetSnapshot(t *testing.T, env *apitest.Env, global string, typ ids.Type) string {
+	t.Helper()
+	table := map[ids.Type]string{ids.Organization: "organizations", ids.User: "users", ids.Workspace: "workspaces",
+		ids.AuditEvent: "audit_events", ids.APIToken: "api_tokens", ids.WorkspaceGrant: "workspace_grants"}[typ]
+	var rows []map[string]any
+	env.DB.Raw("SELECT * FROM "+table+" WHERE id = ?", rawID(t, global)).Scan(&rows)
+	if len(rows) != 1 {
+		t.Fatalf("target %s %s is gone", typ, global)
+	}
+	keys := make([]string, 0, len(rows[0]))
+	for k := range rows[0] {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(apitest.Sprintf("%s=%v;", k, rows[0][k]))
+	}
+	return b.String()
+}
+
+// TestCrossTenantCoverage enumerates every field of every object type in
+// the schema and fails with "never exercised: X" for any field that no
+// cross-tenant case selects, so a new field cannot land untested.
+func TestCrossTenantCoverage(t *testing.T) {
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	covered := map[string]bool{}
+	var queries []string
+	for _, c := range deniedCases {
+		queries = append(queries, c.query)
+	}
+	for _, c := range isolatedCases {
+		queries = append(queries, c.query)
+	}
+	for _, q := range queries {
+		doc, errs := gqlparser.LoadQuery(schema, q)
+		if errs != nil {
+			t.Fatalf("case query does not validate: %v\n%s", errs, q)
+		}
+		for _, op := range doc.Operations {
+			collect(doc, op.SelectionSet, covered)
+		}
+	}
+	var missed []string
+	for name, def := range schema.Types {
+		if def.Kind != ast.Object || def.BuiltIn || strings.HasPrefix(name, "__") {
+			continue
+		}
+		for _, f := range def.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			if !covered[name+"."+f.Name] {
+				missed = append(missed, name+"."+f.Name)
+			}
+		}
+	}
+	sort.Strings(missed)
+	for _, m := range missed {
+		t.Errorf("never exercised: %s (no cross-tenant case selects it)", m)
+	}
+}
+
+func collect(doc *ast.QueryDocument, set ast.SelectionSet, out map[string]bool) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.ObjectDefinition != nil {
+				out[s.ObjectDefinition.Name+"."+s.Name] = true
+			}
+			collect(doc, s.SelectionSet, out)
+		case *ast.InlineFragment:
+			collect(doc, s.SelectionSet, out)
+		case *ast.FragmentSpread:
+			if def := doc.Fragments.ForName(s.Name); def != nil {
+				collect(doc, def.SelectionSet, out)
+			}
+		}
+	}
+}
