@@ -129,8 +129,14 @@ func (r *Response) Code() string { return r.Get("errors.0.extensions.code").Stri
 // Message is the first error's message.
 func (r *Response) Message() string { return r.Get("errors.0.message").String() }
 
+// TB is the part of testing.TB the checks need (rapid.T has it too).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // OK fails the test when the response has errors.
-func (r *Response) OK(t testing.TB) *Response {
+func (r *Response) OK(t TB) *Response {
 	t.Helper()
 	if r.Status != http.StatusOK || r.Get("errors").Exists() {
 		t.Fatalf("want success, got %d: %s", r.Status, r.Body)
@@ -139,7 +145,7 @@ func (r *Response) OK(t testing.TB) *Response {
 }
 
 // Want fails the test unless the first error has code.
-func (r *Response) Want(t testing.TB, code string) *Response {
+func (r *Response) Want(t TB, code string) *Response {
 	t.Helper()
 	if got := r.Code(); got != code {
 		t.Fatalf("want error %s, got %q: %s", code, got, r.Body)
