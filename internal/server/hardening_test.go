@@ -43,6 +43,7 @@ func hostilePayloads(orgID string) map[string]string {
 		"fragment cycle":     `query { me { ...A } } fragment A on User { organization { ...B } } fragment B on Organization { users { nodes { ...A } } }`,
 		"self fragment":      `query { me { ...A } } fragment A on User { ...A }`,
 		"expensive lists":    `{ organizations(first: 100) { nodes { users(first: 100) { nodes { id organization { workspaces(first: 100) { nodes { id } } } } } } } }`,
+		"overflowing lists":  `{ organizations(first: 2147483647) { nodes { users(first: 2147483647) { nodes { organization { workspaces(first: 2147483647) { nodes { organization { users(first: 2147483647) { nodes { id } } } } } } } } } } }`,
 	}
 }
 
@@ -74,6 +75,8 @@ func TestHostileQueriesAreRefused(t *testing.T) {
 			if !strings.Contains(r.Message(), "complexity") {
 				t.Errorf("message %q", r.Message())
 			}
+			// Huge page sizes nested four deep must not overflow into a small cost.
+			env.Do(acc.Token, hostilePayloads(acc.OrgID)["overflowing lists"], nil).Want(t, "COMPLEXITY_LIMIT_EXCEEDED")
 			r = env.Do(acc.Token, hostilePayloads(acc.OrgID)["depth 100"], nil).Want(t, "COMPLEXITY_LIMIT_EXCEEDED")
 			if !strings.Contains(r.Message(), "depth") {
 				t.Errorf("message %q", r.Message())

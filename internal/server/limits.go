@@ -34,9 +34,14 @@ func complexity() graph.ComplexityRoot {
 	list := func(child int, first *int) int {
 		n := store.DefaultPageSize
 		if first != nil && *first > 0 {
-			n = *first // beyond 100 it is refused as BAD_USER_INPUT anyway
+			n = min(*first, store.MaxPageSize+1) // beyond 100 it is refused anyway
 		}
-		return 1 + child*n
+		// Saturate instead of overflowing: nested huge lists must not wrap
+		// around to a small (or negative) cost.
+		if child > MaxComplexity {
+			return MaxComplexity + 1
+		}
+		return min(1+child*n, MaxComplexity+1)
 	}
 	pager := func(child int, first *int, _ *string) int { return list(child, first) }
 	c.Query.Organizations = pager
