@@ -692,3 +692,24 @@ func TestParseDockerfileSample(t *testing.T) {
 		t.Error("jsonArgs accepted the shell form")
 	}
 }
+
+// TestComposeServiceHealthcheck: the service's healthcheck runs the image's
+// own binary (distroless has no shell or curl) with a subcommand it has.
+func TestComposeServiceHealthcheck(t *testing.T) {
+	f := loadCompose(t)
+	svc, ok := f.Services["neosc"]
+	if !ok || svc.Healthcheck == nil {
+		t.Fatal("neosc service has no healthcheck")
+	}
+	want := []string{"CMD", "/neosc", "healthcheck"}
+	if strings.Join(svc.Healthcheck.Test, " ") != strings.Join(want, " ") {
+		t.Fatalf("healthcheck %q, want %q", svc.Healthcheck.Test, want)
+	}
+	if !strings.Contains(usage, "neosc healthcheck") {
+		t.Error("the binary has no healthcheck command")
+	}
+	dockerfile, err := os.ReadFile("Dockerfile")
+	if err != nil || !strings.Contains(string(dockerfile), `ENTRYPOINT ["/neosc"]`) {
+		t.Errorf("the Dockerfile's entrypoint is not /neosc (%v)", err)
+	}
+}

@@ -482,6 +482,10 @@ func TestServe(t *testing.T) {
 					t.Errorf("GET %s: %d %s (readyz is 200 only when serve has migrated)", p, resp.StatusCode, body)
 				}
 			}
+			t.Setenv("NEOSC_ADDR", addr)
+			if err := run(ctx, []string{"healthcheck"}, strings.NewReader(""), io.Discard, io.Discard); err != nil {
+				t.Errorf("healthcheck against a ready server: %v", err)
+			}
 			st, err := os.Stat(key)
 			if err != nil {
 				t.Errorf("signing key not created: %v", err)
@@ -497,6 +501,9 @@ func TestServe(t *testing.T) {
 				}
 			case <-time.After(30 * time.Second):
 				t.Fatal("serve did not stop after its context ended")
+			}
+			if err := run(context.Background(), []string{"healthcheck"}, strings.NewReader(""), io.Discard, io.Discard); err == nil {
+				t.Error("healthcheck succeeded with the server stopped")
 			}
 			for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
 				if !json.Valid([]byte(line)) {

@@ -3,6 +3,7 @@
 //	neosc [serve]                                 run the server (migrates first)
 //	neosc migrate up|down|status                  migrations only
 //	neosc create-admin --email E --name N         platform administrator; password on stdin
+//	neosc healthcheck                             exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the NEOSC_* environment variables (README).
 package main
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -51,7 +54,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "create-admin":
+	case "serve", "migrate", "create-admin", "healthcheck":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -62,6 +65,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cfg, err := config.Load(os.Getenv, isTerminal(stderr))
 	if err != nil {
 		return err
+	}
+	if cmd == "healthcheck" {
+		return healthcheck(ctx, cfg.Addr)
 	}
 	log := server.NewLogger(stderr, cfg.LogFormat, slog.LevelInfo)
 	d, err := db.Open(ctx, cfg.DatabaseURL)
@@ -88,6 +94,7 @@ const usage = `usage:
   neosc migrate up|down|status            migrations only
   neosc create-admin --email E --name N   create or promote a platform administrator;
                                           the password is read from standard input
+  neosc healthcheck                       exit 0 when the server at NEOSC_ADDR answers /readyz
 `
 
 func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, log *slog.Logger) error {
@@ -189,6 +196,33 @@ func createAdmin(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrat
 		return err
 	}
 	fmt.Fprintln(stdout, ids.Encode(ids.User, u.ID))
+	return nil
+}
+
+// healthcheck asks the server listening on addr (this host) whether it is
+// ready: distroless images have no curl for a container healthcheck.
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /readyz answered %d", res.StatusCode)
+	}
 	return nil
 }
 
