@@ -204,9 +204,13 @@ func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error
 	}
 	id.OrgDomain = strings.ToLower(first(str(claims["urn:zitadel:iam:user:resourceowner:primary_domain"]),
 		str(claims["urn:zitadel:iam:org:domain:primary"])))
-	id.Email = strings.ToLower(first(emailOrEmpty(str(claims["email"])), emailOrEmpty(str(claims["preferred_username"]))))
+	// An email counts only when the provider says it verified it: otherwise
+	// anyone could assert anyone's address.
+	if verified(claims["email_verified"]) {
+		id.Email = strings.ToLower(emailOrEmpty(str(claims["email"])))
+	}
 	id.Name = first(str(claims["name"]), strings.TrimSpace(str(claims["given_name"])+" "+str(claims["family_name"])),
-		str(claims["preferred_username"]), id.Email, id.Subject)
+		str(claims["preferred_username"]), id.Subject)
 	id.Admin = o.isAdmin(claims, id.OrgID)
 	return id, nil
 }
@@ -245,19 +249,18 @@ func (o *OIDC) organization(claims map[string]any) (string, string) {
 }
 
 // isAdmin reports whether a Zitadel project-roles claim (the generic one or
-// a per-project one) grants the admin role under organization orgID: roles
+// the one of the project named by the audience) grants the admin role under
+// organization orgID: roles
 // are keyed role → {orgID: domain}, and admin in another organization
 // counts for nothing here.
 func (o *OIDC) isAdmin(claims map[string]any, orgID string) bool {
 	if o.AdminRole == "" {
 		return false
 	}
-	for name, v := range claims {
-		if name != "urn:zitadel:iam:org:project:roles" &&
-			!(strings.HasPrefix(name, "urn:zitadel:iam:org:project:") && strings.HasSuffix(name, ":roles")) {
-			continue
-		}
-		roles, ok := v.(map[string]any)
+	// The generic claim, and the per-project claim of this very project (the
+	// audience): an admin role in another project means nothing here.
+	for _, name := range []string{"urn:zitadel:iam:org:project:roles", "urn:zitadel:iam:org:project:" + o.Audience + ":roles"} {
+		roles, ok := claims[name].(map[string]any)
 		if !ok {
 			continue
 		}
@@ -288,6 +291,16 @@ func UnverifiedIssuer(raw string) string {
 		return ""
 	}
 	return c.Iss
+}
+
+func verified(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return b
+	case string:
+		return b == "true"
+	}
+	return false
 }
 
 func str(v any) string {

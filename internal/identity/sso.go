@@ -197,8 +197,14 @@ func (s *Service) externalUser(ctx context.Context, tx *store.Store, org *store.
 	if id.Admin {
 		role = store.RoleAdmin
 	}
+	// The provider's verified email, unless it is unusable or another of its
+	// identities already has it: then a stand-in, so nobody is locked out.
 	email := id.Email
 	if _, _, err := NormalizeEmail(email); err != nil {
+		email = syntheticEmail(id)
+	} else if taken, err := tx.Users.EmailTakenInScope(ctx, email, id.Issuer); err != nil {
+		return nil, err
+	} else if taken {
 		email = syntheticEmail(id)
 	}
 	issuer, subject := id.Issuer, id.Subject

@@ -140,6 +140,28 @@ func TestWorkspaceGrants(t *testing.T) {
 			audit, _ := newToken(t, env, w.acmeAdmin, "audit only", "READ_AUDIT")
 			env.Do(audit, readShared, map[string]any{"id": w.globexWS}).Want(t, "FORBIDDEN")
 		})
+		t.Run("concurrent grants to one partner: one wins, the others are CONFLICT", func(t *testing.T) {
+			ws := env.CreateWorkspace(w.globexAdmin, "contested")
+			codes := make(chan string, 6)
+			for i := 0; i < 6; i++ {
+				go func() {
+					codes <- env.Do(w.globexAdmin.Token, grantMutation, map[string]any{"in": map[string]any{"workspaceId": ws, "granteeOrganizationId": initech.OrgID}}).Code()
+				}()
+			}
+			won := 0
+			for i := 0; i < 6; i++ {
+				switch c := <-codes; c {
+				case "":
+					won++
+				case "CONFLICT":
+				default:
+					t.Errorf("concurrent grant answered %q", c)
+				}
+			}
+			if won != 1 {
+				t.Errorf("%d grants won, want 1", won)
+			}
+		})
 		t.Run("deleting the workspace ends its grants", func(t *testing.T) {
 			ws := env.CreateWorkspace(w.globexAdmin, "temporary")
 			grant(t, env, w.globexAdmin, ws, initech.OrgID)

@@ -134,6 +134,23 @@ func TestSSO(t *testing.T) {
 				t.Errorf("organization.created should say why it has no domain: %s", meta)
 			}
 		})
+		t.Run("an unverified email is not taken: nobody can squat an address", func(t *testing.T) {
+			squatter := oidctest.User{Subject: "squatter", Email: "ceo@squat.test", OrgID: "zorg-squat",
+				Extra: map[string]any{"email_verified": false}}
+			r := env.Do(op.Token(t, squatter), meQuery, nil).OK(t)
+			if strings.Contains(r.Get("data.me.email").String(), "ceo@squat.test") {
+				t.Errorf("unverified email used: %s", r.Body)
+			}
+			register(env, "ceo@squat.test", "long-enough", "The CEO", nil).OK(t)
+			// Two identities of the provider asserting the same verified
+			// email: the second gets a stand-in instead of being locked out.
+			a := oidctest.User{Subject: "dup-1", Email: "dup@dup.test", OrgID: "zorg-dup"}
+			b := oidctest.User{Subject: "dup-2", Email: "dup@dup.test", OrgID: "zorg-dup"}
+			env.Do(op.Token(t, a), meQuery, nil).OK(t)
+			if r := env.Do(op.Token(t, b), meQuery, nil).OK(t); r.Get("data.me.email").String() == "dup@dup.test" {
+				t.Errorf("two users with one email in one scope: %s", r.Body)
+			}
+		})
 		t.Run("ADMIN only for the organization the role is keyed under", func(t *testing.T) {
 			admin := zitadelUser("boss", "zorg-roles")
 			admin.Roles = map[string]map[string]string{"admin": {"zorg-roles": "acme.example"}}
@@ -146,9 +163,14 @@ func TestSSO(t *testing.T) {
 				t.Errorf("admin in another organization made %s", r.Get("data.me.role"))
 			}
 			perProject := zitadelUser("project-boss", "zorg-roles")
-			perProject.ProjectID, perProject.ProjectRoles = "123456", map[string]map[string]string{"admin": {"zorg-roles": "acme.example"}}
+			perProject.ProjectID, perProject.ProjectRoles = op.ClientID(), map[string]map[string]string{"admin": {"zorg-roles": "acme.example"}}
 			if r := env.Do(op.Token(t, perProject), meQuery, nil).OK(t); r.Get("data.me.role").String() != "ADMIN" {
-				t.Errorf("per-project admin role gave %s", r.Get("data.me.role"))
+				t.Errorf("this project's per-project admin role gave %s", r.Get("data.me.role"))
+			}
+			otherProject := zitadelUser("wiki-boss", "zorg-roles")
+			otherProject.ProjectID, otherProject.ProjectRoles = "unrelated-wiki", map[string]map[string]string{"admin": {"zorg-roles": "acme.example"}}
+			if r := env.Do(op.Token(t, otherProject), meQuery, nil).OK(t); r.Get("data.me.role").String() != "MEMBER" {
+				t.Errorf("admin of an unrelated project made %s", r.Get("data.me.role"))
 			}
 		})
 		t.Run("deactivation and suspension count on the next request", func(t *testing.T) {

@@ -149,6 +149,25 @@ func TestWorkspaceMutations(t *testing.T) {
 				t.Errorf("workspace.deleted should snapshot the workspace: %q", meta)
 			}
 		})
+		t.Run("concurrent updates of different fields both persist", func(t *testing.T) {
+			for round := 0; round < 5; round++ {
+				id := env.CreateWorkspace(w.acmeAdmin, apitest.Sprintf("race-%d", round))
+				done := make(chan *apitest.Response, 2)
+				go func() {
+					done <- env.Do(w.acmeAdmin.Token, updateWS, map[string]any{"id": id, "in": map[string]any{"name": apitest.Sprintf("renamed-%d", round)}})
+				}()
+				go func() {
+					done <- env.Do(w.acmeAdmin.Token, updateWS, map[string]any{"id": id, "in": map[string]any{"cpuCores": 7}})
+				}()
+				for i := 0; i < 2; i++ {
+					(<-done).OK(t)
+				}
+				r := env.Do(w.acmeAdmin.Token, `query($id: ID!) { workspace(id: $id) { name cpuCores } }`, map[string]any{"id": id}).OK(t)
+				if r.Get("data.workspace.name").String() != apitest.Sprintf("renamed-%d", round) || r.Get("data.workspace.cpuCores").Int() != 7 {
+					t.Fatalf("round %d lost an update: %s", round, r.Body)
+				}
+			}
+		})
 		t.Run("platform administrators may change any organization's workspace", func(t *testing.T) {
 			env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", "admin@globex.test")
 			defer env.Exec("UPDATE users SET platform_admin = FALSE WHERE email = ?", "admin@globex.test")

@@ -285,6 +285,8 @@ var unscoped = map[string]string{
 	"Users.GetBySSO":              "SSO matches (issuer, sub)",
 	"Users.GetActor":              "authentication: the token names the user",
 	"Workspaces.GetByID":          "fetch, then authorize",
+	"Workspaces.GetByIDForUpdate": "fetch (and lock), then authorize",
+	"Users.EmailTakenInScope":     "SSO: emails are unique per identity source",
 	"AuditEvents.Insert":          "the event carries its organization (or none for a platform event)",
 	"AuditEvents.GetByID":         "fetch, then authorize",
 	"APITokens.GetByID":           "fetch, then authorize",

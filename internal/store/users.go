@@ -42,6 +42,14 @@ func (r Users) EmailTaken(ctx context.Context, email string) (bool, error) {
 	return n > 0, err
 }
 
+// EmailTakenInScope reports whether an account of the identity source scope
+// ("" for password accounts, an issuer for SSO) uses email.
+func (r Users) EmailTakenInScope(ctx context.Context, email, scope string) (bool, error) {
+	var n int64
+	err := r.db.WithContext(ctx).Model(&User{}).Where("email = ? AND email_scope = ?", email, scope).Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
 // GetBySSO finds an SSO account by (issuer, subject); nil when absent. Never
 // by email: an external identity only ever reaches the account it created.
 func (r Users) GetBySSO(ctx context.Context, issuer, subject string) (*User, error) {

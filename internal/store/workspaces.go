@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Workspaces reads and writes workspaces.
@@ -15,6 +16,17 @@ type Workspaces struct{ db *gorm.DB }
 func (r Workspaces) GetByID(ctx context.Context, id string) (*Workspace, error) {
 	var w Workspace
 	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&w).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &w, nil
+}
+
+// GetByIDForUpdate is GetByID that also locks the row until the end of the
+// transaction (MySQL; SQLite transactions already hold the write lock), so
+// two concurrent updates cannot lose one another's changes.
+func (r Workspaces) GetByIDForUpdate(ctx context.Context, id string) (*Workspace, error) {
+	var w Workspace
+	if err := r.db.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&w).Error; err != nil {
 		return nil, notFound(err)
 	}
 	return &w, nil

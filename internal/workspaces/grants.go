@@ -47,7 +47,7 @@ func (s *Service) Grant(ctx context.Context, actor *auth.Actor, in GrantInput) (
 	}
 	var g *store.WorkspaceGrant
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		w, err := fetch(ctx, tx, actor, in.WorkspaceID)
+		w, err := fetch(ctx, tx, actor, in.WorkspaceID, false)
 		if err != nil {
 			return err
 		}
@@ -90,6 +90,9 @@ func (s *Service) Grant(ctx context.Context, actor *auth.Actor, in GrantInput) (
 			},
 		}, w.OrganizationID, grantee.ID)
 	})
+	if errors.Is(err, store.ErrDuplicate) { // a concurrent grant to the same partner won
+		return nil, apperr.Wrap(err, apperr.Conflict, "this workspace is already shared with that organization; revoke the grant first")
+	}
 	if err != nil {
 		return nil, s.denied(ctx, actor, err)
 	}

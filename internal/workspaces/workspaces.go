@@ -6,7 +6,8 @@
 //     own organization; another organization's is NOT_FOUND, exactly like a
 //     missing one, and the attempt is recorded as access.denied.
 //   - Each change, its counter update and its audit event share one
-//     transaction; the organization row is locked first.
+//     transaction. Creates and deletes lock the organization row first (its
+//     counter); updates lock the workspace row they read.
 package workspaces
 
 import (
@@ -121,13 +122,17 @@ type errCrossTenant struct{ w *store.Workspace }
 func (e *errCrossTenant) Error() string { return "workspace belongs to another organization" }
 
 // fetch loads the workspace named by a global ID inside tx and authorizes
-// the caller on it.
-func fetch(ctx context.Context, tx *store.Store, actor *auth.Actor, globalID string) (*store.Workspace, error) {
+// the caller on it; with lock it also locks the row for an update.
+func fetch(ctx context.Context, tx *store.Store, actor *auth.Actor, globalID string, lock bool) (*store.Workspace, error) {
 	id, ok := ids.Decode(ids.Workspace, globalID)
 	if !ok {
 		return nil, apperr.ErrNotFound
 	}
-	w, err := tx.Workspaces.GetByID(ctx, id)
+	get := tx.Workspaces.GetByID
+	if lock {
+		get = tx.Workspaces.GetByIDForUpdate
+	}
+	w, err := get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +161,7 @@ func (s *Service) Update(ctx context.Context, actor *auth.Actor, globalID string
 	}
 	var out *store.Workspace
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		w, err := fetch(ctx, tx, actor, globalID)
+		w, err := fetch(ctx, tx, actor, globalID, true)
 		if err != nil {
 			return err
 		}
@@ -228,7 +233,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.Actor, globalID string
 	}
 	var id string
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		w, err := fetch(ctx, tx, actor, globalID)
+		w, err := fetch(ctx, tx, actor, globalID, false)
 		if err != nil {
 			return err
 		}
