@@ -57,6 +57,10 @@ type Rules struct {
 	// Grants reports whether the caller's organization holds a live grant
 	// on a workspace (per-request, batched); nil means no grants exist.
 	Grants func(ctx context.Context, workspaceID string) (bool, error)
+	// Owner returns the organization owning an object named by a mutation
+	// argument (NOT_FOUND when none), to answer a too-small role on another
+	// organization's object as NOT_FOUND. Nil: always FORBIDDEN.
+	Owner func(ctx context.Context, typ ids.Type, id string) (string, error)
 }
 
 // RuleOf returns the rule of a field: its own @auth, else its type's. ok is
@@ -153,7 +157,7 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 		// fetches any target by ID and answers another organization's as
 		// NOT_FOUND. Here only the role is checked.
 		if rule == OrgAdmin && !actor.IsOrgAdmin(actor.OrganizationID()) && !actor.IsAPIToken() {
-			return nil, apperr.ErrForbidden
+			return nil, r.roleRefusal(ctx, fc, actor)
 		}
 		return next(ctx)
 	}
@@ -227,6 +231,82 @@ func (r *Rules) check(ctx context.Context, actor *Actor, rule Access, owned Owne
 	r.recordDenied(ctx, actor, owned, "object belongs to another organization")
 	return apperr.ErrNotFound
 }
+
+// roleRefusal answers a caller whose role is too small for a mutation. When
+// the mutation names objects by ID, an object that is not the caller's
+// organization's (another organization's, or none at all) answers NOT_FOUND,
+// the foreign one audited, exactly as for an admin; FORBIDDEN is for objects
+// of the caller's own organization and for mutations without a target.
+func (r *Rules) roleRefusal(ctx context.Context, fc *graphql.FieldContext, actor *Actor) error {
+	if r.Owner == nil {
+		return apperr.ErrForbidden
+	}
+	var refs []string
+	collectIDs(fc.Args, &refs)
+	for _, ref := range refs {
+		typ, id, ok := ids.Parse(ref)
+		if !ok {
+			return apperr.ErrNotFound
+		}
+		org, err := r.Owner(ctx, typ, id)
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.NotFound {
+				return apperr.ErrNotFound
+			}
+			return err
+		}
+		if org != actor.OrganizationID() {
+			r.recordDenied(ctx, actor, ownedRef{typ: typ, id: id, org: org}, "mutation on another organization's object")
+			return apperr.ErrNotFound
+		}
+	}
+	return apperr.ErrForbidden
+}
+
+// collectIDs gathers the arguments that name a target object: "id" and
+// "...Id" values, in input objects too, except organization IDs (a grant's
+// partner is named, not targeted).
+func collectIDs(v any, out *[]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if s, ok := val.(string); ok && (k == "id" || strings.HasSuffix(k, "Id")) {
+				if typ, _, ok := ids.Parse(s); !ok || typ != ids.Organization {
+					*out = append(*out, s)
+				}
+				continue
+			}
+			collectIDs(val, out)
+		}
+	default:
+		rv := reflect.ValueOf(v)
+		for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+			rv = rv.Elem()
+		}
+		if rv.Kind() != reflect.Struct {
+			return
+		}
+		for i := 0; i < rv.NumField(); i++ {
+			f := rv.Type().Field(i)
+			name := f.Tag.Get("json")
+			name, _, _ = strings.Cut(name, ",")
+			if fv := rv.Field(i); fv.Kind() == reflect.String && (name == "id" || strings.HasSuffix(name, "Id")) {
+				if typ, _, ok := ids.Parse(fv.String()); !ok || typ != ids.Organization {
+					*out = append(*out, fv.String())
+				}
+			}
+		}
+	}
+}
+
+// ownedRef names an object by type, ID and owner, for a denial record.
+type ownedRef struct {
+	typ     ids.Type
+	id, org string
+}
+
+func (o ownedRef) OwnerOrganizationID() string { return o.org }
+func (o ownedRef) GlobalID() string            { return ids.Encode(o.typ, o.id) }
 
 // partner reports whether a caller of another organization may reach owned
 // through a grant: a workspace it holds a live grant on, or the id and name

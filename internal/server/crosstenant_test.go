@@ -115,6 +115,16 @@ var deniedCases = []deniedCase{
 		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
 	{name: "deleteWorkspace", query: deleteWS, vars: idVar,
 		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "updateWorkspace by a member (role too small, object foreign)", query: updateWS,
+		vars:   func(id string) map[string]any { return map[string]any{"id": id, "in": map[string]any{"name": "pwned"}} },
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace },
+		actor:  func(ts *tenants) apitest.Account { return ts.acmeMember }},
+	{name: "grantWorkspaceAccess by a member on another organization's workspace", query: grantMutation,
+		vars: func(id string) map[string]any {
+			return map[string]any{"in": map[string]any{"workspaceId": id, "granteeOrganizationId": missing(ids.Organization)}}
+		},
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace },
+		actor:  func(ts *tenants) apitest.Account { return ts.acmeMember }},
 	{name: "revokeApiToken", query: `mutation($id: ID!) { revokeApiToken(id: $id) { ` + tokenFields + ` } }`, vars: idVar,
 		target: func(ts *tenants) (string, string, ids.Type) {
 			return ts.globexToken, ts.globexAdmin.OrgID, ids.APIToken

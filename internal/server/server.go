@@ -66,6 +66,7 @@ func New(d Deps) http.Handler {
 			return audit.RecordDenied(ctx, st, actor, typ, id, org, reason)
 		},
 		Grants: loaders.LiveGrant,
+		Owner:  ownerOf(st),
 	}
 	gql := graphQLHandler(es, rules.Field, d)
 
@@ -98,6 +99,35 @@ func New(d Deps) http.Handler {
 		_, _ = w.Write(b)
 	})
 	return requestContext(d.Log, recoverHTTP(d.Log, mux))
+}
+
+// ownerOf looks up the organization owning an object by type and ID (an
+// unscoped lookup: its only use is to answer an unauthorized caller).
+func ownerOf(st *store.Store) func(ctx context.Context, typ ids.Type, id string) (string, error) {
+	return func(ctx context.Context, typ ids.Type, id string) (string, error) {
+		var (
+			row auth.Owned
+			err error
+		)
+		switch typ {
+		case ids.Workspace:
+			row, err = st.Workspaces.GetByID(ctx, id)
+		case ids.APIToken:
+			row, err = st.APITokens.GetByID(ctx, id)
+		case ids.WorkspaceGrant:
+			row, err = st.Grants.GetByID(ctx, id)
+		case ids.User:
+			row, err = st.Users.GetByID(ctx, id)
+		case ids.AuditEvent:
+			row, err = st.AuditEvents.GetByID(ctx, id)
+		default:
+			return "", apperr.ErrNotFound
+		}
+		if err != nil {
+			return "", err
+		}
+		return row.OwnerOrganizationID(), nil
+	}
 }
 
 // graphQLHandler is the one place the GraphQL executor is configured: our
