@@ -108,6 +108,13 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 	// Introspection (__schema, __type and the __* types' fields) carries no
 	// tenant data; it is governed by the server's introspection setting.
 	if strings.HasPrefix(fc.Field.Name, "__") || (object != nil && strings.HasPrefix(object.Name, "__")) {
+		if rc := graphql.GetOperationContext(ctx); rc != nil && rc.DisableIntrospection &&
+			(fc.Field.Name == "__schema" || fc.Field.Name == "__type") {
+			if ActorFrom(ctx) == nil {
+				return nil, apperr.New(apperr.Unauthenticated, "introspection requires authentication")
+			}
+			return nil, apperr.New(apperr.Forbidden, "introspection is disabled on this server")
+		}
 		return next(ctx)
 	}
 	rule, ok := RuleOf(field, object)
