@@ -9,7 +9,7 @@ FUZZTIME ?= 20s
 
 ## run: build and start the server on the embedded SQLite database under ./data
 run: build
-	@mkdir -p data
+	@mkdir -p -m 700 data
 	@echo "NeoSC API: GraphQL at $${NEOSC_PUBLIC_URL:-http://localhost:8080}/graphql (Ctrl-C stops)"
 	./$(BIN) serve
 

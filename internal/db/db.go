@@ -89,6 +89,9 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		if err := pool.PingContext(ctx); err != nil {
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
+		// The file holds password hashes: owner only (WAL and SHM files
+		// follow the main file's mode).
+		_ = os.Chmod(path, 0o600)
 		return d, nil
 	case strings.HasPrefix(databaseURL, "mysql://"):
 		mc, err := ParseMySQLURL(databaseURL)

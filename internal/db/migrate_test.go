@@ -538,3 +538,15 @@ func TestCurrentOnlyReads(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteFileIsPrivate: the embedded database holds password hashes.
+func TestSQLiteFileIsPrivate(t *testing.T) {
+	d := testdb.New(t, db.SQLite)
+	st, err := os.Stat(d.SQLitePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("database file mode %v, want 0600", st.Mode().Perm())
+	}
+}
