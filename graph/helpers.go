@@ -9,6 +9,7 @@ import (
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/loaders"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 )
@@ -123,6 +124,13 @@ func (r *Resolver) sharedWorkspaces(ctx context.Context, first *int, after *stri
 	now := time.Now()
 	rows, hasNext, err := r.Store.Grants.SharedWith(ctx, actor.OrganizationID(), page, now)
 	if err != nil {
+		return nil, err
+	}
+	owners := make([]string, len(rows))
+	for i, w := range rows {
+		owners[i] = w.OrganizationID
+	}
+	if err := loaders.PrimeOrganizations(ctx, r.Store, owners); err != nil {
 		return nil, err
 	}
 	return &model.WorkspaceConnection{Nodes: rows, HasNext: hasNext, CountAll: func(ctx context.Context) (int, error) {

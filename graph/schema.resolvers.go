@@ -211,6 +211,14 @@ func (r *workspaceResolver) Grants(ctx context.Context, obj *store.Workspace, fi
 	if err != nil {
 		return nil, err
 	}
+	loaders.PrimeWorkspace(ctx, obj)
+	grantees := make([]string, len(rows))
+	for i, g := range rows {
+		grantees[i] = g.GranteeOrganizationID
+	}
+	if err := loaders.PrimeOrganizations(ctx, r.Store, grantees); err != nil {
+		return nil, err
+	}
 	return &model.WorkspaceGrantConnection{Nodes: rows, HasNext: hasNext, CountAll: func(ctx context.Context) (int, error) {
 		return r.Store.Grants.CountByWorkspace(ctx, obj.OrganizationID, obj.ID)
 	}}, nil
@@ -218,7 +226,7 @@ func (r *workspaceResolver) Grants(ctx context.Context, obj *store.Workspace, fi
 
 // Workspace is the resolver for the workspace field.
 func (r *workspaceGrantResolver) Workspace(ctx context.Context, obj *store.WorkspaceGrant) (*store.Workspace, error) {
-	return r.Store.Workspaces.GetByID(ctx, obj.WorkspaceID)
+	return loaders.Workspace(ctx, obj.WorkspaceID)
 }
 
 // GranteeOrganization is the resolver for the granteeOrganization field.

@@ -23,6 +23,7 @@ const Wait = time.Millisecond
 // Loaders are one request's dataloaders.
 type Loaders struct {
 	Organizations *dataloadgen.Loader[string, *store.Organization]
+	Workspaces    *dataloadgen.Loader[string, *store.Workspace]
 	// LiveGrants tells, by workspace ID, whether the caller's organization
 	// holds a live grant on it (nil for anonymous requests).
 	LiveGrants *dataloadgen.Loader[string, bool]
@@ -44,6 +45,17 @@ func New(s *store.Store, orgID string) *Loaders {
 			return out, nil
 		}, dataloadgen.WithWait(Wait)),
 	}
+	l.Workspaces = dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]*store.Workspace, error) {
+		rows, err := s.Workspaces.ListByIDs(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]*store.Workspace, len(rows))
+		for _, w := range rows {
+			out[w.ID] = w
+		}
+		return out, nil
+	}, dataloadgen.WithWait(Wait))
 	if orgID != "" {
 		l.LiveGrants = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]bool, []error) {
 			live, err := s.Grants.LiveWorkspaceIDs(ctx, orgID, keys, time.Now())
@@ -56,6 +68,56 @@ func New(s *store.Store, orgID string) *Loaders {
 		}, dataloadgen.WithWait(Wait))
 	}
 	return l
+}
+
+// PrimeOrganizations loads, in one statement, the organizations a page of
+// results is about to ask for, so that resolving them cannot split into
+// several batches when the page resolves slower than the batch window.
+func PrimeOrganizations(ctx context.Context, s *store.Store, idList []string) error {
+	l := For(ctx)
+	if l == nil || len(idList) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, id := range idList {
+		if !seen[id] {
+			seen[id] = true
+			keys = append(keys, id)
+		}
+	}
+	rows, err := s.Organizations.ListByIDs(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for _, o := range rows {
+		l.Organizations.Prime(o.ID, o)
+	}
+	return nil
+}
+
+// PrimeWorkspace stores an already loaded workspace in the request's loader.
+func PrimeWorkspace(ctx context.Context, w *store.Workspace) {
+	if l := For(ctx); l != nil {
+		l.Workspaces.Prime(w.ID, w)
+	}
+}
+
+// Workspace loads one workspace by ID (authorized afterwards, field by
+// field); a missing one is NOT_FOUND.
+func Workspace(ctx context.Context, id string) (*store.Workspace, error) {
+	l := For(ctx)
+	if l == nil {
+		return nil, apperr.New(apperr.Internal, "loaders missing from request context")
+	}
+	w, err := l.Workspaces.Load(ctx, id)
+	if err != nil {
+		if errors.Is(err, dataloadgen.ErrNotFound) {
+			return nil, apperr.ErrNotFound
+		}
+		return nil, err
+	}
+	return w, nil
 }
 
 // LiveGrant reports whether the caller's organization holds a live grant on

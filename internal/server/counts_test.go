@@ -167,6 +167,22 @@ func TestListsRunAConstantNumberOfStatements(t *testing.T) {
 		env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", "operator@example.com")
 		org := seed(t, env, 100, 100)
 		orgID := ids.Encode(ids.Organization, org.ID)
+		// Share every workspace of the seeded organization with the
+		// operator's, and its first workspace with 99 other organizations
+		// too: sharedWorkspaces and Workspace.grants get 100 rows each.
+		operatorOrg := rawID(t, operator.OrgID)
+		env.Exec(`INSERT INTO workspace_grants (id, organization_id, workspace_id, grantee_organization_id, created_at, expires_at)
+			SELECT id, organization_id, id, ?, created_at, ? FROM workspaces WHERE organization_id = ?`,
+			operatorOrg, time.Now().Add(time.Hour).UTC(), org.ID)
+		var firstWS string
+		env.DB.Raw("SELECT MIN(id) FROM workspaces WHERE organization_id = ?", org.ID).Scan(&firstWS)
+		var others []string
+		env.DB.Raw("SELECT id FROM organizations WHERE id <> ? AND id <> ? ORDER BY id LIMIT 99", org.ID, operatorOrg).Scan(&others)
+		for _, o := range others {
+			env.Exec(`INSERT INTO workspace_grants (id, organization_id, workspace_id, grantee_organization_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				ids.New(), org.ID, firstWS, o, time.Now().UTC(), time.Now().Add(time.Hour).UTC())
+		}
+		wsID := ids.Encode(ids.Workspace, firstWS)
 
 		lists := []struct {
 			name   string
@@ -178,6 +194,8 @@ func TestListsRunAConstantNumberOfStatements(t *testing.T) {
 			{"organizations nodes", `query($n: Int) { organizations(first: $n) { nodes { id slug userCount workspaceCount createdAt } } }`, 1, "data.organizations.nodes.#"},
 			{"users with their organization", `query($n: Int) { organization(id: "` + orgID + `") { users(first: $n) { totalCount nodes { id email organization { id name userCount } } } } }`, 3, "data.organization.users.nodes.#"},
 			{"workspaces with their organization", `query($n: Int) { organization(id: "` + orgID + `") { workspaces(first: $n) { totalCount edges { node { id name organization { name workspaceCount } } } } } }`, 3, "data.organization.workspaces.edges.#"},
+			{"workspaces shared with the caller", `query($n: Int) { sharedWorkspaces(first: $n) { totalCount nodes { id name organization { id name } } } }`, 3, "data.sharedWorkspaces.nodes.#"},
+			{"a workspace's grants", `query($n: Int) { workspace(id: "` + wsID + `") { grants(first: $n) { totalCount nodes { id expiresAt granteeOrganization { id name } workspace { id } } } } }`, 4, "data.workspace.grants.nodes.#"},
 			{"API tokens", `query($n: Int) { organization(id: "` + orgID + `") { apiTokens(first: $n) { totalCount edges { cursor node { id name scopes expiresAt } } } } }`, 3, "data.organization.apiTokens.edges.#"},
 			{"audit events", `query($n: Int) { organization(id: "` + orgID + `") { auditEvents(first: $n) { edges { cursor node { id action metadata organizationId } } pageInfo { hasNextPage } } } }`, 2, "data.organization.auditEvents.edges.#"},
 		}

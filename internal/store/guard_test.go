@@ -286,6 +286,7 @@ var unscoped = map[string]string{
 	"Users.GetActor":              "authentication: the token names the user",
 	"Workspaces.GetByID":          "fetch, then authorize",
 	"Workspaces.GetByIDForUpdate": "fetch (and lock), then authorize",
+	"Workspaces.ListByIDs":        "dataloader; every row is authorized field by field",
 	"Users.EmailTakenInScope":     "SSO: emails are unique per identity source",
 	"AuditEvents.Insert":          "the event carries its organization (or none for a platform event)",
 	"AuditEvents.GetByID":         "fetch, then authorize",

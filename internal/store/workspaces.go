@@ -32,6 +32,17 @@ func (r Workspaces) GetByIDForUpdate(ctx context.Context, id string) (*Workspace
 	return &w, nil
 }
 
+// ListByIDs fetches the workspaces with the given IDs, in any order; the
+// caller maps them by ID and authorizes each.
+func (r Workspaces) ListByIDs(ctx context.Context, idList []string) ([]*Workspace, error) {
+	var out []*Workspace
+	if len(idList) == 0 {
+		return out, nil
+	}
+	err := r.db.WithContext(ctx).Where("id IN ?", idList).Find(&out).Error
+	return out, err
+}
+
 // ListByOrganization lists one organization's workspaces, oldest first.
 func (r Workspaces) ListByOrganization(ctx context.Context, orgID string, p Page) ([]*Workspace, bool, error) {
 	if orgID == "" {
