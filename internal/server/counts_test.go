@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestCountsStayExactUnderConcurrency(t *testing.T) {
 						succeeded[id]++
 						mu.Unlock()
 					} else if r.Code() != "NOT_FOUND" {
-						t.Errorf("delete: %s", r.Body)
+						t.Errorf("delete: %s\n%s", r.Body, grepLog(env.Logs.String(), r.Get("errors.0.extensions.requestId").String()))
 					}
 				}(created[i])
 			}
@@ -219,4 +220,14 @@ func TestListsRunAConstantNumberOfStatements(t *testing.T) {
 			})
 		}
 	})
+}
+
+func grepLog(logs, id string) string {
+	var out []string
+	for _, l := range strings.Split(logs, "\n") {
+		if id != "" && strings.Contains(l, id) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

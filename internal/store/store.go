@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -45,20 +46,26 @@ func New(db *gorm.DB) *Store {
 	return s
 }
 
+// maxAttempts bounds how often Tx runs a transaction that keeps losing.
+const maxAttempts = 8
+
 // Tx runs fn in one transaction with a store bound to it, committing when fn
 // returns nil. A transaction that loses a deadlock or a lock wait (MySQL 1213
 // or 1205, SQLite busy) is retried from the start, a few times, so fn must
 // not have effects outside the transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			return fn(New(tx))
 		})
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+		// Back off with jitter so the losers of one conflict do not collide
+		// again: 20, 40, 80 ... ms, about 2.5 s in all at most.
+		backoff := time.Duration(20<<min(attempt, 5)) * time.Millisecond
+		time.Sleep(backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1)))
 	}
 	return err
 }
