@@ -12,14 +12,31 @@ import (
 // Counter computes a connection's totalCount on demand.
 type Counter func(ctx context.Context) (int, error)
 
-func pageInfo(hasNext bool, lastID string) *PageInfo {
+// pageInfoOf says where a page of rows (keyed by id) ends.
+func pageInfoOf[N any](nodes []N, hasNext bool, id func(N) string) *PageInfo {
 	pi := &PageInfo{HasNextPage: hasNext}
-	if lastID != "" {
-		c := store.Cursor(lastID)
+	if len(nodes) > 0 {
+		c := store.Cursor(id(nodes[len(nodes)-1]))
 		pi.EndCursor = &c
 	}
 	return pi
 }
+
+// edgesOf pairs each row with its cursor.
+func edgesOf[N, E any](nodes []N, id func(N) string, edge func(cursor string, node N) E) []E {
+	out := make([]E, len(nodes))
+	for i, n := range nodes {
+		out[i] = edge(store.Cursor(id(n)), n)
+	}
+	return out
+}
+
+func orgID(n *store.Organization) string     { return n.ID }
+func userID(n *store.User) string            { return n.ID }
+func workspaceID(n *store.Workspace) string  { return n.ID }
+func eventID(n *store.AuditEvent) string     { return n.ID }
+func tokenID(n *store.APIToken) string       { return n.ID }
+func grantID(n *store.WorkspaceGrant) string { return n.ID }
 
 // OrganizationConnection is a page of organizations.
 type OrganizationConnection struct {
@@ -30,19 +47,14 @@ type OrganizationConnection struct {
 
 // Edges pairs each node with its cursor.
 func (c *OrganizationConnection) Edges() []*OrganizationEdge {
-	out := make([]*OrganizationEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = &OrganizationEdge{Cursor: store.Cursor(n.ID), Node: n}
-	}
-	return out
+	return edgesOf(c.Nodes, orgID, func(cursor string, node *store.Organization) *OrganizationEdge {
+		return &OrganizationEdge{Cursor: cursor, Node: node}
+	})
 }
 
 // PageInfo tells where the page ends.
 func (c *OrganizationConnection) PageInfo() *PageInfo {
-	if len(c.Nodes) == 0 {
-		return pageInfo(c.HasNext, "")
-	}
-	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+	return pageInfoOf(c.Nodes, c.HasNext, orgID)
 }
 
 // TotalCount counts every organization of the listing, not only this page.
@@ -57,19 +69,12 @@ type UserConnection struct {
 
 // Edges pairs each node with its cursor.
 func (c *UserConnection) Edges() []*UserEdge {
-	out := make([]*UserEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = &UserEdge{Cursor: store.Cursor(n.ID), Node: n}
-	}
-	return out
+	return edgesOf(c.Nodes, userID, func(cursor string, node *store.User) *UserEdge { return &UserEdge{Cursor: cursor, Node: node} })
 }
 
 // PageInfo tells where the page ends.
 func (c *UserConnection) PageInfo() *PageInfo {
-	if len(c.Nodes) == 0 {
-		return pageInfo(c.HasNext, "")
-	}
-	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+	return pageInfoOf(c.Nodes, c.HasNext, userID)
 }
 
 // TotalCount counts every user of the listing, not only this page.
@@ -84,19 +89,14 @@ type WorkspaceConnection struct {
 
 // Edges pairs each node with its cursor.
 func (c *WorkspaceConnection) Edges() []*WorkspaceEdge {
-	out := make([]*WorkspaceEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = &WorkspaceEdge{Cursor: store.Cursor(n.ID), Node: n}
-	}
-	return out
+	return edgesOf(c.Nodes, workspaceID, func(cursor string, node *store.Workspace) *WorkspaceEdge {
+		return &WorkspaceEdge{Cursor: cursor, Node: node}
+	})
 }
 
 // PageInfo tells where the page ends.
 func (c *WorkspaceConnection) PageInfo() *PageInfo {
-	if len(c.Nodes) == 0 {
-		return pageInfo(c.HasNext, "")
-	}
-	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+	return pageInfoOf(c.Nodes, c.HasNext, workspaceID)
 }
 
 // TotalCount counts every workspace of the listing, not only this page.
@@ -110,19 +110,14 @@ type AuditEventConnection struct {
 
 // Edges pairs each node with its cursor.
 func (c *AuditEventConnection) Edges() []*AuditEventEdge {
-	out := make([]*AuditEventEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = &AuditEventEdge{Cursor: store.Cursor(n.ID), Node: n}
-	}
-	return out
+	return edgesOf(c.Nodes, eventID, func(cursor string, node *store.AuditEvent) *AuditEventEdge {
+		return &AuditEventEdge{Cursor: cursor, Node: node}
+	})
 }
 
 // PageInfo tells where the page ends.
 func (c *AuditEventConnection) PageInfo() *PageInfo {
-	if len(c.Nodes) == 0 {
-		return pageInfo(c.HasNext, "")
-	}
-	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+	return pageInfoOf(c.Nodes, c.HasNext, eventID)
 }
 
 // APITokenConnection is a page of API tokens, newest first.
@@ -134,19 +129,14 @@ type APITokenConnection struct {
 
 // Edges pairs each node with its cursor.
 func (c *APITokenConnection) Edges() []*APITokenEdge {
-	out := make([]*APITokenEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = &APITokenEdge{Cursor: store.Cursor(n.ID), Node: n}
-	}
-	return out
+	return edgesOf(c.Nodes, tokenID, func(cursor string, node *store.APIToken) *APITokenEdge {
+		return &APITokenEdge{Cursor: cursor, Node: node}
+	})
 }
 
 // PageInfo tells where the page ends.
 func (c *APITokenConnection) PageInfo() *PageInfo {
-	if len(c.Nodes) == 0 {
-		return pageInfo(c.HasNext, "")
-	}
-	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+	return pageInfoOf(c.Nodes, c.HasNext, tokenID)
 }
 
 // TotalCount counts every token of the organization.
@@ -167,19 +157,14 @@ type WorkspaceGrantConnection struct {
 
 // Edges pairs each node with its cursor.
 func (c *WorkspaceGrantConnection) Edges() []*WorkspaceGrantEdge {
-	out := make([]*WorkspaceGrantEdge, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = &WorkspaceGrantEdge{Cursor: store.Cursor(n.ID), Node: n}
-	}
-	return out
+	return edgesOf(c.Nodes, grantID, func(cursor string, node *store.WorkspaceGrant) *WorkspaceGrantEdge {
+		return &WorkspaceGrantEdge{Cursor: cursor, Node: node}
+	})
 }
 
 // PageInfo tells where the page ends.
 func (c *WorkspaceGrantConnection) PageInfo() *PageInfo {
-	if len(c.Nodes) == 0 {
-		return pageInfo(c.HasNext, "")
-	}
-	return pageInfo(c.HasNext, c.Nodes[len(c.Nodes)-1].ID)
+	return pageInfoOf(c.Nodes, c.HasNext, grantID)
 }
 
 // TotalCount counts every grant of the workspace.

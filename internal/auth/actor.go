@@ -128,8 +128,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				a.refuse(w, r, errors.New("token names an unknown user"))
 				return
 			}
-			a.Log.ErrorContext(r.Context(), "load actor", "err", err)
-			a.Reject(w, r, http.StatusServiceUnavailable, apperr.New(apperr.Internal, "internal error"))
+			a.rejectErr(w, r, err)
 			return
 		}
 		switch {
@@ -190,8 +189,12 @@ func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next ht
 		a.Reject(w, r, http.StatusForbidden, apperr.New(apperr.OrganizationSuspended, "organization is suspended"))
 		return
 	}
-	if err := a.Store.APITokens.Touch(r.Context(), row.Token.OrganizationID, row.Token.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
-		a.Log.WarnContext(r.Context(), "record API token use", "err", err)
+	// lastUsedAt moves at most once a minute: the row just read says whether
+	// this request needs to write at all.
+	if last := row.Token.LastUsedAt; last == nil || now.Sub(*last) >= time.Minute {
+		if err := a.Store.APITokens.Touch(r.Context(), row.Token.OrganizationID, row.Token.ID, now.UTC().Truncate(time.Microsecond)); err != nil {
+			a.Log.WarnContext(r.Context(), "record API token use", "err", err)
+		}
 	}
 	tok := row.Token
 	actor := &Actor{Organization: row.Organization, APIToken: &tok}

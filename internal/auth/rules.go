@@ -2,10 +2,10 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -61,6 +61,44 @@ type Rules struct {
 	// argument (NOT_FOUND when none), to answer a too-small role on another
 	// organization's object as NOT_FOUND. Nil: always FORBIDDEN.
 	Owner func(ctx context.Context, typ ids.Type, id string) (string, error)
+
+	once  sync.Once
+	index map[string]*fieldRule // "Type.field" of every object field
+}
+
+// fieldRule is a field's access rule, read once from the schema rather than
+// from its directives on every resolution.
+type fieldRule struct {
+	object   *ast.Definition
+	field    *ast.FieldDefinition
+	rule     Access
+	ruled    bool
+	scopes   []store.APIScope
+	scoped   bool
+	abstract bool // returns an interface or union
+}
+
+// lookup returns the rule of field name on the concrete object type; nil
+// when the schema has no such field.
+func (r *Rules) lookup(object, name string) *fieldRule {
+	r.once.Do(func() {
+		r.index = map[string]*fieldRule{}
+		for _, def := range r.Schema.Types {
+			if def.Kind != ast.Object {
+				continue
+			}
+			for _, f := range def.Fields {
+				fr := &fieldRule{object: def, field: f}
+				fr.rule, fr.ruled = RuleOf(f, def)
+				fr.scopes, fr.scoped = ScopeOf(f, def)
+				if t := r.Schema.Types[f.Type.Name()]; t != nil {
+					fr.abstract = t.Kind == ast.Interface || t.Kind == ast.Union
+				}
+				r.index[def.Name+"."+f.Name] = fr
+			}
+		}
+	})
+	return r.index[object+"."+name]
 }
 
 // RuleOf returns the rule of a field: its own @auth, else its type's. ok is
@@ -95,19 +133,9 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 	if fc == nil || fc.Field.Field == nil {
 		return nil, apperr.ErrForbidden
 	}
-	// The concrete object type: a field selected through an interface (node
-	// { id }) is checked under the rule of the type it resolved to.
-	object := fc.Field.ObjectDefinition
-	field := fc.Field.Definition
-	if def := r.Schema.Types[fc.Object]; def != nil && def.Kind == ast.Object {
-		object = def
-		if f := def.Fields.ForName(fc.Field.Name); f != nil {
-			field = f
-		}
-	}
 	// Introspection (__schema, __type and the __* types' fields) carries no
 	// tenant data; it is governed by the server's introspection setting.
-	if strings.HasPrefix(fc.Field.Name, "__") || (object != nil && strings.HasPrefix(object.Name, "__")) {
+	if strings.HasPrefix(fc.Field.Name, "__") || strings.HasPrefix(fc.Object, "__") {
 		if rc := graphql.GetOperationContext(ctx); rc != nil && rc.DisableIntrospection &&
 			(fc.Field.Name == "__schema" || fc.Field.Name == "__type") {
 			if ActorFrom(ctx) == nil {
@@ -117,11 +145,14 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 		}
 		return next(ctx)
 	}
-	rule, ok := RuleOf(field, object)
-	if !ok {
+	// The concrete object type: a field selected through an interface (node
+	// { id }) is checked under the rule of the type it resolved to.
+	fr := r.lookup(fc.Object, fc.Field.Name)
+	if fr == nil || !fr.ruled {
 		r.Log.ErrorContext(ctx, "field without @auth rule denied", "field", fieldName(fc))
 		return nil, apperr.ErrForbidden
 	}
+	object, rule := fr.object, fr.rule
 
 	actor := effectiveActor(ctx, fc)
 	if rule == Public {
@@ -133,7 +164,7 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 	// An API token reaches only fields whose @scope it holds; the scope
 	// stands in for the role a user would need.
 	if actor.IsAPIToken() {
-		if scopes, declared := ScopeOf(field, object); !declared || !actor.HasAnyScope(scopes) {
+		if !fr.scoped || !actor.HasAnyScope(fr.scopes) {
 			return nil, errScope(fieldName(fc))
 		}
 	}
@@ -144,7 +175,7 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 		return nil, apperr.ErrForbidden
 	}
 
-	root := object != nil && (object.Name == "Query" || object.Name == "Mutation")
+	root := object.Name == "Query" || object.Name == "Mutation"
 	if !root {
 		// A field of an object: authorize against the object's organization
 		// before resolving anything.
@@ -188,7 +219,7 @@ func (r *Rules) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 		}
 		// A field of an abstract type (node) answers under the scope of the
 		// type it resolved to; concrete ones are checked field by field.
-		if actor.IsAPIToken() && r.abstract(field) {
+		if actor.IsAPIToken() && fr.abstract {
 			if scopes, declared := scopesIn(def.Directives); !declared || !actor.HasAnyScope(scopes) {
 				return nil, errScope(def.Name)
 			}
@@ -274,13 +305,19 @@ func (r *Rules) roleRefusal(ctx context.Context, fc *graphql.FieldContext, actor
 // "...Id" values, in input objects too, except organization IDs (a grant's
 // partner is named, not targeted).
 func collectIDs(v any, out *[]string) {
+	add := func(name, val string) {
+		if name != "id" && !strings.HasSuffix(name, "Id") {
+			return
+		}
+		if typ, _, ok := ids.Parse(val); !ok || typ != ids.Organization {
+			*out = append(*out, val)
+		}
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if s, ok := val.(string); ok && (k == "id" || strings.HasSuffix(k, "Id")) {
-				if typ, _, ok := ids.Parse(s); !ok || typ != ids.Organization {
-					*out = append(*out, s)
-				}
+			if s, ok := val.(string); ok {
+				add(k, s)
 				continue
 			}
 			collectIDs(val, out)
@@ -294,13 +331,9 @@ func collectIDs(v any, out *[]string) {
 			return
 		}
 		for i := 0; i < rv.NumField(); i++ {
-			f := rv.Type().Field(i)
-			name := f.Tag.Get("json")
-			name, _, _ = strings.Cut(name, ",")
-			if fv := rv.Field(i); fv.Kind() == reflect.String && (name == "id" || strings.HasSuffix(name, "Id")) {
-				if typ, _, ok := ids.Parse(fv.String()); !ok || typ != ids.Organization {
-					*out = append(*out, fv.String())
-				}
+			name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("json"), ",")
+			if fv := rv.Field(i); fv.Kind() == reflect.String {
+				add(name, fv.String())
 			}
 		}
 	}
@@ -362,15 +395,6 @@ func (r *Rules) recordDenied(ctx context.Context, actor *Actor, owned Owned, rea
 	if err := r.Denied(ctx, actor, typ, id, owned.OwnerOrganizationID(), reason); err != nil {
 		r.Log.ErrorContext(ctx, "record access.denied", "err", err)
 	}
-}
-
-// abstract reports whether a field returns an interface or union.
-func (r *Rules) abstract(field *ast.FieldDefinition) bool {
-	if field == nil || field.Type == nil {
-		return false
-	}
-	def := r.Schema.Types[field.Type.Name()]
-	return def != nil && (def.Kind == ast.Interface || def.Kind == ast.Union)
 }
 
 // typeOf returns the GraphQL object type of a node value.
@@ -474,9 +498,4 @@ func isNil(v any) bool {
 	return false
 }
 
-func fieldName(fc *graphql.FieldContext) string {
-	if fc.Field.ObjectDefinition != nil {
-		return fmt.Sprintf("%s.%s", fc.Field.ObjectDefinition.Name, fc.Field.Name)
-	}
-	return fc.Field.Name
-}
+func fieldName(fc *graphql.FieldContext) string { return fc.Object + "." + fc.Field.Name }

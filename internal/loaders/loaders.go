@@ -29,33 +29,30 @@ type Loaders struct {
 	LiveGrants *dataloadgen.Loader[string, bool]
 }
 
+// byID is a mapped loader over a fetch by IDs.
+func byID[T interface {
+	*store.Organization | *store.Workspace
+}](fetch func(context.Context, []string) ([]T, error), id func(T) string) *dataloadgen.Loader[string, T] {
+	return dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]T, error) {
+		rows, err := fetch(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]T, len(rows))
+		for _, row := range rows {
+			out[id(row)] = row
+		}
+		return out, nil
+	}, dataloadgen.WithWait(Wait))
+}
+
 // New returns fresh loaders over s for a caller of organization orgID ("" if
 // anonymous).
 func New(s *store.Store, orgID string) *Loaders {
 	l := &Loaders{
-		Organizations: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]*store.Organization, error) {
-			rows, err := s.Organizations.ListByIDs(ctx, keys)
-			if err != nil {
-				return nil, err
-			}
-			out := make(map[string]*store.Organization, len(rows))
-			for _, o := range rows {
-				out[o.ID] = o
-			}
-			return out, nil
-		}, dataloadgen.WithWait(Wait)),
+		Organizations: byID(s.Organizations.ListByIDs, func(o *store.Organization) string { return o.ID }),
+		Workspaces:    byID(s.Workspaces.ListByIDs, func(w *store.Workspace) string { return w.ID }),
 	}
-	l.Workspaces = dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]*store.Workspace, error) {
-		rows, err := s.Workspaces.ListByIDs(ctx, keys)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]*store.Workspace, len(rows))
-		for _, w := range rows {
-			out[w.ID] = w
-		}
-		return out, nil
-	}, dataloadgen.WithWait(Wait))
 	if orgID != "" {
 		l.LiveGrants = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]bool, []error) {
 			live, err := s.Grants.LiveWorkspaceIDs(ctx, orgID, keys, time.Now())
@@ -106,18 +103,7 @@ func PrimeWorkspace(ctx context.Context, w *store.Workspace) {
 // Workspace loads one workspace by ID (authorized afterwards, field by
 // field); a missing one is NOT_FOUND.
 func Workspace(ctx context.Context, id string) (*store.Workspace, error) {
-	l := For(ctx)
-	if l == nil {
-		return nil, apperr.New(apperr.Internal, "loaders missing from request context")
-	}
-	w, err := l.Workspaces.Load(ctx, id)
-	if err != nil {
-		if errors.Is(err, dataloadgen.ErrNotFound) {
-			return nil, apperr.ErrNotFound
-		}
-		return nil, err
-	}
-	return w, nil
+	return load(ctx, id, func(l *Loaders) *dataloadgen.Loader[string, *store.Workspace] { return l.Workspaces })
 }
 
 // LiveGrant reports whether the caller's organization holds a live grant on
@@ -154,19 +140,18 @@ func For(ctx context.Context) *Loaders {
 
 // Organization loads one organization by ID; a missing one is NOT_FOUND.
 func Organization(ctx context.Context, id string) (*store.Organization, error) {
+	return load(ctx, id, func(l *Loaders) *dataloadgen.Loader[string, *store.Organization] { return l.Organizations })
+}
+
+func load[T any](ctx context.Context, id string, pick func(*Loaders) *dataloadgen.Loader[string, T]) (T, error) {
+	var zero T
 	l := For(ctx)
 	if l == nil {
-		return nil, apperr.New(apperr.Internal, "loaders missing from request context")
+		return zero, apperr.New(apperr.Internal, "loaders missing from request context")
 	}
-	o, err := l.Organizations.Load(ctx, id)
-	if err != nil {
-		if errors.Is(err, dataloadgen.ErrNotFound) {
-			return nil, apperr.ErrNotFound
-		}
-		return nil, err
+	v, err := pick(l).Load(ctx, id)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return zero, apperr.ErrNotFound
 	}
-	if o == nil {
-		return nil, apperr.ErrNotFound
-	}
-	return o, nil
+	return v, err
 }

@@ -82,14 +82,11 @@ func (r APITokens) GetActor(ctx context.Context, id string) (*TokenActor, error)
 		Token        APIToken     `gorm:"embedded;embeddedPrefix:t_"`
 		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
 	}
-	res := r.db.WithContext(ctx).Raw(`SELECT `+tokenActorColumns+`
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+tokenActorColumns+`
 		FROM api_tokens t JOIN organizations o ON o.id = t.organization_id
-		WHERE t.id = ?`, id).Scan(&row)
-	if res.Error != nil {
-		return nil, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return nil, notFound(gorm.ErrRecordNotFound)
+		WHERE t.id = ?`, id)
+	if err != nil {
+		return nil, err
 	}
 	return &TokenActor{Token: row.Token, Organization: row.Organization}, nil
 }

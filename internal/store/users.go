@@ -144,16 +144,25 @@ func (r Users) GetActor(ctx context.Context, userID string) (*Actor, error) {
 		User         User         `gorm:"embedded;embeddedPrefix:u_"`
 		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
 	}
-	res := r.db.WithContext(ctx).Raw(`SELECT `+actorColumns+`
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`
 		FROM users u JOIN organizations o ON o.id = u.organization_id
-		WHERE u.id = ?`, userID).Scan(&row)
-	if res.Error != nil {
-		return nil, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return nil, notFound(gorm.ErrRecordNotFound)
+		WHERE u.id = ?`, userID)
+	if err != nil {
+		return nil, err
 	}
 	return &Actor{User: row.User, Organization: row.Organization}, nil
+}
+
+// scanOne runs a raw query expected to find one row; none is NOT_FOUND.
+func scanOne(db *gorm.DB, dest any, sql string, args ...any) error {
+	res := db.Raw(sql, args...).Scan(dest)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return notFound(gorm.ErrRecordNotFound)
+	}
+	return nil
 }
 
 var actorColumns = columns("u", "u_", "id", "organization_id", "email", "email_scope", "name", "password_hash", "role",
