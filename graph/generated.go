@@ -16,7 +16,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/neosc/neosc/graph/model"
 	"github.com/neosc/neosc/graph/scalars"
+	"github.com/neosc/neosc/internal/apitokens"
+	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/workspaces"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -106,16 +109,16 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIToken        func(childComplexity int, input model.CreateAPITokenInput) int
-		CreateWorkspace       func(childComplexity int, input model.CreateWorkspaceInput) int
+		CreateAPIToken        func(childComplexity int, input apitokens.CreateInput) int
+		CreateWorkspace       func(childComplexity int, input workspaces.Spec) int
 		DeleteWorkspace       func(childComplexity int, id string) int
-		GrantWorkspaceAccess  func(childComplexity int, input model.GrantWorkspaceAccessInput) int
-		Login                 func(childComplexity int, input model.LoginInput) int
-		Register              func(childComplexity int, input model.RegisterInput) int
+		GrantWorkspaceAccess  func(childComplexity int, input workspaces.GrantInput) int
+		Login                 func(childComplexity int, input identity.LoginInput) int
+		Register              func(childComplexity int, input identity.RegisterInput) int
 		RevokeAPIToken        func(childComplexity int, id string) int
 		RevokeWorkspaceAccess func(childComplexity int, id string) int
 		SsoLogin              func(childComplexity int, token string) int
-		UpdateWorkspace       func(childComplexity int, id string, input model.UpdateWorkspaceInput) int
+		UpdateWorkspace       func(childComplexity int, id string, input workspaces.Patch) int
 	}
 
 	Organization struct {
@@ -241,15 +244,15 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type MutationResolver interface {
-	Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error)
-	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
+	Register(ctx context.Context, input identity.RegisterInput) (*model.AuthPayload, error)
+	Login(ctx context.Context, input identity.LoginInput) (*model.AuthPayload, error)
 	SsoLogin(ctx context.Context, token string) (*model.AuthPayload, error)
-	CreateWorkspace(ctx context.Context, input model.CreateWorkspaceInput) (*store.Workspace, error)
-	UpdateWorkspace(ctx context.Context, id string, input model.UpdateWorkspaceInput) (*store.Workspace, error)
+	CreateWorkspace(ctx context.Context, input workspaces.Spec) (*store.Workspace, error)
+	UpdateWorkspace(ctx context.Context, id string, input workspaces.Patch) (*store.Workspace, error)
 	DeleteWorkspace(ctx context.Context, id string) (string, error)
-	GrantWorkspaceAccess(ctx context.Context, input model.GrantWorkspaceAccessInput) (*store.WorkspaceGrant, error)
+	GrantWorkspaceAccess(ctx context.Context, input workspaces.GrantInput) (*store.WorkspaceGrant, error)
 	RevokeWorkspaceAccess(ctx context.Context, id string) (string, error)
-	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
+	CreateAPIToken(ctx context.Context, input apitokens.CreateInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error)
 }
 type OrganizationResolver interface {
@@ -543,7 +546,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(apitokens.CreateInput)), true
 	case "Mutation.createWorkspace":
 		if e.ComplexityRoot.Mutation.CreateWorkspace == nil {
 			break
@@ -554,7 +557,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateWorkspace(childComplexity, args["input"].(model.CreateWorkspaceInput)), true
+		return e.ComplexityRoot.Mutation.CreateWorkspace(childComplexity, args["input"].(workspaces.Spec)), true
 	case "Mutation.deleteWorkspace":
 		if e.ComplexityRoot.Mutation.DeleteWorkspace == nil {
 			break
@@ -576,7 +579,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.GrantWorkspaceAccess(childComplexity, args["input"].(model.GrantWorkspaceAccessInput)), true
+		return e.ComplexityRoot.Mutation.GrantWorkspaceAccess(childComplexity, args["input"].(workspaces.GrantInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -587,7 +590,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Login(childComplexity, args["input"].(model.LoginInput)), true
+		return e.ComplexityRoot.Mutation.Login(childComplexity, args["input"].(identity.LoginInput)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -598,7 +601,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(identity.RegisterInput)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -642,7 +645,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateWorkspace(childComplexity, args["id"].(string), args["input"].(model.UpdateWorkspaceInput)), true
+		return e.ComplexityRoot.Mutation.UpdateWorkspace(childComplexity, args["id"].(string), args["input"].(workspaces.Patch)), true
 
 	case "Organization.apiTokens":
 		if e.ComplexityRoot.Organization.APITokens == nil {
@@ -2138,8 +2141,8 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
-			return ec.unmarshalNCreateApiTokenInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐCreateAPITokenInput(ctx, v)
+		func(ctx context.Context, v any) (apitokens.CreateInput, error) {
+			return ec.unmarshalNCreateApiTokenInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋapitokensᚐCreateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2152,8 +2155,8 @@ func (ec *executionContext) field_Mutation_createWorkspace_args(ctx context.Cont
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateWorkspaceInput, error) {
-			return ec.unmarshalNCreateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐCreateWorkspaceInput(ctx, v)
+		func(ctx context.Context, v any) (workspaces.Spec, error) {
+			return ec.unmarshalNCreateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐSpec(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2180,8 +2183,8 @@ func (ec *executionContext) field_Mutation_grantWorkspaceAccess_args(ctx context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.GrantWorkspaceAccessInput, error) {
-			return ec.unmarshalNGrantWorkspaceAccessInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐGrantWorkspaceAccessInput(ctx, v)
+		func(ctx context.Context, v any) (workspaces.GrantInput, error) {
+			return ec.unmarshalNGrantWorkspaceAccessInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐGrantInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2194,8 +2197,8 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.LoginInput, error) {
-			return ec.unmarshalNLoginInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐLoginInput(ctx, v)
+		func(ctx context.Context, v any) (identity.LoginInput, error) {
+			return ec.unmarshalNLoginInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋidentityᚐLoginInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2208,8 +2211,8 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.RegisterInput, error) {
-			return ec.unmarshalNRegisterInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐRegisterInput(ctx, v)
+		func(ctx context.Context, v any) (identity.RegisterInput, error) {
+			return ec.unmarshalNRegisterInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋidentityᚐRegisterInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2272,8 +2275,8 @@ func (ec *executionContext) field_Mutation_updateWorkspace_args(ctx context.Cont
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.UpdateWorkspaceInput, error) {
-			return ec.unmarshalNUpdateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐUpdateWorkspaceInput(ctx, v)
+		func(ctx context.Context, v any) (workspaces.Patch, error) {
+			return ec.unmarshalNUpdateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐPatch(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3548,7 +3551,7 @@ func (ec *executionContext) _Mutation_register(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Register(ctx, fc.Args["input"].(model.RegisterInput))
+			return ec.Resolvers.Mutation().Register(ctx, fc.Args["input"].(identity.RegisterInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
@@ -3592,7 +3595,7 @@ func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Login(ctx, fc.Args["input"].(model.LoginInput))
+			return ec.Resolvers.Mutation().Login(ctx, fc.Args["input"].(identity.LoginInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
@@ -3680,7 +3683,7 @@ func (ec *executionContext) _Mutation_createWorkspace(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateWorkspace(ctx, fc.Args["input"].(model.CreateWorkspaceInput))
+			return ec.Resolvers.Mutation().CreateWorkspace(ctx, fc.Args["input"].(workspaces.Spec))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Workspace) graphql.Marshaler {
@@ -3724,7 +3727,7 @@ func (ec *executionContext) _Mutation_updateWorkspace(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateWorkspace(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateWorkspaceInput))
+			return ec.Resolvers.Mutation().UpdateWorkspace(ctx, fc.Args["id"].(string), fc.Args["input"].(workspaces.Patch))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.Workspace) graphql.Marshaler {
@@ -3812,7 +3815,7 @@ func (ec *executionContext) _Mutation_grantWorkspaceAccess(ctx context.Context, 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().GrantWorkspaceAccess(ctx, fc.Args["input"].(model.GrantWorkspaceAccessInput))
+			return ec.Resolvers.Mutation().GrantWorkspaceAccess(ctx, fc.Args["input"].(workspaces.GrantInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *store.WorkspaceGrant) graphql.Marshaler {
@@ -3900,7 +3903,7 @@ func (ec *executionContext) _Mutation_createApiToken(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["input"].(model.CreateAPITokenInput))
+			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["input"].(apitokens.CreateInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateAPITokenPayload) graphql.Marshaler {
@@ -7321,8 +7324,8 @@ func UnmarshalAuditEventFilter(ctx context.Context, raw any) (model.AuditEventFi
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateApiTokenInput(ctx context.Context, obj any) (model.CreateAPITokenInput, error) {
-	var it model.CreateAPITokenInput
+func (ec *executionContext) unmarshalInputCreateApiTokenInput(ctx context.Context, obj any) (apitokens.CreateInput, error) {
+	var it apitokens.CreateInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7371,14 +7374,14 @@ func (ec *executionContext) unmarshalInputCreateApiTokenInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (model.CreateAPITokenInput, error) {
-	var out model.CreateAPITokenInput
+func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (apitokens.CreateInput, error) {
+	var out apitokens.CreateInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateApiTokenInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputCreateWorkspaceInput(ctx context.Context, obj any) (model.CreateWorkspaceInput, error) {
-	var it model.CreateWorkspaceInput
+func (ec *executionContext) unmarshalInputCreateWorkspaceInput(ctx context.Context, obj any) (workspaces.Spec, error) {
+	var it workspaces.Spec
 	if obj == nil {
 		return it, nil
 	}
@@ -7450,14 +7453,14 @@ func (ec *executionContext) unmarshalInputCreateWorkspaceInput(ctx context.Conte
 			if err != nil {
 				return it, err
 			}
-			it.MemoryMb = data
+			it.MemoryMB = data
 		case "storageGb":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storageGb"))
 			data, err := ec.unmarshalNInt2int(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.StorageGb = data
+			it.StorageGB = data
 		}
 	}
 	return it, nil
@@ -7469,14 +7472,14 @@ func (ec *executionContext) unmarshalInputCreateWorkspaceInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalCreateWorkspaceInput(ctx context.Context, raw any) (model.CreateWorkspaceInput, error) {
-	var out model.CreateWorkspaceInput
+func UnmarshalCreateWorkspaceInput(ctx context.Context, raw any) (workspaces.Spec, error) {
+	var out workspaces.Spec
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateWorkspaceInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputGrantWorkspaceAccessInput(ctx context.Context, obj any) (model.GrantWorkspaceAccessInput, error) {
-	var it model.GrantWorkspaceAccessInput
+func (ec *executionContext) unmarshalInputGrantWorkspaceAccessInput(ctx context.Context, obj any) (workspaces.GrantInput, error) {
+	var it workspaces.GrantInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7525,14 +7528,14 @@ func (ec *executionContext) unmarshalInputGrantWorkspaceAccessInput(ctx context.
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalGrantWorkspaceAccessInput(ctx context.Context, raw any) (model.GrantWorkspaceAccessInput, error) {
-	var out model.GrantWorkspaceAccessInput
+func UnmarshalGrantWorkspaceAccessInput(ctx context.Context, raw any) (workspaces.GrantInput, error) {
+	var out workspaces.GrantInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantWorkspaceAccessInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
-	var it model.LoginInput
+func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (identity.LoginInput, error) {
+	var it identity.LoginInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7574,14 +7577,14 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error) {
-	var out model.LoginInput
+func UnmarshalLoginInput(ctx context.Context, raw any) (identity.LoginInput, error) {
+	var out identity.LoginInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LoginInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (model.RegisterInput, error) {
-	var it model.RegisterInput
+func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (identity.RegisterInput, error) {
+	var it identity.RegisterInput
 	if obj == nil {
 		return it, nil
 	}
@@ -7637,14 +7640,14 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalRegisterInput(ctx context.Context, raw any) (model.RegisterInput, error) {
-	var out model.RegisterInput
+func UnmarshalRegisterInput(ctx context.Context, raw any) (identity.RegisterInput, error) {
+	var out identity.RegisterInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdateWorkspaceInput(ctx context.Context, obj any) (model.UpdateWorkspaceInput, error) {
-	var it model.UpdateWorkspaceInput
+func (ec *executionContext) unmarshalInputUpdateWorkspaceInput(ctx context.Context, obj any) (workspaces.Patch, error) {
+	var it workspaces.Patch
 	if obj == nil {
 		return it, nil
 	}
@@ -7723,14 +7726,14 @@ func (ec *executionContext) unmarshalInputUpdateWorkspaceInput(ctx context.Conte
 			if err != nil {
 				return it, err
 			}
-			it.MemoryMb = data
+			it.MemoryMB = data
 		case "storageGb":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("storageGb"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.StorageGb = data
+			it.StorageGB = data
 		}
 	}
 	return it, nil
@@ -7742,8 +7745,8 @@ func (ec *executionContext) unmarshalInputUpdateWorkspaceInput(ctx context.Conte
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalUpdateWorkspaceInput(ctx context.Context, raw any) (model.UpdateWorkspaceInput, error) {
-	var out model.UpdateWorkspaceInput
+func UnmarshalUpdateWorkspaceInput(ctx context.Context, raw any) (workspaces.Patch, error) {
+	var out workspaces.Patch
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateWorkspaceInput", raw, &out)
 	return out, err
 }
@@ -9694,7 +9697,7 @@ func (ec *executionContext) marshalNConnectionType2githubᚗcomᚋneoscᚋneosc�
 	return v
 }
 
-func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐCreateAPITokenInput(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
+func (ec *executionContext) unmarshalNCreateApiTokenInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋapitokensᚐCreateInput(ctx context.Context, v any) (apitokens.CreateInput, error) {
 	res, err := ec.unmarshalInputCreateApiTokenInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -9707,12 +9710,12 @@ func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖgithubᚗcomᚋneos
 	return ec._CreateApiTokenPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐCreateWorkspaceInput(ctx context.Context, v any) (model.CreateWorkspaceInput, error) {
+func (ec *executionContext) unmarshalNCreateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐSpec(ctx context.Context, v any) (workspaces.Spec, error) {
 	res, err := ec.unmarshalInputCreateWorkspaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNGrantWorkspaceAccessInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐGrantWorkspaceAccessInput(ctx context.Context, v any) (model.GrantWorkspaceAccessInput, error) {
+func (ec *executionContext) unmarshalNGrantWorkspaceAccessInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐGrantInput(ctx context.Context, v any) (workspaces.GrantInput, error) {
 	res, err := ec.unmarshalInputGrantWorkspaceAccessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -9759,7 +9762,7 @@ func (ec *executionContext) marshalNJSON2githubᚗcomᚋneoscᚋneoscᚋinternal
 	return v
 }
 
-func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐLoginInput(ctx context.Context, v any) (model.LoginInput, error) {
+func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋidentityᚐLoginInput(ctx context.Context, v any) (identity.LoginInput, error) {
 	res, err := ec.unmarshalInputLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -9848,7 +9851,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋneoscᚋneoscᚋg
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
+func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋidentityᚐRegisterInput(ctx context.Context, v any) (identity.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -9881,7 +9884,7 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
-func (ec *executionContext) unmarshalNUpdateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐUpdateWorkspaceInput(ctx context.Context, v any) (model.UpdateWorkspaceInput, error) {
+func (ec *executionContext) unmarshalNUpdateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐPatch(ctx context.Context, v any) (workspaces.Patch, error) {
 	res, err := ec.unmarshalInputUpdateWorkspaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }

@@ -20,66 +20,48 @@ import (
 )
 
 // Register is the resolver for the register field.
-func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error) {
-	var org *string
-	if input.Organization != nil {
-		org = input.Organization
-	}
-	s, err := r.Identity.Register(ctx, identity.RegisterInput{Email: input.Email, Password: input.Password, Name: input.Name, Organization: org})
-	if err != nil {
-		return nil, err
-	}
-	return payload(s), nil
+func (r *mutationResolver) Register(ctx context.Context, input identity.RegisterInput) (*model.AuthPayload, error) {
+	return payload(r.Identity.Register(ctx, input))
 }
 
 // Login is the resolver for the login field.
-func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	s, err := r.Identity.Login(ctx, input.Email, input.Password)
-	if err != nil {
-		return nil, err
-	}
-	return payload(s), nil
+func (r *mutationResolver) Login(ctx context.Context, input identity.LoginInput) (*model.AuthPayload, error) {
+	return payload(r.Identity.Login(ctx, input))
 }
 
 // SsoLogin is the resolver for the ssoLogin field.
 func (r *mutationResolver) SsoLogin(ctx context.Context, token string) (*model.AuthPayload, error) {
-	s, err := r.Identity.SSOLogin(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return payload(s), nil
+	return payload(r.Identity.SSOLogin(ctx, token))
 }
 
 // CreateWorkspace is the resolver for the createWorkspace field.
-func (r *mutationResolver) CreateWorkspace(ctx context.Context, input model.CreateWorkspaceInput) (*store.Workspace, error) {
-	return r.Workspaces.Create(ctx, auth.ActorFrom(ctx), createSpec(input))
+func (r *mutationResolver) CreateWorkspace(ctx context.Context, input workspaces.Spec) (*store.Workspace, error) {
+	return r.Workspaces.Create(ctx, input)
 }
 
 // UpdateWorkspace is the resolver for the updateWorkspace field.
-func (r *mutationResolver) UpdateWorkspace(ctx context.Context, id string, input model.UpdateWorkspaceInput) (*store.Workspace, error) {
-	return r.Workspaces.Update(ctx, auth.ActorFrom(ctx), id, updatePatch(input))
+func (r *mutationResolver) UpdateWorkspace(ctx context.Context, id string, input workspaces.Patch) (*store.Workspace, error) {
+	return r.Workspaces.Update(ctx, id, input)
 }
 
 // DeleteWorkspace is the resolver for the deleteWorkspace field.
 func (r *mutationResolver) DeleteWorkspace(ctx context.Context, id string) (string, error) {
-	return r.Workspaces.Delete(ctx, auth.ActorFrom(ctx), id)
+	return r.Workspaces.Delete(ctx, id)
 }
 
 // GrantWorkspaceAccess is the resolver for the grantWorkspaceAccess field.
-func (r *mutationResolver) GrantWorkspaceAccess(ctx context.Context, input model.GrantWorkspaceAccessInput) (*store.WorkspaceGrant, error) {
-	return r.Workspaces.Grant(ctx, auth.ActorFrom(ctx), workspaces.GrantInput{
-		WorkspaceID: input.WorkspaceID, GranteeOrganizationID: input.GranteeOrganizationID, ExpiresAt: input.ExpiresAt,
-	})
+func (r *mutationResolver) GrantWorkspaceAccess(ctx context.Context, input workspaces.GrantInput) (*store.WorkspaceGrant, error) {
+	return r.Workspaces.Grant(ctx, input)
 }
 
 // RevokeWorkspaceAccess is the resolver for the revokeWorkspaceAccess field.
 func (r *mutationResolver) RevokeWorkspaceAccess(ctx context.Context, id string) (string, error) {
-	return r.Workspaces.Revoke(ctx, auth.ActorFrom(ctx), id)
+	return r.Workspaces.Revoke(ctx, id)
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
-func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
-	secret, t, err := r.APITokens.Create(ctx, auth.ActorFrom(ctx), apitokens.CreateInput{Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt})
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, input apitokens.CreateInput) (*model.CreateAPITokenPayload, error) {
+	secret, t, err := r.APITokens.Create(ctx, input)
 	if err != nil {
 		return nil, err
 	}
@@ -88,65 +70,44 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 
 // RevokeAPIToken is the resolver for the revokeApiToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (*store.APIToken, error) {
-	return r.APITokens.Revoke(ctx, auth.ActorFrom(ctx), id)
+	return r.APITokens.Revoke(ctx, id)
 }
 
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
-	page, err := store.NewPage(first, after)
-	if err != nil {
-		return nil, err
-	}
-	rows, hasNext, err := r.Store.Users.ListByOrganization(ctx, obj.ID, page)
-	if err != nil {
-		return nil, err
-	}
-	return &model.UserConnection{Nodes: rows, HasNext: hasNext, CountAll: func(context.Context) (int, error) { return obj.UserCount, nil }}, nil
+	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
+		return r.Store.Users.ListByOrganization(ctx, obj.ID, pg)
+	})
+	return &model.UserConnection{Page: p}, err
 }
 
 // Workspaces is the resolver for the workspaces field.
 func (r *organizationResolver) Workspaces(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.WorkspaceConnection, error) {
-	page, err := store.NewPage(first, after)
-	if err != nil {
-		return nil, err
-	}
-	rows, hasNext, err := r.Store.Workspaces.ListByOrganization(ctx, obj.ID, page)
-	if err != nil {
-		return nil, err
-	}
-	return &model.WorkspaceConnection{Nodes: rows, HasNext: hasNext, CountAll: func(context.Context) (int, error) { return obj.WorkspaceCount, nil }}, nil
+	p, err := listRows(first, after, countOf(obj.WorkspaceCount), func(pg store.Page) ([]*store.Workspace, bool, error) {
+		return r.Store.Workspaces.ListByOrganization(ctx, obj.ID, pg)
+	})
+	return &model.WorkspaceConnection{Page: p}, err
 }
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *organizationResolver) AuditEvents(ctx context.Context, obj *store.Organization, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error) {
-	page, err := store.NewPage(first, after)
-	if err != nil {
-		return nil, err
-	}
 	f, err := auditFilter(filter)
 	if err != nil {
 		return nil, err
 	}
-	rows, hasNext, err := r.Store.AuditEvents.ListByOrganization(ctx, obj.ID, f, page)
-	if err != nil {
-		return nil, err
-	}
-	return &model.AuditEventConnection{Nodes: rows, HasNext: hasNext}, nil
+	p, err := listRows(first, after, nil, func(pg store.Page) ([]*store.AuditEvent, bool, error) {
+		return r.Store.AuditEvents.ListByOrganization(ctx, obj.ID, f, pg)
+	})
+	return &model.AuditEventConnection{Page: p}, err
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *organizationResolver) APITokens(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.APITokenConnection, error) {
-	page, err := store.NewPage(first, after)
-	if err != nil {
-		return nil, err
-	}
-	rows, hasNext, err := r.Store.APITokens.ListByOrganization(ctx, obj.ID, page)
-	if err != nil {
-		return nil, err
-	}
-	return &model.APITokenConnection{Nodes: rows, HasNext: hasNext, CountAll: func(ctx context.Context) (int, error) {
-		return r.Store.APITokens.CountByOrganization(ctx, obj.ID)
-	}}, nil
+	count := func(ctx context.Context) (int, error) { return r.Store.APITokens.CountByOrganization(ctx, obj.ID) }
+	p, err := listRows(first, after, count, func(pg store.Page) ([]*store.APIToken, bool, error) {
+		return r.Store.APITokens.ListByOrganization(ctx, obj.ID, pg)
+	})
+	return &model.APITokenConnection{Page: p}, err
 }
 
 // Me is the resolver for the me field.
@@ -160,35 +121,33 @@ func (r *queryResolver) Me(ctx context.Context) (*store.User, error) {
 
 // Organizations is the resolver for the organizations field.
 func (r *queryResolver) Organizations(ctx context.Context, first *int, after *string) (*model.OrganizationConnection, error) {
-	return r.organizations(ctx, first, after)
+	p, err := list(first, after, func(pg store.Page) (store.Listing[*store.Organization], error) {
+		return r.Resolver.Organizations.Visible(ctx, pg)
+	})
+	return &model.OrganizationConnection{Page: p}, err
 }
 
 // Organization is the resolver for the organization field.
 func (r *queryResolver) Organization(ctx context.Context, id string) (*store.Organization, error) {
-	n, err := r.lookup(ctx, id, ids.Organization)
-	if err != nil {
-		return nil, err
-	}
-	return n.(*store.Organization), nil
+	return node[*store.Organization](ctx, r.Resolver, id, ids.Organization)
 }
 
 // Workspace is the resolver for the workspace field.
 func (r *queryResolver) Workspace(ctx context.Context, id string) (*store.Workspace, error) {
-	n, err := r.lookup(ctx, id, ids.Workspace)
-	if err != nil {
-		return nil, err
-	}
-	return n.(*store.Workspace), nil
+	return node[*store.Workspace](ctx, r.Resolver, id, ids.Workspace)
 }
 
 // SharedWorkspaces is the resolver for the sharedWorkspaces field.
 func (r *queryResolver) SharedWorkspaces(ctx context.Context, first *int, after *string) (*model.WorkspaceConnection, error) {
-	return r.sharedWorkspaces(ctx, first, after)
+	p, err := list(first, after, func(pg store.Page) (store.Listing[*store.Workspace], error) {
+		return r.Resolver.Workspaces.SharedWith(ctx, pg)
+	})
+	return &model.WorkspaceConnection{Page: p}, err
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	return r.lookup(ctx, id)
+	return node[model.Node](ctx, r.Resolver, id, "")
 }
 
 // Organization is the resolver for the organization field.
@@ -196,32 +155,22 @@ func (r *userResolver) Organization(ctx context.Context, obj *store.User) (*stor
 	return loaders.Organization(ctx, obj.OrganizationID)
 }
 
-// Organization is the resolver for the organization field.
+// Organization is the resolver for the organization field: the owner, of
+// which a partner reaches only the id and name.
 func (r *workspaceResolver) Organization(ctx context.Context, obj *store.Workspace) (*store.Organization, error) {
-	return loaders.Organization(ctx, obj.OrganizationID)
+	o, err := loaders.Organization(ctx, obj.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Authz.ReachedFrom(ctx, obj, o)
 }
 
 // Grants is the resolver for the grants field.
 func (r *workspaceResolver) Grants(ctx context.Context, obj *store.Workspace, first *int, after *string) (*model.WorkspaceGrantConnection, error) {
-	page, err := store.NewPage(first, after)
-	if err != nil {
-		return nil, err
-	}
-	rows, hasNext, err := r.Store.Grants.ListByWorkspace(ctx, obj.OrganizationID, obj.ID, page)
-	if err != nil {
-		return nil, err
-	}
-	loaders.PrimeWorkspace(ctx, obj)
-	grantees := make([]string, len(rows))
-	for i, g := range rows {
-		grantees[i] = g.GranteeOrganizationID
-	}
-	if err := loaders.PrimeOrganizations(ctx, r.Store, grantees); err != nil {
-		return nil, err
-	}
-	return &model.WorkspaceGrantConnection{Nodes: rows, HasNext: hasNext, CountAll: func(ctx context.Context) (int, error) {
-		return r.Store.Grants.CountByWorkspace(ctx, obj.OrganizationID, obj.ID)
-	}}, nil
+	p, err := list(first, after, func(pg store.Page) (store.Listing[*store.WorkspaceGrant], error) {
+		return r.Resolver.Workspaces.GrantsOf(ctx, obj, pg)
+	})
+	return &model.WorkspaceGrantConnection{Page: p}, err
 }
 
 // Workspace is the resolver for the workspace field.
@@ -229,9 +178,14 @@ func (r *workspaceGrantResolver) Workspace(ctx context.Context, obj *store.Works
 	return loaders.Workspace(ctx, obj.WorkspaceID)
 }
 
-// GranteeOrganization is the resolver for the granteeOrganization field.
+// GranteeOrganization is the resolver for the granteeOrganization field:
+// the partner, of which the owner's admins reach only the id and name.
 func (r *workspaceGrantResolver) GranteeOrganization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error) {
-	return loaders.Organization(ctx, obj.GranteeOrganizationID)
+	o, err := loaders.Organization(ctx, obj.GranteeOrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Authz.ReachedFrom(ctx, obj, o)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -7,7 +7,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/neosc/neosc/graph"
-	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/authz"
 )
 
 // TestEveryFieldHasAnAuthRule walks the parsed schema: every field of every
@@ -25,13 +25,13 @@ func TestEveryFieldHasAnAuthRule(t *testing.T) {
 				continue
 			}
 			checked++
-			rule, ok := auth.RuleOf(f, def)
+			rule, ok := authz.RuleOf(f, def)
 			if !ok {
 				t.Errorf("%s.%s has no @auth rule (on the field or on %s)", name, f.Name, name)
 				continue
 			}
 			switch rule {
-			case auth.Public, auth.Authenticated, auth.Member, auth.Partner, auth.OrgAdmin, auth.PlatformAdmin:
+			case authz.Public, authz.Authenticated, authz.Member, authz.Partner, authz.OrgAdmin, authz.PlatformAdmin:
 			default:
 				t.Errorf("%s.%s has unknown rule %q", name, f.Name, rule)
 			}
@@ -49,16 +49,16 @@ func TestEveryFieldHasAnAuthRule(t *testing.T) {
 // cannot be weakened by accident.
 func TestRootFieldRules(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	want := map[string]auth.Access{
-		"Query.me": auth.Authenticated, "Query.organizations": auth.Authenticated, "Query.organization": auth.Member,
-		"Query.workspace": auth.Partner, "Query.node": auth.Member, "Query.sharedWorkspaces": auth.Authenticated,
-		"Mutation.grantWorkspaceAccess": auth.OrgAdmin, "Mutation.revokeWorkspaceAccess": auth.OrgAdmin, "Workspace.grants": auth.OrgAdmin,
-		"WorkspaceGrant.expiresAt": auth.OrgAdmin, "Mutation.createApiToken": auth.OrgAdmin, "Mutation.revokeApiToken": auth.OrgAdmin,
-		"Organization.apiTokens": auth.OrgAdmin, "Mutation.ssoLogin": auth.Public,
-		"Mutation.register": auth.Public, "Mutation.login": auth.Public, "Mutation.createWorkspace": auth.OrgAdmin,
-		"Mutation.updateWorkspace": auth.OrgAdmin, "Mutation.deleteWorkspace": auth.OrgAdmin,
-		"Organization.auditEvents": auth.OrgAdmin, "Organization.name": auth.Partner, "Organization.slug": auth.Member, "User.email": auth.Member,
-		"Workspace.name": auth.Partner, "AuditEvent.metadata": auth.OrgAdmin,
+	want := map[string]authz.Access{
+		"Query.me": authz.Authenticated, "Query.organizations": authz.Authenticated, "Query.organization": authz.Member,
+		"Query.workspace": authz.Partner, "Query.node": authz.Member, "Query.sharedWorkspaces": authz.Authenticated,
+		"Mutation.grantWorkspaceAccess": authz.OrgAdmin, "Mutation.revokeWorkspaceAccess": authz.OrgAdmin, "Workspace.grants": authz.OrgAdmin,
+		"WorkspaceGrant.expiresAt": authz.OrgAdmin, "Mutation.createApiToken": authz.OrgAdmin, "Mutation.revokeApiToken": authz.OrgAdmin,
+		"Organization.apiTokens": authz.OrgAdmin, "Mutation.ssoLogin": authz.Public,
+		"Mutation.register": authz.Public, "Mutation.login": authz.Public, "Mutation.createWorkspace": authz.OrgAdmin,
+		"Mutation.updateWorkspace": authz.OrgAdmin, "Mutation.deleteWorkspace": authz.OrgAdmin,
+		"Organization.auditEvents": authz.OrgAdmin, "Organization.name": authz.Partner, "Organization.slug": authz.Member, "User.email": authz.Member,
+		"Workspace.name": authz.Partner, "AuditEvent.metadata": authz.OrgAdmin,
 	}
 	for path, rule := range want {
 		typ, field, _ := strings.Cut(path, ".")
@@ -67,7 +67,7 @@ func TestRootFieldRules(t *testing.T) {
 			t.Errorf("%s missing from the schema", path)
 			continue
 		}
-		if got, _ := auth.RuleOf(def.Fields.ForName(field), def); got != rule {
+		if got, _ := authz.RuleOf(def.Fields.ForName(field), def); got != rule {
 			t.Errorf("%s rule = %s, want %s", path, got, rule)
 		}
 	}

@@ -1,6 +1,6 @@
 // Package model holds the GraphQL types that are not store rows: connections,
-// edges, page info, inputs and the session payload. models_gen.go is
-// generated; the other files are written by hand.
+// edges, page info and the session payload. models_gen.go is generated; the
+// other files are written by hand.
 package model
 
 import (
@@ -9,138 +9,93 @@ import (
 	"github.com/neosc/neosc/internal/store"
 )
 
-// Counter computes a connection's totalCount on demand.
-type Counter func(ctx context.Context) (int, error)
+// Keyed is a row with a primary key: the keyset cursor of its edge.
+type Keyed interface{ RowID() string }
 
-// pageInfoOf says where a page of rows (keyed by id) ends.
-func pageInfoOf[N any](nodes []N, hasNext bool, id func(N) string) *PageInfo {
-	pi := &PageInfo{HasNextPage: hasNext}
-	if len(nodes) > 0 {
-		c := store.Cursor(id(nodes[len(nodes)-1]))
+// Page is what every connection is made of: one page of rows, whether more
+// follow, and the count of the whole list (computed only when selected).
+type Page[N Keyed] struct {
+	Nodes   []N
+	HasNext bool
+	// CountAll computes totalCount; nil where the connection has none.
+	CountAll func(context.Context) (int, error)
+}
+
+// PageOf is the page of a service's listing.
+func PageOf[N Keyed](l store.Listing[N]) Page[N] {
+	return Page[N]{Nodes: l.Rows, HasNext: l.HasNext, CountAll: l.Count}
+}
+
+// PageInfo tells where the page ends.
+func (p *Page[N]) PageInfo() *PageInfo {
+	pi := &PageInfo{HasNextPage: p.HasNext}
+	if len(p.Nodes) > 0 {
+		c := store.Cursor(p.Nodes[len(p.Nodes)-1].RowID())
 		pi.EndCursor = &c
 	}
 	return pi
 }
 
-// edgesOf pairs each row with its cursor.
-func edgesOf[N, E any](nodes []N, id func(N) string, edge func(cursor string, node N) E) []E {
-	out := make([]E, len(nodes))
-	for i, n := range nodes {
-		out[i] = edge(store.Cursor(id(n)), n)
+// TotalCount counts every row of the list, not only this page.
+func (p *Page[N]) TotalCount(ctx context.Context) (int, error) { return p.CountAll(ctx) }
+
+// edgesOf pairs each row of a page with its cursor.
+func edgesOf[N Keyed, E any](p *Page[N], edge func(cursor string, node N) E) []E {
+	out := make([]E, len(p.Nodes))
+	for i, n := range p.Nodes {
+		out[i] = edge(store.Cursor(n.RowID()), n)
 	}
 	return out
 }
 
-func orgID(n *store.Organization) string     { return n.ID }
-func userID(n *store.User) string            { return n.ID }
-func workspaceID(n *store.Workspace) string  { return n.ID }
-func eventID(n *store.AuditEvent) string     { return n.ID }
-func tokenID(n *store.APIToken) string       { return n.ID }
-func grantID(n *store.WorkspaceGrant) string { return n.ID }
-
 // OrganizationConnection is a page of organizations.
-type OrganizationConnection struct {
-	Nodes    []*store.Organization
-	HasNext  bool
-	CountAll Counter
-}
+type OrganizationConnection struct{ Page[*store.Organization] }
 
 // Edges pairs each node with its cursor.
 func (c *OrganizationConnection) Edges() []*OrganizationEdge {
-	return edgesOf(c.Nodes, orgID, func(cursor string, node *store.Organization) *OrganizationEdge {
-		return &OrganizationEdge{Cursor: cursor, Node: node}
+	return edgesOf(&c.Page, func(cursor string, n *store.Organization) *OrganizationEdge {
+		return &OrganizationEdge{Cursor: cursor, Node: n}
 	})
 }
 
-// PageInfo tells where the page ends.
-func (c *OrganizationConnection) PageInfo() *PageInfo {
-	return pageInfoOf(c.Nodes, c.HasNext, orgID)
-}
-
-// TotalCount counts every organization of the listing, not only this page.
-func (c *OrganizationConnection) TotalCount(ctx context.Context) (int, error) { return c.CountAll(ctx) }
-
 // UserConnection is a page of users.
-type UserConnection struct {
-	Nodes    []*store.User
-	HasNext  bool
-	CountAll Counter
-}
+type UserConnection struct{ Page[*store.User] }
 
 // Edges pairs each node with its cursor.
 func (c *UserConnection) Edges() []*UserEdge {
-	return edgesOf(c.Nodes, userID, func(cursor string, node *store.User) *UserEdge { return &UserEdge{Cursor: cursor, Node: node} })
+	return edgesOf(&c.Page, func(cursor string, n *store.User) *UserEdge { return &UserEdge{Cursor: cursor, Node: n} })
 }
-
-// PageInfo tells where the page ends.
-func (c *UserConnection) PageInfo() *PageInfo {
-	return pageInfoOf(c.Nodes, c.HasNext, userID)
-}
-
-// TotalCount counts every user of the listing, not only this page.
-func (c *UserConnection) TotalCount(ctx context.Context) (int, error) { return c.CountAll(ctx) }
 
 // WorkspaceConnection is a page of workspaces.
-type WorkspaceConnection struct {
-	Nodes    []*store.Workspace
-	HasNext  bool
-	CountAll Counter
-}
+type WorkspaceConnection struct{ Page[*store.Workspace] }
 
 // Edges pairs each node with its cursor.
 func (c *WorkspaceConnection) Edges() []*WorkspaceEdge {
-	return edgesOf(c.Nodes, workspaceID, func(cursor string, node *store.Workspace) *WorkspaceEdge {
-		return &WorkspaceEdge{Cursor: cursor, Node: node}
+	return edgesOf(&c.Page, func(cursor string, n *store.Workspace) *WorkspaceEdge {
+		return &WorkspaceEdge{Cursor: cursor, Node: n}
 	})
 }
 
-// PageInfo tells where the page ends.
-func (c *WorkspaceConnection) PageInfo() *PageInfo {
-	return pageInfoOf(c.Nodes, c.HasNext, workspaceID)
-}
-
-// TotalCount counts every workspace of the listing, not only this page.
-func (c *WorkspaceConnection) TotalCount(ctx context.Context) (int, error) { return c.CountAll(ctx) }
-
-// AuditEventConnection is a page of audit events, newest first.
-type AuditEventConnection struct {
-	Nodes   []*store.AuditEvent
-	HasNext bool
-}
+// AuditEventConnection is a page of audit events, newest first (no
+// totalCount: counting a trail is not cheap).
+type AuditEventConnection struct{ Page[*store.AuditEvent] }
 
 // Edges pairs each node with its cursor.
 func (c *AuditEventConnection) Edges() []*AuditEventEdge {
-	return edgesOf(c.Nodes, eventID, func(cursor string, node *store.AuditEvent) *AuditEventEdge {
-		return &AuditEventEdge{Cursor: cursor, Node: node}
+	return edgesOf(&c.Page, func(cursor string, n *store.AuditEvent) *AuditEventEdge {
+		return &AuditEventEdge{Cursor: cursor, Node: n}
 	})
-}
-
-// PageInfo tells where the page ends.
-func (c *AuditEventConnection) PageInfo() *PageInfo {
-	return pageInfoOf(c.Nodes, c.HasNext, eventID)
 }
 
 // APITokenConnection is a page of API tokens, newest first.
-type APITokenConnection struct {
-	Nodes    []*store.APIToken
-	HasNext  bool
-	CountAll Counter
-}
+type APITokenConnection struct{ Page[*store.APIToken] }
 
 // Edges pairs each node with its cursor.
 func (c *APITokenConnection) Edges() []*APITokenEdge {
-	return edgesOf(c.Nodes, tokenID, func(cursor string, node *store.APIToken) *APITokenEdge {
-		return &APITokenEdge{Cursor: cursor, Node: node}
+	return edgesOf(&c.Page, func(cursor string, n *store.APIToken) *APITokenEdge {
+		return &APITokenEdge{Cursor: cursor, Node: n}
 	})
 }
-
-// PageInfo tells where the page ends.
-func (c *APITokenConnection) PageInfo() *PageInfo {
-	return pageInfoOf(c.Nodes, c.HasNext, tokenID)
-}
-
-// TotalCount counts every token of the organization.
-func (c *APITokenConnection) TotalCount(ctx context.Context) (int, error) { return c.CountAll(ctx) }
 
 // APITokenEdge is one token of a page.
 type APITokenEdge struct {
@@ -149,25 +104,11 @@ type APITokenEdge struct {
 }
 
 // WorkspaceGrantConnection is a page of a workspace's grants.
-type WorkspaceGrantConnection struct {
-	Nodes    []*store.WorkspaceGrant
-	HasNext  bool
-	CountAll Counter
-}
+type WorkspaceGrantConnection struct{ Page[*store.WorkspaceGrant] }
 
 // Edges pairs each node with its cursor.
 func (c *WorkspaceGrantConnection) Edges() []*WorkspaceGrantEdge {
-	return edgesOf(c.Nodes, grantID, func(cursor string, node *store.WorkspaceGrant) *WorkspaceGrantEdge {
-		return &WorkspaceGrantEdge{Cursor: cursor, Node: node}
+	return edgesOf(&c.Page, func(cursor string, n *store.WorkspaceGrant) *WorkspaceGrantEdge {
+		return &WorkspaceGrantEdge{Cursor: cursor, Node: n}
 	})
-}
-
-// PageInfo tells where the page ends.
-func (c *WorkspaceGrantConnection) PageInfo() *PageInfo {
-	return pageInfoOf(c.Nodes, c.HasNext, grantID)
-}
-
-// TotalCount counts every grant of the workspace.
-func (c *WorkspaceGrantConnection) TotalCount(ctx context.Context) (int, error) {
-	return c.CountAll(ctx)
 }

@@ -33,45 +33,11 @@ type AuditEventFilter struct {
 	Until *time.Time `json:"until,omitempty"`
 }
 
-type CreateAPITokenInput struct {
-	Name string `json:"name"`
-	// At least one.
-	Scopes []store.APIScope `json:"scopes"`
-	// When the token stops working; default 90 days from now, at most 366 days.
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-}
-
 // A new API token: `token` is the only time the secret is shown.
 type CreateAPITokenPayload struct {
 	// Send as `Authorization: Bearer <token>`.
 	Token    string          `json:"token"`
 	APIToken *store.APIToken `json:"apiToken"`
-}
-
-type CreateWorkspaceInput struct {
-	Name           string               `json:"name"`
-	Description    *string              `json:"description,omitempty"`
-	Type           store.WorkspaceType  `json:"type"`
-	ConnectionType store.ConnectionType `json:"connectionType"`
-	ImageURL       *string              `json:"imageUrl,omitempty"`
-	URL            *string              `json:"url,omitempty"`
-	CPUCores       int                  `json:"cpuCores"`
-	MemoryMb       int                  `json:"memoryMb"`
-	StorageGb      int                  `json:"storageGb"`
-}
-
-type GrantWorkspaceAccessInput struct {
-	// A workspace of the caller's organization.
-	WorkspaceID string `json:"workspaceId"`
-	// The partner organization.
-	GranteeOrganizationID string `json:"granteeOrganizationId"`
-	// When the grant ends; default 30 days from now, at most 366 days.
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-}
-
-type LoginInput struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
 }
 
 type Mutation struct {
@@ -89,29 +55,6 @@ type PageInfo struct {
 }
 
 type Query struct {
-}
-
-type RegisterInput struct {
-	Email string `json:"email"`
-	// At least 8 characters.
-	Password string `json:"password"`
-	Name     string `json:"name"`
-	// The organization to join or create; omitted means the default organization.
-	Organization *string `json:"organization,omitempty"`
-}
-
-// Every field is optional; an omitted field is left unchanged.
-type UpdateWorkspaceInput struct {
-	Name           *string                `json:"name,omitempty"`
-	Description    *string                `json:"description,omitempty"`
-	Type           *store.WorkspaceType   `json:"type,omitempty"`
-	ConnectionType *store.ConnectionType  `json:"connectionType,omitempty"`
-	Status         *store.WorkspaceStatus `json:"status,omitempty"`
-	ImageURL       *string                `json:"imageUrl,omitempty"`
-	URL            *string                `json:"url,omitempty"`
-	CPUCores       *int                   `json:"cpuCores,omitempty"`
-	MemoryMb       *int                   `json:"memoryMb,omitempty"`
-	StorageGb      *int                   `json:"storageGb,omitempty"`
 }
 
 type UserEdge struct {

@@ -1,4 +1,5 @@
-// Package auth verifies who is calling and decides what they may touch.
+// Package auth verifies who is calling; package authz decides what they may
+// touch.
 //
 // Rules:
 //   - A Bearer token is verified (signature with the key's own algorithm,
@@ -7,9 +8,6 @@
 //   - The caller is then loaded from the database once per request: a
 //     deactivated user, a changed role or a suspended organization counts on
 //     the next request, whatever the token says.
-//   - Every GraphQL field has an @auth rule, on the field or on its type. The
-//     field middleware (Rules) enforces it for every field, trivial ones
-//     included, and denies a field that has none.
-//   - An object of another organization is answered exactly like a missing
-//     one (NOT_FOUND) and the attempt is recorded as access.denied.
+//   - Passwords are hashed with argon2id and never leave this package in
+//     clear.
 package auth

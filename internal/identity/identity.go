@@ -27,6 +27,7 @@ import (
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/names"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -56,6 +57,12 @@ type RegisterInput struct {
 	Organization *string
 }
 
+// LoginInput is what a user signs in with.
+type LoginInput struct {
+	Email    string
+	Password string
+}
+
 // errDenied carries a registration refused for its domain out of the
 // transaction, so the denial is recorded after the rollback.
 type errDenied struct {
@@ -71,7 +78,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	if err != nil {
 		return nil, err
 	}
-	name, err := CleanName("name", in.Name, 200)
+	name, err := names.Clean("name", in.Name, 200)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +88,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	orgName := s.DefaultOrgName
 	explicit := in.Organization != nil
 	if explicit {
-		if orgName, err = CleanName("organization", *in.Organization, 100); err != nil {
+		if orgName, err = names.Clean("organization", *in.Organization, 100); err != nil {
 			return nil, err
 		}
 	}
@@ -231,8 +238,8 @@ func (s *Service) uniqueSlug(ctx context.Context, tx *store.Store, name string) 
 func nameKey(name string) string { return strings.ToLower(name) }
 
 // Login signs a user in with email and password.
-func (s *Service) Login(ctx context.Context, rawEmail, password string) (*Session, error) {
-	email, _, emailErr := NormalizeEmail(rawEmail)
+func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
+	email, _, emailErr := NormalizeEmail(in.Email)
 	var u *store.User
 	if emailErr == nil {
 		var err error
@@ -244,7 +251,7 @@ func (s *Service) Login(ctx context.Context, rawEmail, password string) (*Sessio
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	ok := auth.CheckPassword(password, hash) // always costs one hash
+	ok := auth.CheckPassword(in.Password, hash) // always costs one hash
 	var (
 		org    *store.Organization
 		reason string
@@ -330,7 +337,7 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 	if err != nil {
 		return nil, false, err
 	}
-	name, err := CleanName("name", rawName, 200)
+	name, err := names.Clean("name", rawName, 200)
 	if err != nil {
 		return nil, false, err
 	}

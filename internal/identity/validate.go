@@ -3,8 +3,6 @@ package identity
 import (
 	"net/mail"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/neosc/neosc/internal/apperr"
 )
@@ -44,21 +42,4 @@ func validDomain(d string) bool {
 		}
 	}
 	return true
-}
-
-// CleanName trims a display name and checks its length and characters.
-func CleanName(field, raw string, max int) (string, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return "", apperr.Invalid(field, "%s must not be empty", field)
-	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return "", apperr.Invalid(field, "%s must be at most %d characters", field, max)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return "", apperr.Invalid(field, "%s must not contain control characters", field)
-		}
-	}
-	return s, nil
 }

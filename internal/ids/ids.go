@@ -46,7 +46,9 @@ func New() string {
 }
 
 // Parse splits a global ID into its type and UUID. It reports false for
-// anything that is not a well-formed ID of a known type.
+// anything that is not a well-formed ID: a type tag (a GraphQL type name)
+// and a canonical UUID. Whether the type exists is the caller's question
+// (internal/authz's registry answers it for node lookups).
 func Parse(global string) (Type, string, bool) {
 	if len(global) == 0 || len(global) > maxLen {
 		return "", "", false
@@ -59,9 +61,7 @@ func Parse(global string) (Type, string, bool) {
 	if !ok {
 		return "", "", false
 	}
-	switch Type(t) {
-	case Organization, User, Workspace, AuditEvent, APIToken, WorkspaceGrant:
-	default:
+	if !validTag(t) {
 		return "", "", false
 	}
 	u, err := uuid.Parse(id)
@@ -78,4 +78,19 @@ func Decode(t Type, global string) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+// validTag reports whether t can be a GraphQL type name: an ASCII letter,
+// then letters or digits, at most 32 characters.
+func validTag(t string) bool {
+	if t == "" || len(t) > 32 {
+		return false
+	}
+	for i, r := range t {
+		letter := r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z'
+		if !letter && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -22,10 +22,11 @@ import (
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/identity"
-	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/loaders"
+	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 )
@@ -51,24 +52,25 @@ type Deps struct {
 // New returns the service's HTTP handler.
 func New(d Deps) http.Handler {
 	st := store.New(d.DB.DB)
+	z := &authz.Authorizer{
+		Schema:   graph.Schema(),
+		Registry: authz.NewRegistry(),
+		Log:      d.Log,
+		Denied: func(ctx context.Context, actor *auth.Actor, obj authz.Object, reason string) error {
+			return audit.RecordDenied(ctx, st, actor, obj.NodeType(), obj.RowID(), obj.OwnerOrganizationID(), reason)
+		},
+	}
 	ident := &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC}
 	resolver := &graph.Resolver{
-		Store:      st,
-		Identity:   ident,
-		Workspaces: &workspaces.Service{Store: st, Log: d.Log},
-		APITokens:  &apitokens.Service{Store: st, Tokens: d.Tokens, Log: d.Log},
+		Store:         st,
+		Authz:         z,
+		Identity:      ident,
+		Organizations: &organizations.Service{Store: st},
+		Workspaces:    &workspaces.Service{Store: st, Authz: z, Log: d.Log},
+		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver, Complexity: complexity()})
-	rules := &auth.Rules{
-		Schema: es.Schema(),
-		Log:    d.Log,
-		Denied: func(ctx context.Context, actor *auth.Actor, typ ids.Type, id, org, reason string) error {
-			return audit.RecordDenied(ctx, st, actor, typ, id, org, reason)
-		},
-		Grants: loaders.LiveGrant,
-		Owner:  ownerOf(st),
-	}
-	gql := graphQLHandler(es, rules.Field, d)
+	gql := graphQLHandler(es, z.Field, d)
 
 	authn := &auth.Authenticator{Tokens: d.Tokens, Store: st, Log: d.Log, Reject: writeError}
 	if d.OIDC != nil {
@@ -99,35 +101,6 @@ func New(d Deps) http.Handler {
 		_, _ = w.Write(b)
 	})
 	return requestContext(d.Log, recoverHTTP(d.Log, mux))
-}
-
-// ownerOf looks up the organization owning an object by type and ID (an
-// unscoped lookup: its only use is to answer an unauthorized caller).
-func ownerOf(st *store.Store) func(ctx context.Context, typ ids.Type, id string) (string, error) {
-	return func(ctx context.Context, typ ids.Type, id string) (string, error) {
-		var (
-			row auth.Owned
-			err error
-		)
-		switch typ {
-		case ids.Workspace:
-			row, err = st.Workspaces.GetByID(ctx, id)
-		case ids.APIToken:
-			row, err = st.APITokens.GetByID(ctx, id)
-		case ids.WorkspaceGrant:
-			row, err = st.Grants.GetByID(ctx, id)
-		case ids.User:
-			row, err = st.Users.GetByID(ctx, id)
-		case ids.AuditEvent:
-			row, err = st.AuditEvents.GetByID(ctx, id)
-		default:
-			return "", apperr.ErrNotFound
-		}
-		if err != nil {
-			return "", err
-		}
-		return row.OwnerOrganizationID(), nil
-	}
 }
 
 // graphQLHandler is the one place the GraphQL executor is configured: our
@@ -221,6 +194,7 @@ func requestContext(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		ctx = audit.WithRequest(ctx, audit.Request{IP: ip, UserAgent: r.UserAgent(), RequestID: id})
 		ctx = audit.WithDenials(ctx)
+		ctx = authz.WithRequest(ctx)
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))

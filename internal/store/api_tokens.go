@@ -21,11 +21,7 @@ func (r APITokens) Create(ctx context.Context, t *APIToken) error {
 // GetByID fetches a token by primary key, unscoped: callers authorize
 // against the returned row's organization.
 func (r APITokens) GetByID(ctx context.Context, id string) (*APIToken, error) {
-	var t APIToken
-	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&t).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &t, nil
+	return lookup[APIToken](ctx, r.db, id, false)
 }
 
 // ListByOrganization lists one organization's tokens, newest first.

@@ -51,9 +51,5 @@ func (r AuditEvents) ListByOrganization(ctx context.Context, orgID string, f Aud
 // GetByID fetches an event by primary key, unscoped: callers authorize
 // against the returned row's organization.
 func (r AuditEvents) GetByID(ctx context.Context, id string) (*AuditEvent, error) {
-	var e AuditEvent
-	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&e).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &e, nil
+	return lookup[AuditEvent](ctx, r.db, id, false)
 }

@@ -21,11 +21,7 @@ func (r Grants) Create(ctx context.Context, g *WorkspaceGrant) error {
 // GetByID fetches a grant by primary key, unscoped: callers authorize
 // against the returned row's (owner) organization.
 func (r Grants) GetByID(ctx context.Context, id string) (*WorkspaceGrant, error) {
-	var g WorkspaceGrant
-	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&g).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &g, nil
+	return lookup[WorkspaceGrant](ctx, r.db, id, false)
 }
 
 // Find returns the owner's grant of a workspace to a grantee, live or not;

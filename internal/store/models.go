@@ -34,6 +34,12 @@ func (o *Organization) OwnerOrganizationID() string { return o.ID }
 // IsNode marks Organization as a GraphQL Node.
 func (*Organization) IsNode() {}
 
+// NodeType is the global-ID type of Organization rows (valid on a nil pointer).
+func (*Organization) NodeType() ids.Type { return ids.Organization }
+
+// RowID is the row's primary key.
+func (o *Organization) RowID() string { return o.ID }
+
 // User is a person; they belong to exactly one organization.
 type User struct {
 	ID             string `gorm:"primaryKey"`
@@ -64,6 +70,12 @@ func (u *User) OwnerOrganizationID() string { return u.OrganizationID }
 // IsNode marks User as a GraphQL Node.
 func (*User) IsNode() {}
 
+// NodeType is the global-ID type of User rows (valid on a nil pointer).
+func (*User) NodeType() ids.Type { return ids.User }
+
+// RowID is the row's primary key.
+func (u *User) RowID() string { return u.ID }
+
 // Workspace is a remote desktop, secure browser or development environment.
 type Workspace struct {
 	ID             string `gorm:"primaryKey"`
@@ -93,6 +105,12 @@ func (w *Workspace) OwnerOrganizationID() string { return w.OrganizationID }
 
 // IsNode marks Workspace as a GraphQL Node.
 func (*Workspace) IsNode() {}
+
+// NodeType is the global-ID type of Workspace rows (valid on a nil pointer).
+func (*Workspace) NodeType() ids.Type { return ids.Workspace }
+
+// RowID is the row's primary key.
+func (w *Workspace) RowID() string { return w.ID }
 
 // AuditEvent is an immutable snapshot of something that happened. It names
 // actors and targets by value, never by a live join.
@@ -131,6 +149,12 @@ func (e *AuditEvent) OwnerOrganizationID() string {
 
 // IsNode marks AuditEvent as a GraphQL Node.
 func (*AuditEvent) IsNode() {}
+
+// NodeType is the global-ID type of AuditEvent rows (valid on a nil pointer).
+func (*AuditEvent) NodeType() ids.Type { return ids.AuditEvent }
+
+// RowID is the row's primary key.
+func (e *AuditEvent) RowID() string { return e.ID }
 
 // OrganizationGlobalID is the API ID of the event's organization.
 func (e *AuditEvent) OrganizationGlobalID() string {
@@ -184,6 +208,12 @@ func (t *APIToken) OwnerOrganizationID() string { return t.OrganizationID }
 // IsNode marks APIToken as a GraphQL Node.
 func (*APIToken) IsNode() {}
 
+// NodeType is the global-ID type of APIToken rows (valid on a nil pointer).
+func (*APIToken) NodeType() ids.Type { return ids.APIToken }
+
+// RowID is the row's primary key.
+func (t *APIToken) RowID() string { return t.ID }
+
 // Usable reports whether the token may be used at now.
 func (t *APIToken) Usable(now time.Time) bool {
 	return t.RevokedAt == nil && now.Before(t.ExpiresAt)
@@ -215,6 +245,12 @@ func (g *WorkspaceGrant) OwnerOrganizationID() string { return g.OrganizationID 
 
 // IsNode marks WorkspaceGrant as a GraphQL Node.
 func (*WorkspaceGrant) IsNode() {}
+
+// NodeType is the global-ID type of WorkspaceGrant rows (valid on a nil pointer).
+func (*WorkspaceGrant) NodeType() ids.Type { return ids.WorkspaceGrant }
+
+// RowID is the row's primary key.
+func (g *WorkspaceGrant) RowID() string { return g.ID }
 
 // Live reports whether the grant gives access at now.
 func (g *WorkspaceGrant) Live(now time.Time) bool { return now.Before(g.ExpiresAt) }

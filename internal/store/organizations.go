@@ -13,12 +13,7 @@ type Organizations struct{ db *gorm.DB }
 // authorize against the returned row (fetch, then authorize). Missing rows
 // answer apperr.ErrNotFound.
 func (r Organizations) GetByID(ctx context.Context, id string) (*Organization, error) {
-	var o Organization
-	err := r.db.WithContext(ctx).Where("id = ?", id).Take(&o).Error
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &o, nil
+	return lookup[Organization](ctx, r.db, id, false)
 }
 
 // ListByIDs fetches the organizations with the given IDs, in any order; the

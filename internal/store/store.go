@@ -10,6 +10,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/neosc/neosc/internal/apperr"
 )
@@ -25,6 +26,9 @@ var ErrDuplicate = gorm.ErrDuplicatedKey
 // transaction inside Tx.
 type Store struct {
 	db *gorm.DB
+	// after collects, inside Tx, what must run once the transaction has
+	// ended (see AfterTx); nil outside a transaction.
+	after *[]func()
 
 	Organizations Organizations
 	Users         Users
@@ -35,8 +39,10 @@ type Store struct {
 }
 
 // New returns a store over db.
-func New(db *gorm.DB) *Store {
-	s := &Store{db: db}
+func New(db *gorm.DB) *Store { return bind(db, nil) }
+
+func bind(db *gorm.DB, after *[]func()) *Store {
+	s := &Store{db: db, after: after}
 	s.Organizations = Organizations{db}
 	s.Users = Users{db}
 	s.Workspaces = Workspaces{db}
@@ -53,13 +59,24 @@ const maxAttempts = 8
 // returns nil. A transaction that loses a deadlock or a lock wait (MySQL 1213
 // or 1205, SQLite busy) is retried from the start, a few times, so fn must
 // not have effects outside the transaction.
+//
+// Effects registered with AfterTx run once, after the attempt that ended the
+// transaction (a retried attempt's are dropped with its work). A Tx inside
+// a Tx joins the outer one: its effects wait for the outer transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.after != nil {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(bind(tx, s.after)) })
+	}
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
+		var after []func()
 		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return fn(New(tx))
+			return fn(bind(tx, &after))
 		})
 		if err == nil || !retryable(err) || ctx.Err() != nil {
+			for _, f := range after {
+				f()
+			}
 			return err
 		}
 		// Back off with jitter so the losers of one conflict do not collide
@@ -70,8 +87,17 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return err
 }
 
-// WithContext returns a store whose queries carry ctx.
-func (s *Store) WithContext(ctx context.Context) *Store { return New(s.db.WithContext(ctx)) }
+// AfterTx runs f once the transaction s is bound to has ended, committed or
+// rolled back; outside a transaction it runs f at once. It is how a refusal
+// found inside a transaction is recorded in a transaction of its own after
+// the caller's has been rolled back.
+func (s *Store) AfterTx(f func()) {
+	if s == nil || s.after == nil {
+		f()
+		return
+	}
+	*s.after = append(*s.after, f)
+}
 
 func retryable(err error) bool {
 	var me *gomysql.MySQLError
@@ -110,6 +136,14 @@ func NewPage(first *int, after *string) (Page, error) {
 		p.After = *after
 	}
 	return p, nil
+}
+
+// Listing is one page of a list, and how to count the whole list (run only
+// when a client asks for totalCount).
+type Listing[T any] struct {
+	Rows    []T
+	HasNext bool
+	Count   func(context.Context) (int, error)
 }
 
 // Cursor returns the opaque cursor of a row with primary key id.
@@ -157,6 +191,28 @@ func keyset[T any](q *gorm.DB, p Page, desc bool) ([]T, bool, error) {
 		return rows[:p.First], true, nil
 	}
 	return rows, false, nil
+}
+
+// Lookup fetches a row of model T by primary key alone, unscoped: the one
+// bypass of tenant scoping, for internal/authz's registry, which authorizes
+// the caller against the fetched row's organization before anything else
+// sees it. With lock the row stays locked until the transaction ends (MySQL;
+// a SQLite write transaction already excludes other writers). A missing row
+// answers apperr.ErrNotFound.
+func Lookup[T any](ctx context.Context, s *Store, id string, lock bool) (*T, error) {
+	return lookup[T](ctx, s.db, id, lock)
+}
+
+func lookup[T any](ctx context.Context, db *gorm.DB, id string, lock bool) (*T, error) {
+	q := db.WithContext(ctx)
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row T
+	if err := q.Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &row, nil
 }
 
 func notFound(err error) error {

@@ -14,11 +14,7 @@ type Users struct{ db *gorm.DB }
 // GetByID fetches a user by primary key, unscoped: callers authorize against
 // the returned row's organization. Missing rows answer apperr.ErrNotFound.
 func (r Users) GetByID(ctx context.Context, id string) (*User, error) {
-	var u User
-	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &u, nil
+	return lookup[User](ctx, r.db, id, false)
 }
 
 // GetByEmail finds a password account by (lower-cased) email for sign-in;

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Workspaces reads and writes workspaces.
@@ -14,22 +13,14 @@ type Workspaces struct{ db *gorm.DB }
 // against the returned row's organization (fetch, then authorize). Missing
 // rows answer apperr.ErrNotFound.
 func (r Workspaces) GetByID(ctx context.Context, id string) (*Workspace, error) {
-	var w Workspace
-	if err := r.db.WithContext(ctx).Where("id = ?", id).Take(&w).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &w, nil
+	return lookup[Workspace](ctx, r.db, id, false)
 }
 
 // GetByIDForUpdate is GetByID that also locks the row until the end of the
 // transaction (MySQL; SQLite transactions already hold the write lock), so
 // two concurrent updates cannot lose one another's changes.
 func (r Workspaces) GetByIDForUpdate(ctx context.Context, id string) (*Workspace, error) {
-	var w Workspace
-	if err := r.db.WithContext(ctx).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&w).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &w, nil
+	return lookup[Workspace](ctx, r.db, id, true)
 }
 
 // ListByIDs fetches the workspaces with the given IDs, in any order; the

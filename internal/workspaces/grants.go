@@ -8,7 +8,9 @@ import (
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/loaders"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -29,25 +31,16 @@ type GrantInput struct {
 // organization until ExpiresAt. A live grant to the same partner is a
 // CONFLICT; an expired one is replaced. Recorded in both organizations'
 // trails.
-func (s *Service) Grant(ctx context.Context, actor *auth.Actor, in GrantInput) (*store.WorkspaceGrant, error) {
-	if actor == nil {
-		return nil, apperr.ErrUnauthenticated
-	}
-	granteeID, ok := ids.Decode(ids.Organization, in.GranteeOrganizationID)
-	if !ok {
-		return nil, apperr.Invalid("granteeOrganizationId", "granteeOrganizationId is not an organization ID")
-	}
+func (s *Service) Grant(ctx context.Context, in GrantInput) (*store.WorkspaceGrant, error) {
+	actor := auth.ActorFrom(ctx)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	exp := now.Add(DefaultGrantLifetime)
-	if in.ExpiresAt != nil {
-		exp = in.ExpiresAt.UTC().Truncate(time.Microsecond)
-	}
-	if !exp.After(now) || exp.After(now.Add(MaxGrantLifetime)) {
-		return nil, apperr.Invalid("expiresAt", "expiresAt must be in the future and at most 366 days away")
-	}
 	var g *store.WorkspaceGrant
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		w, err := fetch(ctx, tx, actor, in.WorkspaceID, false)
+		w, err := authz.Fetch[*store.Workspace](ctx, s.Authz, tx, in.WorkspaceID, authz.OrgAdmin)
+		if err != nil {
+			return err
+		}
+		granteeID, exp, err := checkGrant(in, now)
 		if err != nil {
 			return err
 		}
@@ -94,31 +87,39 @@ func (s *Service) Grant(ctx context.Context, actor *auth.Actor, in GrantInput) (
 		return nil, apperr.Wrap(err, apperr.Conflict, "this workspace is already shared with that organization; revoke the grant first")
 	}
 	if err != nil {
-		return nil, s.denied(ctx, actor, err)
+		return nil, err
 	}
 	return g, nil
 }
 
+// checkGrant validates a grant's partner and end, after the workspace has
+// been authorized (a caller learns nothing from validation first).
+func checkGrant(in GrantInput, now time.Time) (granteeID string, exp time.Time, err error) {
+	granteeID, ok := ids.Decode(ids.Organization, in.GranteeOrganizationID)
+	if !ok {
+		return "", exp, apperr.Invalid("granteeOrganizationId", "granteeOrganizationId is not an organization ID")
+	}
+	exp = now.Add(DefaultGrantLifetime)
+	if in.ExpiresAt != nil {
+		exp = in.ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	if !exp.After(now) || exp.After(now.Add(MaxGrantLifetime)) {
+		return "", exp, apperr.Invalid("expiresAt", "expiresAt must be in the future and at most 366 days away")
+	}
+	return granteeID, exp, nil
+}
+
 // Revoke ends a grant of the caller's organization; the partner loses
 // access on its next request. It answers the grant's global ID.
-func (s *Service) Revoke(ctx context.Context, actor *auth.Actor, globalID string) (string, error) {
-	if actor == nil {
-		return "", apperr.ErrUnauthenticated
-	}
-	id, ok := ids.Decode(ids.WorkspaceGrant, globalID)
-	if !ok {
-		return "", apperr.ErrNotFound
-	}
-	var cross *store.WorkspaceGrant
+func (s *Service) Revoke(ctx context.Context, globalID string) (string, error) {
+	actor := auth.ActorFrom(ctx)
+	var id string
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		g, err := tx.Grants.GetByID(ctx, id)
+		g, err := authz.Fetch[*store.WorkspaceGrant](ctx, s.Authz, tx, globalID, authz.OrgAdmin)
 		if err != nil {
 			return err
 		}
-		if g.OrganizationID != actor.OrganizationID() && !actor.IsPlatformAdmin() {
-			cross = g
-			return apperr.ErrNotFound
-		}
+		id = g.GlobalID()
 		if err := tx.Grants.Delete(ctx, g.OrganizationID, g.ID); err != nil {
 			return err
 		}
@@ -128,17 +129,56 @@ func (s *Service) Revoke(ctx context.Context, actor *auth.Actor, globalID string
 			Metadata: map[string]any{"grantId": g.GlobalID(), "granteeOrganizationId": ids.Encode(ids.Organization, g.GranteeOrganizationID)},
 		}, g.OrganizationID, g.GranteeOrganizationID)
 	})
-	if cross != nil && errors.Is(err, apperr.ErrNotFound) {
-		if rerr := audit.RecordDenied(ctx, s.Store, actor, ids.WorkspaceGrant, cross.ID, cross.OrganizationID,
-			"grant belongs to another organization"); rerr != nil {
-			s.Log.ErrorContext(ctx, "record access.denied", "err", rerr)
-		}
-		return "", apperr.ErrNotFound
-	}
 	if err != nil {
-		return "", s.denied(ctx, actor, err)
+		return "", err
 	}
-	return ids.Encode(ids.WorkspaceGrant, id), nil
+	return id, nil
+}
+
+// GrantsOf lists the grants of workspace w (already authorized), with the
+// workspace and the partners primed in the request's loaders so that their
+// fields resolve without a statement per row.
+func (s *Service) GrantsOf(ctx context.Context, w *store.Workspace, page store.Page) (store.Listing[*store.WorkspaceGrant], error) {
+	rows, hasNext, err := s.Store.Grants.ListByWorkspace(ctx, w.OrganizationID, w.ID, page)
+	if err != nil {
+		return store.Listing[*store.WorkspaceGrant]{}, err
+	}
+	loaders.PrimeWorkspace(ctx, w)
+	grantees := make([]string, len(rows))
+	for i, g := range rows {
+		grantees[i] = g.GranteeOrganizationID
+	}
+	if err := loaders.PrimeOrganizations(ctx, s.Store, grantees); err != nil {
+		return store.Listing[*store.WorkspaceGrant]{}, err
+	}
+	return store.Listing[*store.WorkspaceGrant]{Rows: rows, HasNext: hasNext, Count: func(ctx context.Context) (int, error) {
+		return s.Store.Grants.CountByWorkspace(ctx, w.OrganizationID, w.ID)
+	}}, nil
+}
+
+// SharedWith lists the workspaces shared with the caller's organization
+// through live grants, their owners loaded in one statement (a partner sees
+// only the owner's id and name).
+func (s *Service) SharedWith(ctx context.Context, page store.Page) (store.Listing[*store.Workspace], error) {
+	actor := auth.ActorFrom(ctx)
+	if actor == nil {
+		return store.Listing[*store.Workspace]{}, apperr.ErrUnauthenticated
+	}
+	now := time.Now()
+	rows, hasNext, err := s.Store.Grants.SharedWith(ctx, actor.OrganizationID(), page, now)
+	if err != nil {
+		return store.Listing[*store.Workspace]{}, err
+	}
+	owners := make([]string, len(rows))
+	for i, w := range rows {
+		owners[i] = w.OrganizationID
+	}
+	if err := loaders.PrimeOrganizations(ctx, s.Store, owners); err != nil {
+		return store.Listing[*store.Workspace]{}, err
+	}
+	return store.Listing[*store.Workspace]{Rows: rows, HasNext: hasNext, Count: func(ctx context.Context) (int, error) {
+		return s.Store.Grants.CountSharedWith(ctx, actor.OrganizationID(), now)
+	}}, nil
 }
 
 // recordBoth writes e into the owner's and the grantee's trails.

@@ -2,9 +2,11 @@
 //
 // Rules:
 //   - The organization of a new workspace is the caller's, never input.
-//   - A workspace named by ID is fetched first and authorized against its
-//     own organization; another organization's is NOT_FOUND, exactly like a
-//     missing one, and the attempt is recorded as access.denied.
+//   - Every method authorizes through internal/authz first: a create in the
+//     caller's own organization (Own), a workspace named by ID fetched and
+//     authorized against its own organization (Fetch): another
+//     organization's is NOT_FOUND, exactly like a missing one, and recorded
+//     as access.denied.
 //   - Each change, its counter update and its audit event share one
 //     transaction. Creates and deletes lock the organization row first (its
 //     counter); updates lock the workspace row they read.
@@ -21,8 +23,9 @@ import (
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
-	"github.com/neosc/neosc/internal/identity"
+	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/names"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -41,6 +44,7 @@ const (
 // Service manages workspaces.
 type Service struct {
 	Store *store.Store
+	Authz *authz.Authorizer
 	Log   *slog.Logger
 }
 
@@ -72,9 +76,10 @@ type Patch struct {
 }
 
 // Create adds a workspace to the caller's organization.
-func (s *Service) Create(ctx context.Context, actor *auth.Actor, in Spec) (*store.Workspace, error) {
-	if actor == nil {
-		return nil, apperr.ErrUnauthenticated
+func (s *Service) Create(ctx context.Context, in Spec) (*store.Workspace, error) {
+	actor, err := s.Authz.Own(ctx, authz.OrgAdmin)
+	if err != nil {
+		return nil, err
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	w := &store.Workspace{
@@ -82,8 +87,7 @@ func (s *Service) Create(ctx context.Context, actor *auth.Actor, in Spec) (*stor
 		Status: store.WorkspaceAvailable, CPUCores: in.CPUCores, MemoryMB: in.MemoryMB, StorageGB: in.StorageGB,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	var err error
-	if w.Name, err = identity.CleanName("name", in.Name, 100); err != nil {
+	if w.Name, err = names.Clean("name", in.Name, 100); err != nil {
 		return nil, err
 	}
 	if in.Description != nil {
@@ -115,59 +119,18 @@ func (s *Service) Create(ctx context.Context, actor *auth.Actor, in Spec) (*stor
 	return w, nil
 }
 
-// errCrossTenant leaves a transaction when the target belongs to another
-// organization; the denial is recorded after the rollback.
-type errCrossTenant struct{ w *store.Workspace }
-
-func (e *errCrossTenant) Error() string { return "workspace belongs to another organization" }
-
-// fetch loads the workspace named by a global ID inside tx and authorizes
-// the caller on it; with lock it also locks the row for an update.
-func fetch(ctx context.Context, tx *store.Store, actor *auth.Actor, globalID string, lock bool) (*store.Workspace, error) {
-	id, ok := ids.Decode(ids.Workspace, globalID)
-	if !ok {
-		return nil, apperr.ErrNotFound
-	}
-	get := tx.Workspaces.GetByID
-	if lock {
-		get = tx.Workspaces.GetByIDForUpdate
-	}
-	w, err := get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if w.OrganizationID != actor.OrganizationID() && !actor.IsPlatformAdmin() {
-		return nil, &errCrossTenant{w: w}
-	}
-	return w, nil
-}
-
-func (s *Service) denied(ctx context.Context, actor *auth.Actor, err error) error {
-	var ct *errCrossTenant
-	if !errors.As(err, &ct) {
-		return err
-	}
-	if rerr := audit.RecordDenied(ctx, s.Store, actor, ids.Workspace, ct.w.ID, ct.w.OrganizationID,
-		"workspace belongs to another organization"); rerr != nil {
-		s.Log.ErrorContext(ctx, "record access.denied", "err", rerr)
-	}
-	return apperr.ErrNotFound
-}
-
 // Update changes the given fields of a workspace.
-func (s *Service) Update(ctx context.Context, actor *auth.Actor, globalID string, p Patch) (*store.Workspace, error) {
-	if actor == nil {
-		return nil, apperr.ErrUnauthenticated
-	}
+func (s *Service) Update(ctx context.Context, globalID string, p Patch) (*store.Workspace, error) {
+	actor := auth.ActorFrom(ctx)
 	var out *store.Workspace
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		w, err := fetch(ctx, tx, actor, globalID, true)
+		w, err := authz.FetchForUpdate[*store.Workspace](ctx, s.Authz, tx, globalID, authz.OrgAdmin)
 		if err != nil {
 			return err
 		}
 		before := snapshot(w)
 		if p.Name != nil {
-			if w.Name, err = identity.CleanName("name", *p.Name, 100); err != nil {
+			if w.Name, err = names.Clean("name", *p.Name, 100); err != nil {
 				return err
 			}
 		}
@@ -221,19 +184,17 @@ func (s *Service) Update(ctx context.Context, actor *auth.Actor, globalID string
 		return nil, apperr.Wrap(err, apperr.Conflict, "a workspace with this name already exists in the organization")
 	}
 	if err != nil {
-		return nil, s.denied(ctx, actor, err)
+		return nil, err
 	}
 	return out, nil
 }
 
 // Delete removes a workspace and answers its global ID.
-func (s *Service) Delete(ctx context.Context, actor *auth.Actor, globalID string) (string, error) {
-	if actor == nil {
-		return "", apperr.ErrUnauthenticated
-	}
+func (s *Service) Delete(ctx context.Context, globalID string) (string, error) {
+	actor := auth.ActorFrom(ctx)
 	var id string
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
-		w, err := fetch(ctx, tx, actor, globalID, false)
+		w, err := authz.Fetch[*store.Workspace](ctx, s.Authz, tx, globalID, authz.OrgAdmin)
 		if err != nil {
 			return err
 		}
@@ -253,7 +214,7 @@ func (s *Service) Delete(ctx context.Context, actor *auth.Actor, globalID string
 		})
 	})
 	if err != nil {
-		return "", s.denied(ctx, actor, err)
+		return "", err
 	}
 	return id, nil
 }

@@ -1,4 +1,4 @@
-package auth_test
+package authz_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/store"
 )
@@ -43,11 +44,11 @@ func fieldCtx(t *testing.T, schema *ast.Schema, typ, field string, parent any) c
 func TestRulesField(t *testing.T) {
 	schema := gqlparser.MustLoadSchema(&ast.Source{Input: testSchema})
 	var denied []string
-	rules := &auth.Rules{
+	rules := &authz.Authorizer{
 		Schema: schema,
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Denied: func(_ context.Context, _ *auth.Actor, _ ids.Type, id, org, _ string) error {
-			denied = append(denied, org)
+		Denied: func(_ context.Context, _ *auth.Actor, obj authz.Object, _ string) error {
+			denied = append(denied, obj.OwnerOrganizationID())
 			return nil
 		},
 	}

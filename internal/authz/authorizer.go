@@ -1,0 +1,237 @@
+package authz
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
+)
+
+// DenialRecorder writes an access.denied event for caller actor's attempt
+// on obj, an object of another organization, into both organizations'
+// trails, in a transaction of its own.
+type DenialRecorder func(ctx context.Context, actor *auth.Actor, obj Object, reason string) error
+
+// Authorizer is the one authorization path: the GraphQL field middleware
+// (Field) and the fetch-then-authorize step of services and resolvers
+// (Fetch, Node, Own) decide with the same rule table and answer another
+// organization's object the same way: NOT_FOUND, recorded by Denied.
+type Authorizer struct {
+	Schema   *ast.Schema
+	Registry Registry
+	Denied   DenialRecorder
+	Log      *slog.Logger
+
+	once   sync.Once
+	fields map[string]*fieldRule // "Type.field" of every object field
+}
+
+// Fetch loads the object named by globalID, which must be of T's type,
+// through s (the pool, or the caller's transaction), and authorizes the
+// caller on it under rule. It answers the row; NOT_FOUND for a malformed or
+// unknown ID, one of another type, or an object of another organization (the
+// last one recorded as access.denied once s's transaction has ended, so the
+// record survives the caller's rollback); FORBIDDEN for an object of the
+// caller's own organization that their role does not reach.
+func Fetch[T Object](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access) (T, error) {
+	return fetchAs[T](ctx, z, s, globalID, rule, false)
+}
+
+// FetchForUpdate is Fetch that also locks the row until s's transaction
+// ends, for a change computed from what was read.
+func FetchForUpdate[T Object](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access) (T, error) {
+	return fetchAs[T](ctx, z, s, globalID, rule, true)
+}
+
+func fetchAs[T Object](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access, lock bool) (T, error) {
+	var zero T
+	obj, err := z.fetch(ctx, s, zero.NodeType(), globalID, func(ids.Type) Access { return rule }, lock)
+	if err != nil {
+		return zero, err
+	}
+	return obj.(T), nil
+}
+
+// Node loads any node by global ID (of type want, when given) and
+// authorizes it under the @auth rule of its GraphQL type: node(id:) and the
+// root fields that name an object by ID.
+func (z *Authorizer) Node(ctx context.Context, s *store.Store, globalID string, want ids.Type) (Object, error) {
+	return z.fetch(ctx, s, want, globalID, z.typeRule, false)
+}
+
+// Own authorizes the caller under rule in their own organization, for a
+// change that names no existing object (a create); it answers the caller.
+func (z *Authorizer) Own(ctx context.Context, rule Access) (*auth.Actor, error) {
+	decided(ctx)
+	actor := auth.ActorFrom(ctx)
+	var org string
+	if actor != nil {
+		org = actor.OrganizationID()
+	}
+	if err := z.verdict(ctx, nil, actor, Decide(rule, actor, Owner{OrganizationID: org}), nil); err != nil {
+		return nil, err
+	}
+	return actor, nil
+}
+
+func (z *Authorizer) fetch(ctx context.Context, s *store.Store, want ids.Type, globalID string, ruleOf func(ids.Type) Access, lock bool) (Object, error) {
+	decided(ctx)
+	actor := auth.ActorFrom(ctx)
+	typ, id, ok := ids.Parse(globalID)
+	kind, known := z.Registry[typ]
+	if !ok || !known || (want != "" && typ != want) {
+		return nil, apperr.ErrNotFound
+	}
+	obj, err := kind.Load(ctx, s, id, lock)
+	if err != nil {
+		return nil, err
+	}
+	if err := z.authorize(ctx, s, actor, ruleOf(typ), obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// authorize decides rule for actor on obj and turns the verdict into the
+// answer; s is the store (or transaction) obj was read through.
+func (z *Authorizer) authorize(ctx context.Context, s *store.Store, actor *auth.Actor, rule Access, obj Object) error {
+	owner, err := z.owner(ctx, actor, rule, obj)
+	if err != nil {
+		return err
+	}
+	return z.verdict(ctx, s, actor, Decide(rule, actor, owner), obj)
+}
+
+// owner is obj's Owner as the rule sees it. Whether the caller reaches it
+// through a grant is asked only where it can change the verdict: a PARTNER
+// rule, decided for a caller of another organization.
+func (z *Authorizer) owner(ctx context.Context, actor *auth.Actor, rule Access, obj Object) (Owner, error) {
+	o := Owner{OrganizationID: obj.OwnerOrganizationID()}
+	if rule != Partner || actor == nil || actor.IsMember(o.OrganizationID) || actor.IsPlatformAdmin() {
+		return o, nil
+	}
+	var err error
+	if reach := z.Registry[obj.NodeType()].Reach; reach != nil {
+		o.Granted, err = reach(ctx, obj)
+	}
+	return o, err
+}
+
+// verdict is the one place a verdict becomes an answer, and the one place a
+// cross-organization attempt is recorded: after s's transaction has ended
+// (at once outside a transaction).
+func (z *Authorizer) verdict(ctx context.Context, s *store.Store, actor *auth.Actor, v Verdict, obj Object) error {
+	switch v {
+	case Allow:
+		return nil
+	case Anon:
+		return apperr.ErrUnauthenticated
+	case Hide:
+		if obj != nil {
+			s.AfterTx(func() { z.recordDenied(ctx, actor, obj) })
+			return apperr.ErrNotFound
+		}
+	}
+	return apperr.ErrForbidden
+}
+
+func (z *Authorizer) recordDenied(ctx context.Context, actor *auth.Actor, obj Object) {
+	if z.Denied == nil {
+		z.Log.ErrorContext(ctx, "access.denied not recorded: no recorder", "type", obj.NodeType())
+		return
+	}
+	reason := string(obj.NodeType()) + " belongs to another organization"
+	if err := z.Denied(ctx, actor, obj, reason); err != nil {
+		z.Log.ErrorContext(ctx, "record access.denied", "err", err)
+	}
+}
+
+// ReachedFrom returns organization o as the value of a field of from, a row
+// the caller has been authorized on. A caller who sees from under PARTNER
+// without belonging to o's organization (a partner reading the owner of a
+// shared workspace, an owner's admin reading a grant's partner) gets a copy
+// of o marked as reached through that relationship: its PARTNER fields (id
+// and name) answer, everything else stays NOT_FOUND.
+func (z *Authorizer) ReachedFrom(ctx context.Context, from Object, o *store.Organization) (*store.Organization, error) {
+	actor := auth.ActorFrom(ctx)
+	if actor == nil || actor.IsMember(o.ID) || actor.IsPlatformAdmin() {
+		return o, nil
+	}
+	owner, err := z.owner(ctx, actor, Partner, from)
+	if err != nil || Decide(Partner, actor, owner) != Allow {
+		return o, err
+	}
+	r, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
+		return o, nil
+	}
+	c := *o
+	r.mark(&c)
+	return &c, nil
+}
+
+// typeRule is the @auth rule of a node type (FORBIDDEN for none).
+func (z *Authorizer) typeRule(t ids.Type) Access {
+	def := z.Schema.Types[string(t)]
+	if def == nil {
+		return PlatformAdmin
+	}
+	if rule, ok := ruleIn(def.Directives); ok {
+		return rule
+	}
+	return PlatformAdmin
+}
+
+// request is one request's authorization state.
+type request struct {
+	mu      sync.Mutex
+	reached map[Object]bool
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx with fresh per-request authorization state (the
+// objects reached through a partner relationship); every request gets one.
+func WithRequest(ctx context.Context) context.Context {
+	return context.WithValue(ctx, requestKey{}, &request{reached: map[Object]bool{}})
+}
+
+func (r *request) mark(o Object) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reached[o] = true
+}
+
+// reached reports whether obj (this very value) was marked by ReachedFrom
+// in this request.
+func reached(ctx context.Context, obj Object) bool {
+	r, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reached[obj]
+}
+
+type decisionKey struct{}
+
+// expectDecision returns ctx in which Fetch, Node and Own report that they
+// ran, and the flag they set.
+func expectDecision(ctx context.Context) (context.Context, *atomic.Bool) {
+	d := new(atomic.Bool)
+	return context.WithValue(ctx, decisionKey{}, d), d
+}
+
+func decided(ctx context.Context) {
+	if d, ok := ctx.Value(decisionKey{}).(*atomic.Bool); ok {
+		d.Store(true)
+	}
+}
