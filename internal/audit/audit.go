@@ -9,6 +9,9 @@
 //     organizations' trails (RecordDenied), so each side's admins see it and
 //     the table stays partitioned by organization_id.
 //   - Secrets (passwords, tokens) never go into metadata.
+//   - Model snapshots and diffs come from the per-field table in fields.go:
+//     every field of an audited model is tracked, ignored or secret, and a
+//     test fails when a model gains a field the table does not classify.
 package audit
 
 import (

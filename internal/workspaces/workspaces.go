@@ -107,7 +107,7 @@ func (s *Service) Create(ctx context.Context, in Spec) (*store.Workspace, error)
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.WorkspaceCreated, OrganizationID: w.OrganizationID, Actor: audit.ActorOf(actor),
 			TargetType: ids.Workspace, TargetID: w.ID, TargetOrgID: w.OrganizationID,
-			Metadata: map[string]any{"workspace": snapshot(w)},
+			Metadata: map[string]any{"workspace": audit.Snapshot(w)},
 		})
 	})
 	if errors.Is(err, store.ErrDuplicate) {
@@ -128,7 +128,7 @@ func (s *Service) Update(ctx context.Context, globalID string, p Patch) (*store.
 		if err != nil {
 			return err
 		}
-		before := snapshot(w)
+		before := *w // Patch replaces pointer fields, never writes through them
 		if p.Name != nil {
 			if w.Name, err = names.Clean("name", *p.Name, 100); err != nil {
 				return err
@@ -164,7 +164,7 @@ func (s *Service) Update(ctx context.Context, globalID string, p Patch) (*store.
 		if err := validate(w); err != nil {
 			return err
 		}
-		changes := diff(before, snapshot(w))
+		changes := audit.Diff(&before, w)
 		if len(changes) == 0 {
 			out = w
 			return nil
@@ -210,7 +210,7 @@ func (s *Service) Delete(ctx context.Context, globalID string) (string, error) {
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.WorkspaceDeleted, OrganizationID: w.OrganizationID, Actor: audit.ActorOf(actor),
 			TargetType: ids.Workspace, TargetID: w.ID, TargetOrgID: w.OrganizationID,
-			Metadata: map[string]any{"workspace": snapshot(w)},
+			Metadata: map[string]any{"workspace": audit.Snapshot(w)},
 		})
 	})
 	if err != nil {
@@ -255,32 +255,4 @@ func cleanURL(field string, s *string) (*string, error) {
 		return nil, apperr.Invalid(field, "%s must be an absolute http or https URL without credentials", field)
 	}
 	return s, nil
-}
-
-// snapshot is the audited view of a workspace. Every field is tracked; none
-// is secret.
-func snapshot(w *store.Workspace) map[string]any {
-	return map[string]any{
-		"name": w.Name, "description": w.Description, "type": string(w.Type),
-		"connectionType": string(w.ConnectionType), "status": string(w.Status),
-		"imageUrl": ptr(w.ImageURL), "url": ptr(w.URL),
-		"cpuCores": w.CPUCores, "memoryMb": w.MemoryMB, "storageGb": w.StorageGB,
-	}
-}
-
-func diff(before, after map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range after {
-		if before[k] != v {
-			out[k] = map[string]any{"from": before[k], "to": v}
-		}
-	}
-	return out
-}
-
-func ptr(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
 }
