@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/mail"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -231,18 +232,15 @@ func (o *OIDC) organization(claims map[string]any) (string, string) {
 					return s, s
 				}
 			}
-		case map[string]any: // Keycloak: {"acme": {"id": "..."}}; the first alias in order
-			aliases := make([]string, 0, len(v))
-			for alias := range v {
-				aliases = append(aliases, alias)
+		case map[string]any: // Keycloak: {"acme": {"id": "..."}}; only the first alias in sorted order counts
+			if len(v) == 0 {
+				continue
 			}
-			sort.Strings(aliases)
-			for _, alias := range aliases {
-				if m, ok := v[alias].(map[string]any); ok && str(m["id"]) != "" {
-					return str(m["id"]), alias
-				}
-				return alias, alias
+			alias := slices.Min(slices.Collect(maps.Keys(v)))
+			if m, ok := v[alias].(map[string]any); ok && str(m["id"]) != "" {
+				return str(m["id"]), alias
 			}
+			return alias, alias
 		}
 	}
 	return "", ""

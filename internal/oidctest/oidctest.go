@@ -185,11 +185,11 @@ func Start(t testing.TB) *Provider {
 	if _, err := rand.Read(cryptoKey[:]); err != nil {
 		t.Fatalf("oidctest: %v", err)
 	}
-	provider, err := op.NewOpenIDProvider(p.Issuer, &op.Config{
+	provider, err := op.NewProvider(&op.Config{
 		CryptoKey:      cryptoKey,
 		CryptoKeyId:    "oidctest",
 		AuthMethodPost: true,
-	}, st,
+	}, st, op.StaticIssuer(p.Issuer),
 		op.WithAllowInsecure(),
 		op.WithCustomEndpoints(
 			op.NewEndpoint(pathAuthorize),
