@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/store"
@@ -31,6 +32,19 @@ type Authorizer struct {
 
 	once   sync.Once
 	fields map[string]*fieldRule // "Type.field" of every object field
+}
+
+// New returns the authorizer of schema over the service's node types,
+// recording denials into st's audit trails.
+func New(schema *ast.Schema, st *store.Store, log *slog.Logger) *Authorizer {
+	return &Authorizer{
+		Schema:   schema,
+		Registry: NewRegistry(),
+		Log:      log,
+		Denied: func(ctx context.Context, actor *auth.Actor, obj Object, reason string) error {
+			return audit.RecordDenied(ctx, st, actor, obj.NodeType(), obj.RowID(), obj.OwnerOrganizationID(), reason)
+		},
+	}
 }
 
 // Fetch loads the object named by globalID, which must be of T's type,

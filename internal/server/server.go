@@ -52,14 +52,7 @@ type Deps struct {
 // New returns the service's HTTP handler.
 func New(d Deps) http.Handler {
 	st := store.New(d.DB.DB)
-	z := &authz.Authorizer{
-		Schema:   graph.Schema(),
-		Registry: authz.NewRegistry(),
-		Log:      d.Log,
-		Denied: func(ctx context.Context, actor *auth.Actor, obj authz.Object, reason string) error {
-			return audit.RecordDenied(ctx, st, actor, obj.NodeType(), obj.RowID(), obj.OwnerOrganizationID(), reason)
-		},
-	}
+	z := authz.New(graph.Schema(), st, d.Log)
 	ident := &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC}
 	resolver := &graph.Resolver{
 		Store:         st,

@@ -1,0 +1,149 @@
+package authz_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/authz"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/testdb"
+)
+
+// gadget is a node type the service does not have. The test registers it
+// the way a new feature registers its type: one registry entry, nothing
+// else.
+type gadget struct{ w *store.Workspace }
+
+const gadgetType ids.Type = "Gadget"
+
+func (*gadget) NodeType() ids.Type            { return gadgetType }
+func (g *gadget) RowID() string               { return g.w.ID }
+func (g *gadget) OwnerOrganizationID() string { return g.w.OrganizationID }
+
+func loadGadget(ctx context.Context, s *store.Store, id string, lock bool) (authz.Object, error) {
+	w, err := store.Lookup[store.Workspace](ctx, s, id, lock)
+	if err != nil {
+		return nil, err
+	}
+	return &gadget{w: w}, nil
+}
+
+// renameGadget is a new mutation's service written the normal way: it
+// names its target through authz inside its own transaction and holds no
+// authorization code of its own (no organization comparison, no denial
+// record, no error mapping).
+func renameGadget(ctx context.Context, z *authz.Authorizer, st *store.Store, globalID, name string) error {
+	return st.Tx(ctx, func(tx *store.Store) error {
+		g, err := authz.FetchForUpdate[*gadget](ctx, z, tx, globalID, authz.OrgAdmin)
+		if err != nil {
+			return err
+		}
+		g.w.Name = name
+		g.w.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		return tx.Workspaces.Update(ctx, g.w)
+	})
+}
+
+// TestNewTargetTypeGetsTheGuard: a target type added to the registry, and a
+// service that fetches it through the normal path, answer another
+// organization's object NOT_FOUND (exactly as a missing one), leave it
+// unchanged and record access.denied in both organizations' trails, with
+// no authorization code written for the new type.
+func TestNewTargetTypeGetsTheGuard(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st := store.New(d.DB)
+		z := authz.New(nil, st, slog.New(slog.NewTextHandler(io.Discard, nil))) // Fetch needs no schema
+		z.Registry[gadgetType] = authz.Kind{Load: loadGadget}
+
+		acme, globex := newOrg(t, st, "Acme"), newOrg(t, st, "Globex")
+		acmeAdmin := newUser(t, st, acme, store.RoleAdmin)
+		acmeMember := newUser(t, st, acme, store.RoleMember)
+		acmeWS, globexWS := newWorkspace(t, st, acme), newWorkspace(t, st, globex)
+		as := func(u *store.User, o *store.Organization) context.Context {
+			return auth.WithActor(ctx, &auth.Actor{User: *u, Organization: *o})
+		}
+
+		foreign := renameGadget(as(acmeAdmin, acme), z, st, ids.Encode(gadgetType, globexWS.ID), "pwned")
+		missing := renameGadget(as(acmeAdmin, acme), z, st, ids.Encode(gadgetType, ids.New()), "pwned")
+		if apperr.CodeOf(foreign) != apperr.NotFound || foreign.Error() != missing.Error() {
+			t.Fatalf("foreign gadget: %v; missing gadget: %v; want the same NOT_FOUND", foreign, missing)
+		}
+		if w, _ := st.Workspaces.GetByID(ctx, globexWS.ID); w.Name != globexWS.Name {
+			t.Errorf("the foreign row changed: %q", w.Name)
+		}
+		for _, org := range []*store.Organization{acme, globex} {
+			rows, _, err := st.AuditEvents.ListByOrganization(ctx, org.ID, store.AuditFilter{Actions: []string{"access.denied"}}, store.Page{First: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 || deref(rows[0].TargetType) != string(gadgetType) || deref(rows[0].TargetID) != globexWS.ID ||
+				deref(rows[0].TargetOrganizationID) != globex.ID || deref(rows[0].ActorID) != acmeAdmin.ID {
+				t.Errorf("%s's trail: want one access.denied on the gadget by Acme's admin, got %d: %+v", org.Name, len(rows), rows)
+			}
+		}
+
+		if err := renameGadget(as(acmeMember, acme), z, st, ids.Encode(gadgetType, acmeWS.ID), "x"); apperr.CodeOf(err) != apperr.Forbidden {
+			t.Errorf("member on their own organization's gadget: %v, want FORBIDDEN", err)
+		}
+		if err := renameGadget(as(acmeAdmin, acme), z, st, ids.Encode(ids.Workspace, acmeWS.ID), "x"); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("a Workspace ID where a Gadget is expected: %v, want NOT_FOUND", err)
+		}
+		if err := renameGadget(as(acmeAdmin, acme), z, st, ids.Encode(gadgetType, acmeWS.ID), "renamed"); err != nil {
+			t.Fatalf("admin on their own gadget: %v", err)
+		}
+		if w, _ := st.Workspaces.GetByID(ctx, acmeWS.ID); w.Name != "renamed" {
+			t.Errorf("own gadget not renamed: %q", w.Name)
+		}
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func newOrg(t *testing.T, st *store.Store, name string) *store.Organization {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	o := &store.Organization{ID: ids.New(), Name: name, NameKey: strings.ToLower(name), Slug: strings.ToLower(name),
+		Status: store.OrganizationActive, CreatedAt: now, UpdatedAt: now}
+	if err := st.Organizations.Create(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func newUser(t *testing.T, st *store.Store, o *store.Organization, role store.OrgRole) *store.User {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	id := ids.New()
+	u := &store.User{ID: id, OrganizationID: o.ID, Email: id + "@" + o.Slug + ".test", Name: "U", Role: role,
+		Status: store.UserActive, CreatedAt: now, UpdatedAt: now}
+	if err := st.Users.Create(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func newWorkspace(t *testing.T, st *store.Store, o *store.Organization) *store.Workspace {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	w := &store.Workspace{ID: ids.New(), OrganizationID: o.ID, Name: "ws-" + o.Slug, Type: store.WorkspaceDev,
+		ConnectionType: store.ConnectionWeb, Status: store.WorkspaceAvailable, CPUCores: 1, MemoryMB: 512, StorageGB: 1,
+		CreatedAt: now, UpdatedAt: now}
+	if err := st.Workspaces.Create(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
