@@ -70,9 +70,6 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return err
 }
 
-// WithContext returns a store whose queries carry ctx.
-func (s *Store) WithContext(ctx context.Context) *Store { return New(s.db.WithContext(ctx)) }
-
 func retryable(err error) bool {
 	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
