@@ -48,8 +48,8 @@ func Organization(t testing.TB, d *db.DB, seed store.Organization) *store.Organi
 	o.Status = cmp.Or(o.Status, store.OrganizationActive)
 	o.CreatedAt = stamp(o.CreatedAt, now())
 	o.UpdatedAt = stamp(o.UpdatedAt, o.CreatedAt)
-	write(t, d, "organization", func(ctx context.Context, s *store.Store) error {
-		return s.Organizations.Create(ctx, &o)
+	write(t, d, "organization", func(ctx context.Context, tx *store.Store) error {
+		return tx.Organizations.Create(ctx, &o)
 	})
 	return &o
 }
@@ -72,14 +72,11 @@ func User(t testing.TB, d *db.DB, seed store.User) *store.User {
 	u.CreatedAt = stamp(u.CreatedAt, now())
 	u.UpdatedAt = stamp(u.UpdatedAt, u.CreatedAt)
 	u.LastLoginAt = stampPtr(u.LastLoginAt)
-	write(t, d, "user", func(ctx context.Context, s *store.Store) error {
-		return s.Tx(ctx, func(tx *store.Store) error {
-			if err := tx.Organizations.AddUsers(ctx, u.OrganizationID, 1); err != nil {
-				return err
-			}
-			return tx.Users.Create(ctx, &u)
-		})
-	})
+	write(t, d, "user",
+		func(ctx context.Context, tx *store.Store) error {
+			return tx.Organizations.AddUsers(ctx, u.OrganizationID, 1)
+		},
+		func(ctx context.Context, tx *store.Store) error { return tx.Users.Create(ctx, &u) })
 	return &u
 }
 
@@ -100,14 +97,11 @@ func Workspace(t testing.TB, d *db.DB, seed store.Workspace) *store.Workspace {
 	w.StorageGB = cmp.Or(w.StorageGB, 20)
 	w.CreatedAt = stamp(w.CreatedAt, now())
 	w.UpdatedAt = stamp(w.UpdatedAt, w.CreatedAt)
-	write(t, d, "workspace", func(ctx context.Context, s *store.Store) error {
-		return s.Tx(ctx, func(tx *store.Store) error {
-			if err := tx.Organizations.AddWorkspaces(ctx, w.OrganizationID, 1); err != nil {
-				return err
-			}
-			return tx.Workspaces.Create(ctx, &w)
-		})
-	})
+	write(t, d, "workspace",
+		func(ctx context.Context, tx *store.Store) error {
+			return tx.Organizations.AddWorkspaces(ctx, w.OrganizationID, 1)
+		},
+		func(ctx context.Context, tx *store.Store) error { return tx.Workspaces.Create(ctx, &w) })
 	return &w
 }
 
@@ -126,8 +120,8 @@ func APIToken(t testing.TB, d *db.DB, seed store.APIToken) *store.APIToken {
 	k.ExpiresAt = stamp(k.ExpiresAt, k.CreatedAt.Add(TokenLifetime))
 	k.LastUsedAt = stampPtr(k.LastUsedAt)
 	k.RevokedAt = stampPtr(k.RevokedAt)
-	write(t, d, "API token", func(ctx context.Context, s *store.Store) error {
-		return s.APITokens.Create(ctx, &k)
+	write(t, d, "API token", func(ctx context.Context, tx *store.Store) error {
+		return tx.APITokens.Create(ctx, &k)
 	})
 	return &k
 }
@@ -154,8 +148,8 @@ func Grant(t testing.TB, d *db.DB, seed store.WorkspaceGrant) *store.WorkspaceGr
 	g.GranteeOrganizationID = orgOr(t, d, g.GranteeOrganizationID)
 	g.CreatedAt = stamp(g.CreatedAt, now())
 	g.ExpiresAt = stamp(g.ExpiresAt, g.CreatedAt.Add(GrantLifetime))
-	write(t, d, "grant", func(ctx context.Context, s *store.Store) error {
-		return s.Grants.Create(ctx, &g)
+	write(t, d, "grant", func(ctx context.Context, tx *store.Store) error {
+		return tx.Grants.Create(ctx, &g)
 	})
 	return &g
 }
@@ -177,8 +171,8 @@ func AuditEvent(t testing.TB, d *db.DB, seed store.AuditEvent) *store.AuditEvent
 		e.Metadata = store.JSON{}
 	}
 	e.CreatedAt = stamp(e.CreatedAt, now())
-	write(t, d, "audit event", func(ctx context.Context, s *store.Store) error {
-		return s.AuditEvents.Insert(ctx, &e)
+	write(t, d, "audit event", func(ctx context.Context, tx *store.Store) error {
+		return tx.AuditEvents.Insert(ctx, &e)
 	})
 	return &e
 }
@@ -192,10 +186,21 @@ func orgOr(t testing.TB, d *db.DB, id string) string {
 	return Organization(t, d, store.Organization{}).ID
 }
 
-// write runs insert on a store over d, ending the test if it fails.
-func write(t testing.TB, d *db.DB, what string, insert func(context.Context, *store.Store) error) {
+// write runs steps in order in one transaction of a store over d (the
+// organization's counter first, then the row, where there is a counter),
+// ending the test if one fails.
+func write(t testing.TB, d *db.DB, what string, steps ...func(context.Context, *store.Store) error) {
 	t.Helper()
-	if err := insert(t.Context(), store.New(d.DB)); err != nil {
+	ctx := t.Context()
+	err := store.New(d.DB).Tx(ctx, func(tx *store.Store) error {
+		for _, step := range steps {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatalf("gen: insert %s: %v", what, err)
 	}
 }
