@@ -95,11 +95,6 @@ func (m *Migrator) locked(ctx context.Context, f func() error) (err error) {
 // Down rolls back the most recent migration.
 func (m *Migrator) Down(ctx context.Context) (*goose.MigrationResult, error) { return m.p.Down(ctx) }
 
-// DownAll rolls back every migration.
-func (m *Migrator) DownAll(ctx context.Context) ([]*goose.MigrationResult, error) {
-	return m.p.DownTo(ctx, 0)
-}
-
 // Status lists every migration and whether it is applied.
 func (m *Migrator) Status(ctx context.Context) ([]*goose.MigrationStatus, error) {
 	return m.p.Status(ctx)

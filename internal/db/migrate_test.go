@@ -119,12 +119,8 @@ func TestMigrateUpDownUp(t *testing.T) {
 			wantCurrent(t, m, true, "after first up")
 			wantVersion1(t, m, goose.StateApplied, "after first up")
 
-			down, err := m.DownAll(ctx)
-			if err != nil {
-				t.Fatalf("down all: %v", err)
-			}
-			if len(down) != n {
-				t.Fatalf("down all rolled back %d migrations, want %d", len(down), n)
+			if down := testdb.RollBackAll(t, m); down != n {
+				t.Fatalf("down all rolled back %d migrations, want %d", down, n)
 			}
 			wantTables(t, d, false, "after down all")
 			wantCurrent(t, m, false, "after down all")

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/neosc/neosc/internal/apitest"
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/testdb"
+	"github.com/neosc/neosc/internal/testdb/gen"
 )
 
 // exactCounts fails unless every organization's counters equal a fresh COUNT(*).
@@ -119,42 +119,29 @@ func TestCountsStayExactUnderConcurrency(t *testing.T) {
 	})
 }
 
-// seed inserts fixtures straight through the store (the API would hash a
-// password per user, which only slows this test).
-func seed(t *testing.T, env *apitest.Env, orgs, perOrg int) (first store.Organization) {
+// seeded is what seed inserted.
+type seeded struct {
+	org        *store.Organization   // the organization holding the rows
+	others     []*store.Organization // the organizations without rows
+	workspaces []*store.Workspace    // org's workspaces, oldest first
+}
+
+// seed inserts orgs organizations straight through the store (the API would
+// hash a password per user, which only slows this test), the first with
+// perOrg users, workspaces, audit events and API tokens.
+func seed(t *testing.T, d *db.DB, orgs, perOrg int) seeded {
 	t.Helper()
-	s := store.New(env.DB.DB)
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	for i := 0; i < orgs; i++ {
-		o := store.Organization{ID: ids.New(), Name: fmt.Sprintf("Org %03d", i), NameKey: fmt.Sprintf("org %03d", i),
-			Slug: fmt.Sprintf("org-%03d", i), Status: store.OrganizationActive, CreatedAt: now, UpdatedAt: now}
-		if err := s.Organizations.Create(t.Context(), &o); err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			first = o
-			for k := 0; k < perOrg; k++ {
-				u := store.User{ID: ids.New(), OrganizationID: o.ID, Email: fmt.Sprintf("u%d@seed.test", k), Name: "U",
-					Role: store.RoleMember, Status: store.UserActive, CreatedAt: now, UpdatedAt: now}
-				w := store.Workspace{ID: ids.New(), OrganizationID: o.ID, Name: fmt.Sprintf("w%d", k), Type: store.WorkspaceDev,
-					ConnectionType: store.ConnectionWeb, Status: store.WorkspaceAvailable, CPUCores: 1, MemoryMB: 512, StorageGB: 1,
-					CreatedAt: now, UpdatedAt: now}
-				e := store.AuditEvent{ID: ids.New(), OrganizationID: &o.ID, Action: "seed.event", Outcome: store.OutcomeSuccess,
-					Metadata: store.JSON{"k": k}, CreatedAt: now}
-				tok := store.APIToken{ID: ids.New(), OrganizationID: o.ID, Name: fmt.Sprintf("t%d", k),
-					Scopes: store.ScopeList{store.ScopeReadAudit}, ExpiresAt: now.Add(time.Hour), CreatedAt: now}
-				for _, err := range []error{s.Users.Create(t.Context(), &u), s.Workspaces.Create(t.Context(), &w),
-					s.AuditEvents.Insert(t.Context(), &e), s.APITokens.Create(t.Context(), &tok)} {
-					if err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			env.Exec("UPDATE organizations SET user_count = ?, workspace_count = ? WHERE id = ?", perOrg, perOrg, o.ID)
-			first.UserCount, first.WorkspaceCount = perOrg, perOrg
-		}
+	s := seeded{org: gen.Organization(t, d, store.Organization{})}
+	for i := 1; i < orgs; i++ {
+		s.others = append(s.others, gen.Organization(t, d, store.Organization{}))
 	}
-	return first
+	for k := 0; k < perOrg; k++ {
+		gen.User(t, d, store.User{OrganizationID: s.org.ID})
+		s.workspaces = append(s.workspaces, gen.Workspace(t, d, store.Workspace{OrganizationID: s.org.ID}))
+		gen.AuditEvent(t, d, store.AuditEvent{OrganizationID: &s.org.ID, Action: "seed.event", Metadata: store.JSON{"k": k}})
+		gen.APIToken(t, d, store.APIToken{OrganizationID: s.org.ID, Scopes: store.ScopeList{store.ScopeReadAudit}})
+	}
+	return s
 }
 
 // TestListsRunAConstantNumberOfStatements covers every list in the schema:
@@ -166,24 +153,21 @@ func TestListsRunAConstantNumberOfStatements(t *testing.T) {
 		env := apitest.New(t, d)
 		operator := env.Register("operator@example.com", "")
 		env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", "operator@example.com")
-		org := seed(t, env, 100, 100)
-		orgID := ids.Encode(ids.Organization, org.ID)
+		seeded := seed(t, d, 100, 100)
+		orgID := ids.Encode(ids.Organization, seeded.org.ID)
 		// Share every workspace of the seeded organization with the
-		// operator's, and its first workspace with 99 other organizations
-		// too: sharedWorkspaces and Workspace.grants get 100 rows each.
+		// operator's, and its first workspace with the 99 other seeded
+		// organizations too: sharedWorkspaces and Workspace.grants get 100
+		// rows each.
 		operatorOrg := rawID(t, operator.OrgID)
-		env.Exec(`INSERT INTO workspace_grants (id, organization_id, workspace_id, grantee_organization_id, created_at, expires_at)
-			SELECT id, organization_id, id, ?, created_at, ? FROM workspaces WHERE organization_id = ?`,
-			operatorOrg, time.Now().Add(time.Hour).UTC(), org.ID)
-		var firstWS string
-		env.DB.Raw("SELECT MIN(id) FROM workspaces WHERE organization_id = ?", org.ID).Scan(&firstWS)
-		var others []string
-		env.DB.Raw("SELECT id FROM organizations WHERE id <> ? AND id <> ? ORDER BY id LIMIT 99", org.ID, operatorOrg).Scan(&others)
-		for _, o := range others {
-			env.Exec(`INSERT INTO workspace_grants (id, organization_id, workspace_id, grantee_organization_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				ids.New(), org.ID, firstWS, o, time.Now().UTC(), time.Now().Add(time.Hour).UTC())
+		for _, w := range seeded.workspaces {
+			gen.Grant(t, d, store.WorkspaceGrant{OrganizationID: seeded.org.ID, WorkspaceID: w.ID, GranteeOrganizationID: operatorOrg})
 		}
-		wsID := ids.Encode(ids.Workspace, firstWS)
+		firstWS := seeded.workspaces[0]
+		for _, o := range seeded.others {
+			gen.Grant(t, d, store.WorkspaceGrant{OrganizationID: seeded.org.ID, WorkspaceID: firstWS.ID, GranteeOrganizationID: o.ID})
+		}
+		wsID := ids.Encode(ids.Workspace, firstWS.ID)
 
 		lists := []struct {
 			name   string

@@ -149,9 +149,7 @@ func TestReadyz(t *testing.T) {
 		}
 		ready(http.StatusOK, "migrated")
 
-		if _, err := env.Migrator.DownAll(context.Background()); err != nil {
-			t.Fatalf("down all: %v", err)
-		}
+		testdb.RollBackAll(t, env.Migrator)
 		ready(http.StatusServiceUnavailable, "rolled back")
 
 		if _, err := env.Migrator.Up(context.Background()); err != nil {

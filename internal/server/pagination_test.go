@@ -13,7 +13,7 @@ import (
 func TestPagination(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
 		env := apitest.New(t, d)
-		org := seed(t, env, 3, 45)
+		org := seed(t, d, 3, 45).org
 		operator := env.Register("operator@example.com", "")
 		env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", "operator@example.com")
 		orgID := ids.Encode(ids.Organization, org.ID)

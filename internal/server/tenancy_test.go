@@ -19,12 +19,31 @@ type world struct {
 	acmeWS, globexWS      string
 }
 
+// newWorld starts the service on d and builds the world there: Acme
+// (admin@acme.test, member@acme.test) and Globex (admin@globex.test).
 func newWorld(t *testing.T, d *db.DB) *world {
-	env := apitest.New(t, d)
+	t.Helper()
+	return buildWorld(t, apitest.New(t, d), "Acme", "Globex")
+}
+
+// newWorldIn builds another world on env's service, next to any others: its
+// organizations (Acme-<tag>, Globex-<tag>) and accounts (admin@acme-<tag>.test,
+// ...) are its own, so a test that builds one depends on no other.
+func newWorldIn(t *testing.T, env *apitest.Env) *world {
+	t.Helper()
+	tag := ids.New()[24:] // the UUID's random part
+	return buildWorld(t, env, "Acme-"+tag, "Globex-"+tag)
+}
+
+// buildWorld registers the accounts and creates the workspaces through the
+// API; each organization's email domain is its lower-cased name + ".test".
+func buildWorld(t *testing.T, env *apitest.Env, acme, globex string) *world {
+	t.Helper()
+	acmeDomain, globexDomain := strings.ToLower(acme)+".test", strings.ToLower(globex)+".test"
 	w := &world{env: env}
-	w.acmeAdmin = env.Register("admin@acme.test", "Acme")
-	w.acmeMember = env.Register("member@acme.test", "Acme")
-	w.globexAdmin = env.Register("admin@globex.test", "Globex")
+	w.acmeAdmin = env.Register("admin@"+acmeDomain, acme)
+	w.acmeMember = env.Register("member@"+acmeDomain, acme)
+	w.globexAdmin = env.Register("admin@"+globexDomain, globex)
 	w.acmeWS = env.CreateWorkspace(w.acmeAdmin, "acme-dev")
 	w.globexWS = env.CreateWorkspace(w.globexAdmin, "globex-dev")
 	return w

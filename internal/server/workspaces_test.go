@@ -19,12 +19,15 @@ const updateWS = `mutation($id: ID!, $in: UpdateWorkspaceInput!) { updateWorkspa
 
 const deleteWS = `mutation($id: ID!) { deleteWorkspace(id: $id) }`
 
+// TestWorkspaceMutations's subtests share one service, and each builds the
+// world it needs with newWorldIn, so any one of them runs alone or in any
+// order.
 func TestWorkspaceMutations(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
-		w := newWorld(t, d)
-		env := w.env
+		env := apitest.New(t, d)
 
 		t.Run("happy path, create", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			in := apitest.WorkspaceInput("browser-1")
 			in["type"], in["connectionType"], in["url"], in["description"] = "BROWSER", "BROWSER", "https://browser.acme.test", "kiosk"
 			r := env.Do(w.acmeAdmin.Token, createWS, map[string]any{"in": in}).OK(t)
@@ -38,6 +41,7 @@ func TestWorkspaceMutations(t *testing.T) {
 			}
 		})
 		t.Run("other organization: create always lands in the caller's organization", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			before := env.Count("SELECT workspace_count FROM organizations WHERE id = ?", rawID(t, w.globexAdmin.OrgID))
 			r := env.Do(w.acmeAdmin.Token, createWS, map[string]any{"in": apitest.WorkspaceInput("mine")}).OK(t)
 			if r.Get("data.createWorkspace.organization.id").String() != w.acmeAdmin.OrgID {
@@ -51,6 +55,7 @@ func TestWorkspaceMutations(t *testing.T) {
 			env.Do(w.acmeAdmin.Token, createWS, map[string]any{"in": in}).Want(t, "BAD_USER_INPUT")
 		})
 		t.Run("same organization, member: FORBIDDEN", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			env.Do(w.acmeMember.Token, createWS, map[string]any{"in": apitest.WorkspaceInput("nope")}).Want(t, "FORBIDDEN")
 			env.Do(w.acmeMember.Token, updateWS, map[string]any{"id": w.acmeWS, "in": map[string]any{"name": "x"}}).Want(t, "FORBIDDEN")
 			env.Do(w.acmeMember.Token, deleteWS, map[string]any{"id": w.acmeWS}).Want(t, "FORBIDDEN")
@@ -59,6 +64,7 @@ func TestWorkspaceMutations(t *testing.T) {
 			env.Do("", createWS, map[string]any{"in": apitest.WorkspaceInput("nope")}).Want(t, "UNAUTHENTICATED")
 		})
 		t.Run("bad input", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			for name, change := range map[string]map[string]any{
 				"empty name":        {"name": " "},
 				"long name":         {"name": strings.Repeat("n", 101)},
@@ -85,12 +91,14 @@ func TestWorkspaceMutations(t *testing.T) {
 			}
 		})
 		t.Run("conflict, duplicate name in the organization", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			env.Do(w.acmeAdmin.Token, createWS, map[string]any{"in": apitest.WorkspaceInput("acme-dev")}).Want(t, "CONFLICT")
 			// The same name in another organization is fine.
 			env.Do(w.globexAdmin.Token, createWS, map[string]any{"in": apitest.WorkspaceInput("acme-dev")}).OK(t)
 		})
 
 		t.Run("happy path, update", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			r := env.Do(w.acmeAdmin.Token, updateWS, map[string]any{"id": w.acmeWS, "in": map[string]any{
 				"name": "acme-dev-renamed", "status": "RUNNING", "cpuCores": 4,
 			}}).OK(t)
@@ -110,6 +118,7 @@ func TestWorkspaceMutations(t *testing.T) {
 			}
 		})
 		t.Run("no access, other organization: update", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			before := workspaceRow(t, env, w.globexWS)
 			w.crossTenant(t, w.acmeAdmin, func(id string) *apitest.Response {
 				return env.Do(w.acmeAdmin.Token, updateWS, map[string]any{"id": id, "in": map[string]any{"name": "pwned"}})
@@ -119,6 +128,7 @@ func TestWorkspaceMutations(t *testing.T) {
 			}
 		})
 		t.Run("no access, other organization: delete", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			before := workspaceRow(t, env, w.globexWS)
 			count := env.Count("SELECT workspace_count FROM organizations WHERE id = ?", rawID(t, w.globexAdmin.OrgID))
 			w.crossTenant(t, w.acmeAdmin, func(id string) *apitest.Response {
@@ -132,6 +142,7 @@ func TestWorkspaceMutations(t *testing.T) {
 			}
 		})
 		t.Run("happy path, delete", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			id := env.CreateWorkspace(w.acmeAdmin, "short-lived")
 			before := env.Count("SELECT workspace_count FROM organizations WHERE id = ?", rawID(t, w.acmeAdmin.OrgID))
 			r := env.Do(w.acmeAdmin.Token, deleteWS, map[string]any{"id": id}).OK(t)
@@ -150,6 +161,7 @@ func TestWorkspaceMutations(t *testing.T) {
 			}
 		})
 		t.Run("concurrent updates of different fields both persist", func(t *testing.T) {
+			w := newWorldIn(t, env)
 			for round := 0; round < 5; round++ {
 				id := env.CreateWorkspace(w.acmeAdmin, apitest.Sprintf("race-%d", round))
 				done := make(chan *apitest.Response, 2)
@@ -169,8 +181,9 @@ func TestWorkspaceMutations(t *testing.T) {
 			}
 		})
 		t.Run("platform administrators may change any organization's workspace", func(t *testing.T) {
-			env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", "admin@globex.test")
-			defer env.Exec("UPDATE users SET platform_admin = FALSE WHERE email = ?", "admin@globex.test")
+			w := newWorldIn(t, env)
+			env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", w.globexAdmin.Email)
+			defer env.Exec("UPDATE users SET platform_admin = FALSE WHERE email = ?", w.globexAdmin.Email)
 			env.Do(w.globexAdmin.Token, updateWS, map[string]any{"id": w.acmeWS, "in": map[string]any{"description": "by the operator"}}).OK(t)
 		})
 	})

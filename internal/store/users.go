@@ -90,16 +90,6 @@ func (r Users) ListByOrganization(ctx context.Context, orgID string, p Page) ([]
 	return keyset[*User](q, p, false)
 }
 
-// CountByOrganization counts one organization's users with a fresh COUNT(*).
-func (r Users) CountByOrganization(ctx context.Context, orgID string) (int, error) {
-	if orgID == "" {
-		return 0, ErrNoScope
-	}
-	var n int64
-	err := r.db.WithContext(ctx).Model(&User{}).Where("organization_id = ?", orgID).Count(&n).Error
-	return int(n), err
-}
-
 // RecordLogin sets a user's last sign-in time.
 func (r Users) RecordLogin(ctx context.Context, orgID, userID string, at time.Time) error {
 	if orgID == "" {

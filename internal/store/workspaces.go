@@ -43,27 +43,6 @@ func (r Workspaces) ListByOrganization(ctx context.Context, orgID string, p Page
 	return keyset[*Workspace](q, p, false)
 }
 
-// CountByOrganization counts one organization's workspaces with a fresh COUNT(*).
-func (r Workspaces) CountByOrganization(ctx context.Context, orgID string) (int, error) {
-	if orgID == "" {
-		return 0, ErrNoScope
-	}
-	var n int64
-	err := r.db.WithContext(ctx).Model(&Workspace{}).Where("organization_id = ?", orgID).Count(&n).Error
-	return int(n), err
-}
-
-// NameTaken reports whether the organization has another workspace named name.
-func (r Workspaces) NameTaken(ctx context.Context, orgID, name, exceptID string) (bool, error) {
-	if orgID == "" {
-		return false, ErrNoScope
-	}
-	var n int64
-	err := r.db.WithContext(ctx).Model(&Workspace{}).
-		Where("organization_id = ? AND name = ? AND id <> ?", orgID, name, exceptID).Count(&n).Error
-	return n > 0, err
-}
-
 // Create inserts a workspace. The caller adds to the organization's counter
 // first, in the same transaction.
 func (r Workspaces) Create(ctx context.Context, w *Workspace) error {

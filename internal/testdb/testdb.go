@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
 	"gorm.io/gorm"
 
 	"github.com/neosc/neosc/internal/db"
@@ -63,6 +65,21 @@ func New(t testing.TB, e db.Engine) *db.DB {
 		t.Fatalf("migrate up: %v", err)
 	}
 	return d
+}
+
+// RollBackAll rolls back every applied migration of m, newest first, through
+// its Down, and returns how many it rolled back.
+func RollBackAll(t testing.TB, m *db.Migrator) int {
+	t.Helper()
+	for n := 0; ; n++ {
+		_, err := m.Down(context.Background())
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			return n
+		}
+		if err != nil {
+			t.Fatalf("migrate down, after %d: %v", n, err)
+		}
+	}
 }
 
 // NewEmpty returns a fresh database of engine e without any migration.
