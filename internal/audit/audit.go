@@ -16,7 +16,6 @@ package audit
 
 import (
 	"context"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -114,43 +113,11 @@ func Record(ctx context.Context, tx *store.Store, e Event) error {
 	return tx.AuditEvents.Insert(ctx, build(ctx, e))
 }
 
-// WithDenials returns ctx with a per-request record of the access.denied
-// events already written, so one request that reaches the same foreign
-// object through several fields or aliases is recorded once.
-func WithDenials(ctx context.Context) context.Context {
-	return context.WithValue(ctx, denialsKey{}, &denials{seen: map[string]bool{}})
-}
-
-type denialsKey struct{}
-
-type denials struct {
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-// firstDenial reports whether this request has not yet recorded a denial
-// for target.
-func firstDenial(ctx context.Context, target string) bool {
-	d, ok := ctx.Value(denialsKey{}).(*denials)
-	if !ok {
-		return true
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen[target] {
-		return false
-	}
-	d.seen[target] = true
-	return true
-}
-
 // RecordDenied records an access.denied event in the trail of the caller's
 // organization and in that of the target's, in one transaction of its own
-// (the denied request changes nothing). A request records each target once.
+// (the denied request changes nothing). internal/authz calls it once per
+// target per request.
 func RecordDenied(ctx context.Context, s *store.Store, actor *auth.Actor, targetType ids.Type, targetID, targetOrgID, reason string) error {
-	if !firstDenial(ctx, string(targetType)+":"+targetID) {
-		return nil
-	}
 	a := ActorOf(actor)
 	return s.Tx(ctx, func(tx *store.Store) error {
 		orgs := []string{a.OrganizationID}

@@ -157,6 +157,9 @@ func (z *Authorizer) verdict(ctx context.Context, s *store.Store, actor *auth.Ac
 }
 
 func (z *Authorizer) recordDenied(ctx context.Context, actor *auth.Actor, obj Object) {
+	if !firstDenial(ctx, obj) {
+		return
+	}
 	if z.Denied == nil {
 		z.Log.ErrorContext(ctx, "access.denied not recorded: no recorder", "type", obj.NodeType())
 		return
@@ -182,12 +185,12 @@ func (z *Authorizer) ReachedFrom(ctx context.Context, from Object, o *store.Orga
 	if err != nil || Decide(Partner, actor, owner) != Allow {
 		return o, err
 	}
-	r, ok := ctx.Value(requestKey{}).(*request)
-	if !ok {
+	r := requestOf(ctx)
+	if r == nil {
 		return o, nil
 	}
 	c := *o
-	r.mark(&c)
+	r.do(func(marks map[Object]bool, _ map[string]bool) { marks[&c] = true })
 	return &c, nil
 }
 
@@ -203,36 +206,60 @@ func (z *Authorizer) typeRule(t ids.Type) Access {
 	return PlatformAdmin
 }
 
-// request is one request's authorization state.
+// request is one request's authorization state: the values reached
+// through a partner relationship (ReachedFrom) and the objects whose denial
+// is already recorded (one access.denied per object per request, however
+// many fields or aliases reach it).
 type request struct {
 	mu      sync.Mutex
 	reached map[Object]bool
+	denied  map[string]bool
 }
 
 type requestKey struct{}
 
-// WithRequest returns ctx with fresh per-request authorization state (the
-// objects reached through a partner relationship); every request gets one.
+// WithRequest returns ctx with fresh per-request authorization state; the
+// server gives every request one.
 func WithRequest(ctx context.Context) context.Context {
-	return context.WithValue(ctx, requestKey{}, &request{reached: map[Object]bool{}})
+	return context.WithValue(ctx, requestKey{}, &request{reached: map[Object]bool{}, denied: map[string]bool{}})
 }
 
-func (r *request) mark(o Object) {
+// requestOf returns the request's state; without one (outside a request)
+// nothing is remembered.
+func requestOf(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey{}).(*request)
+	return r
+}
+
+// do runs f under the request's lock; outside a request f gets nil maps.
+func (r *request) do(f func(reached map[Object]bool, denied map[string]bool)) {
+	if r == nil {
+		f(nil, nil)
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.reached[o] = true
+	f(r.reached, r.denied)
 }
 
 // reached reports whether obj (this very value) was marked by ReachedFrom
 // in this request.
-func reached(ctx context.Context, obj Object) bool {
-	r, ok := ctx.Value(requestKey{}).(*request)
-	if !ok {
-		return false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reached[obj]
+func reached(ctx context.Context, obj Object) (ok bool) {
+	requestOf(ctx).do(func(marks map[Object]bool, _ map[string]bool) { ok = marks[obj] })
+	return ok
+}
+
+// firstDenial reports whether this request has not yet recorded a denial
+// for obj, and remembers that it now has.
+func firstDenial(ctx context.Context, obj Object) (first bool) {
+	key := string(obj.NodeType()) + ":" + obj.RowID()
+	requestOf(ctx).do(func(_ map[Object]bool, denied map[string]bool) {
+		first = !denied[key]
+		if denied != nil {
+			denied[key] = true
+		}
+	})
+	return first
 }
 
 type decisionKey struct{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/testdb"
+	"github.com/neosc/neosc/internal/testdb/gen"
 )
 
 // gadget is a node type the service does not have. The test registers it
@@ -64,10 +64,11 @@ func TestNewTargetTypeGetsTheGuard(t *testing.T) {
 		z := authz.New(nil, st, slog.New(slog.NewTextHandler(io.Discard, nil))) // Fetch needs no schema
 		z.Registry[gadgetType] = authz.Kind{Load: loadGadget}
 
-		acme, globex := newOrg(t, st, "Acme"), newOrg(t, st, "Globex")
-		acmeAdmin := newUser(t, st, acme, store.RoleAdmin)
-		acmeMember := newUser(t, st, acme, store.RoleMember)
-		acmeWS, globexWS := newWorkspace(t, st, acme), newWorkspace(t, st, globex)
+		acme, globex := gen.Organization(t, d, store.Organization{Name: "Acme"}), gen.Organization(t, d, store.Organization{Name: "Globex"})
+		acmeAdmin := gen.User(t, d, store.User{OrganizationID: acme.ID, Role: store.RoleAdmin})
+		acmeMember := gen.User(t, d, store.User{OrganizationID: acme.ID})
+		acmeWS := gen.Workspace(t, d, store.Workspace{OrganizationID: acme.ID})
+		globexWS := gen.Workspace(t, d, store.Workspace{OrganizationID: globex.ID})
 		as := func(u *store.User, o *store.Organization) context.Context {
 			return auth.WithActor(ctx, &auth.Actor{User: *u, Organization: *o})
 		}
@@ -111,39 +112,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func newOrg(t *testing.T, st *store.Store, name string) *store.Organization {
-	t.Helper()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	o := &store.Organization{ID: ids.New(), Name: name, NameKey: strings.ToLower(name), Slug: strings.ToLower(name),
-		Status: store.OrganizationActive, CreatedAt: now, UpdatedAt: now}
-	if err := st.Organizations.Create(context.Background(), o); err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
-func newUser(t *testing.T, st *store.Store, o *store.Organization, role store.OrgRole) *store.User {
-	t.Helper()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	id := ids.New()
-	u := &store.User{ID: id, OrganizationID: o.ID, Email: id + "@" + o.Slug + ".test", Name: "U", Role: role,
-		Status: store.UserActive, CreatedAt: now, UpdatedAt: now}
-	if err := st.Users.Create(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-func newWorkspace(t *testing.T, st *store.Store, o *store.Organization) *store.Workspace {
-	t.Helper()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	w := &store.Workspace{ID: ids.New(), OrganizationID: o.ID, Name: "ws-" + o.Slug, Type: store.WorkspaceDev,
-		ConnectionType: store.ConnectionWeb, Status: store.WorkspaceAvailable, CPUCores: 1, MemoryMB: 512, StorageGB: 1,
-		CreatedAt: now, UpdatedAt: now}
-	if err := st.Workspaces.Create(context.Background(), w); err != nil {
-		t.Fatal(err)
-	}
-	return w
 }

@@ -68,26 +68,27 @@ func New(s *store.Store, orgID string) *Loaders {
 }
 
 // PrimeOrganizations loads, in one statement, the organizations a page of
-// results is about to ask for, so that resolving them cannot split into
-// several batches when the page resolves slower than the batch window.
-func PrimeOrganizations(ctx context.Context, s *store.Store, idList []string) error {
+// rows is about to ask for (orgID of each row), so that resolving them
+// cannot split into several batches when the page resolves slower than the
+// batch window.
+func PrimeOrganizations[T any](ctx context.Context, s *store.Store, rows []T, orgID func(T) string) error {
 	l := For(ctx)
-	if l == nil || len(idList) == 0 {
+	if l == nil || len(rows) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
 	var keys []string
-	for _, id := range idList {
-		if !seen[id] {
+	for _, row := range rows {
+		if id := orgID(row); !seen[id] {
 			seen[id] = true
 			keys = append(keys, id)
 		}
 	}
-	rows, err := s.Organizations.ListByIDs(ctx, keys)
+	orgs, err := s.Organizations.ListByIDs(ctx, keys)
 	if err != nil {
 		return err
 	}
-	for _, o := range rows {
+	for _, o := range orgs {
 		l.Organizations.Prime(o.ID, o)
 	}
 	return nil

@@ -186,7 +186,6 @@ func requestContext(log *slog.Logger, next http.Handler) http.Handler {
 			ip = r.RemoteAddr
 		}
 		ctx = audit.WithRequest(ctx, audit.Request{IP: ip, UserAgent: r.UserAgent(), RequestID: id})
-		ctx = audit.WithDenials(ctx)
 		ctx = authz.WithRequest(ctx)
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w}

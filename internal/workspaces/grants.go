@@ -144,11 +144,8 @@ func (s *Service) GrantsOf(ctx context.Context, w *store.Workspace, page store.P
 		return store.Listing[*store.WorkspaceGrant]{}, err
 	}
 	loaders.PrimeWorkspace(ctx, w)
-	grantees := make([]string, len(rows))
-	for i, g := range rows {
-		grantees[i] = g.GranteeOrganizationID
-	}
-	if err := loaders.PrimeOrganizations(ctx, s.Store, grantees); err != nil {
+	grantee := func(g *store.WorkspaceGrant) string { return g.GranteeOrganizationID }
+	if err := loaders.PrimeOrganizations(ctx, s.Store, rows, grantee); err != nil {
 		return store.Listing[*store.WorkspaceGrant]{}, err
 	}
 	return store.Listing[*store.WorkspaceGrant]{Rows: rows, HasNext: hasNext, Count: func(ctx context.Context) (int, error) {
@@ -169,11 +166,8 @@ func (s *Service) SharedWith(ctx context.Context, page store.Page) (store.Listin
 	if err != nil {
 		return store.Listing[*store.Workspace]{}, err
 	}
-	owners := make([]string, len(rows))
-	for i, w := range rows {
-		owners[i] = w.OrganizationID
-	}
-	if err := loaders.PrimeOrganizations(ctx, s.Store, owners); err != nil {
+	owner := func(w *store.Workspace) string { return w.OrganizationID }
+	if err := loaders.PrimeOrganizations(ctx, s.Store, rows, owner); err != nil {
 		return store.Listing[*store.Workspace]{}, err
 	}
 	return store.Listing[*store.Workspace]{Rows: rows, HasNext: hasNext, Count: func(ctx context.Context) (int, error) {
