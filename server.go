@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	defer func() { _ = d.Close() }()
-	m, err := db.NewMigrator(d, log)
+	m, err := db.NewMigrator(d, log, db.WithDefaultOrganization(cfg.DefaultOrgName))
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,8 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	if err != nil {
 		return err
 	}
-	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection}
+	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
+		PublicURL: cfg.PublicURL}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
 		defer deps.OIDC.Close()

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/neosc/neosc/graph/model"
 	"github.com/neosc/neosc/internal/apitokens"
@@ -18,6 +19,14 @@ import (
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 )
+
+// InvitedBy is the resolver for the invitedBy field.
+func (r *invitationResolver) InvitedBy(ctx context.Context, obj *store.Invitation) (*store.User, error) {
+	if obj.InvitedByID == nil {
+		return nil, nil
+	}
+	return loaders.User(ctx, *obj.InvitedByID)
+}
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input identity.RegisterInput) (*model.AuthPayload, error) {
@@ -73,6 +82,31 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (*stor
 	return r.APITokens.Revoke(ctx, id)
 }
 
+// VerifyEmail is the resolver for the verifyEmail field.
+func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (*model.AuthPayload, error) {
+	return payload(r.Identity.VerifyEmail(ctx, token))
+}
+
+// ResendVerificationEmail is the resolver for the resendVerificationEmail field.
+func (r *mutationResolver) ResendVerificationEmail(ctx context.Context) (bool, error) {
+	return r.Identity.ResendVerification(ctx)
+}
+
+// InviteUser is the resolver for the inviteUser field.
+func (r *mutationResolver) InviteUser(ctx context.Context, input identity.InviteInput) (*store.Invitation, error) {
+	return r.Identity.Invite(ctx, input)
+}
+
+// RevokeInvitation is the resolver for the revokeInvitation field.
+func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (*store.Invitation, error) {
+	return r.Identity.RevokeInvitation(ctx, id)
+}
+
+// AcceptInvitation is the resolver for the acceptInvitation field.
+func (r *mutationResolver) AcceptInvitation(ctx context.Context, input identity.AcceptInvitationInput) (*model.AuthPayload, error) {
+	return payload(r.Identity.AcceptInvitation(ctx, input))
+}
+
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
@@ -108,6 +142,16 @@ func (r *organizationResolver) APITokens(ctx context.Context, obj *store.Organiz
 		return r.Store.APITokens.ListByOrganization(ctx, obj.ID, pg)
 	})
 	return &model.APITokenConnection{Page: p}, err
+}
+
+// Invitations is the resolver for the invitations field.
+func (r *organizationResolver) Invitations(ctx context.Context, obj *store.Organization, first *int, after *string, status *store.InvitationStatus) (*model.InvitationConnection, error) {
+	now := time.Now()
+	count := func(ctx context.Context) (int, error) { return r.Store.Invitations.Count(ctx, obj.ID, status, now) }
+	p, err := listRows(first, after, count, func(pg store.Page) ([]*store.Invitation, bool, error) {
+		return r.Store.Invitations.ListByOrganization(ctx, obj.ID, status, now, pg)
+	})
+	return &model.InvitationConnection{Page: p}, err
 }
 
 // Me is the resolver for the me field.
@@ -150,9 +194,14 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	return node[model.Node](ctx, r.Resolver, id, "")
 }
 
-// Organization is the resolver for the organization field.
+// Organization is the resolver for the organization field; a PENDING user
+// reaches only its id and name.
 func (r *userResolver) Organization(ctx context.Context, obj *store.User) (*store.Organization, error) {
-	return loaders.Organization(ctx, obj.OrganizationID)
+	o, err := loaders.Organization(ctx, obj.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Authz.ReachedFrom(ctx, obj, o)
 }
 
 // Organization is the resolver for the organization field: the owner, of
@@ -188,6 +237,9 @@ func (r *workspaceGrantResolver) GranteeOrganization(ctx context.Context, obj *s
 	return r.Authz.ReachedFrom(ctx, obj, o)
 }
 
+// Invitation returns InvitationResolver implementation.
+func (r *Resolver) Invitation() InvitationResolver { return &invitationResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -207,6 +259,7 @@ func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} 
 func (r *Resolver) WorkspaceGrant() WorkspaceGrantResolver { return &workspaceGrantResolver{r} }
 
 type (
+	invitationResolver     struct{ *Resolver }
 	mutationResolver       struct{ *Resolver }
 	organizationResolver   struct{ *Resolver }
 	queryResolver          struct{ *Resolver }

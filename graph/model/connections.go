@@ -112,3 +112,13 @@ func (c *WorkspaceGrantConnection) Edges() []*WorkspaceGrantEdge {
 		return &WorkspaceGrantEdge{Cursor: cursor, Node: n}
 	})
 }
+
+// InvitationConnection is a page of invitations, newest first.
+type InvitationConnection struct{ Page[*store.Invitation] }
+
+// Edges pairs each node with its cursor.
+func (c *InvitationConnection) Edges() []*InvitationEdge {
+	return edgesOf(&c.Page, func(cursor string, n *store.Invitation) *InvitationEdge {
+		return &InvitationEdge{Cursor: cursor, Node: n}
+	})
+}

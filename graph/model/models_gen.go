@@ -40,6 +40,11 @@ type CreateAPITokenPayload struct {
 	APIToken *store.APIToken `json:"apiToken"`
 }
 
+type InvitationEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *store.Invitation `json:"node"`
+}
+
 type Mutation struct {
 }
 

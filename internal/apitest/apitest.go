@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +93,7 @@ func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := db.NewMigrator(d, nil)
+	m, err := db.NewMigrator(d, nil, db.WithDefaultOrganization(DefaultOrg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +215,45 @@ func (e *Env) Register(email, org string) Account {
 		Email:  email,
 	}
 }
+
+// Invite has admin invite email into their organization with role (MEMBER
+// or ADMIN), then accepts the invitation with the token of the mailed link,
+// read from the mail outbox as a mail client would; it returns the new
+// account.
+func (e *Env) Invite(admin Account, email, role string) Account {
+	e.T.Helper()
+	e.Do(admin.Token, `mutation($in: InviteUserInput!) { inviteUser(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"email": email, "role": role}}).OK(e.T)
+	r := e.Do("", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { token user { id organization { id } } } }`,
+		map[string]any{"in": map[string]any{"token": e.MailedToken(email), "name": strings.Split(email, "@")[0], "password": "password-" + email}}).OK(e.T)
+	return Account{
+		Token:  r.Get("data.acceptInvitation.token").String(),
+		UserID: r.Get("data.acceptInvitation.user.id").String(),
+		OrgID:  r.Get("data.acceptInvitation.user.organization.id").String(),
+		Email:  email,
+	}
+}
+
+// MailedToken is the token of the link in the newest mail queued for to.
+func (e *Env) MailedToken(to string) string {
+	e.T.Helper()
+	var body string
+	err := e.DB.DB.Raw("SELECT body FROM mail_outbox WHERE recipient = ? ORDER BY created_at DESC, id DESC LIMIT 1", to).Row().Scan(&body)
+	if err != nil {
+		e.T.Fatalf("no mail queued for %s: %v", to, err)
+	}
+	m := mailedToken.FindStringSubmatch(body)
+	if m == nil {
+		e.T.Fatalf("the mail to %s carries no link with a token:\n%s", to, body)
+	}
+	tok, err := url.QueryUnescape(m[1])
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return tok
+}
+
+var mailedToken = regexp.MustCompile(`[?&]token=([^\s&]+)`)
 
 // CreateWorkspace creates a workspace as acc and returns its ID.
 func (e *Env) CreateWorkspace(acc Account, name string) string {

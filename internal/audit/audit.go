@@ -45,6 +45,16 @@ const (
 	WorkspaceGrantCreated  = "workspace.grant_created"
 	WorkspaceGrantRevoked  = "workspace.grant_revoked"
 	AccessDenied           = "access.denied"
+	UserEmailVerified      = "user.email_verified"
+	InvitationCreated      = "invitation.created"
+	InvitationAccepted     = "invitation.accepted"
+	InvitationRevoked      = "invitation.revoked"
+	DomainAdded            = "domain.added"
+	DomainVerified         = "domain.verified"
+	DomainEnrollmentChange = "domain.enrollment_changed"
+	DomainRemoved          = "domain.removed"
+	GrantAccepted          = "grant.accepted"
+	GrantDeclined          = "grant.declined"
 )
 
 // Request is what is known of the HTTP request behind an event.

@@ -68,8 +68,10 @@ var table = map[reflect.Type]map[string]field{
 		// (user.registered, workspace.created, ...).
 		"UserCount":      ignore("userCount"),
 		"WorkspaceCount": ignore("workspaceCount"),
-		"CreatedAt":      ignore("createdAt"),
-		"UpdatedAt":      ignore("updatedAt"),
+		// Reserved or not: set once by a migration or at creation.
+		"Kind":      track("kind"),
+		"CreatedAt": ignore("createdAt"),
+		"UpdatedAt": ignore("updatedAt"),
 	},
 	reflect.TypeFor[store.User](): {
 		"ID":             ignore("id"),
@@ -92,6 +94,8 @@ var table = map[reflect.Type]map[string]field{
 		"UpdatedAt":  ignore("updatedAt"),
 		// Moves on every sign-in, which user.login records on its own.
 		"LastLoginAt": ignore("lastLoginAt"),
+		// user.email_verified records the proof; the snapshot shows whether.
+		"EmailVerifiedAt": track("emailVerifiedAt"),
 	},
 	reflect.TypeFor[store.Workspace](): {
 		"ID":             ignore("id"),
@@ -133,6 +137,9 @@ var table = map[reflect.Type]map[string]field{
 		"CreatedByID":           ignore("createdById"),
 		"CreatedAt":             ignore("createdAt"),
 		"ExpiresAt":             track("expiresAt"),
+		"Status":                track("status"),
+		// grant.accepted / grant.declined carry the time.
+		"RespondedAt": ignore("respondedAt"),
 	},
 }
 

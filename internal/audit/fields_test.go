@@ -165,8 +165,9 @@ func TestValues(t *testing.T) {
 		same(t, Snapshot(&store.APIToken{})["scopes"], []string{})
 	})
 	t.Run("happy path, grant: related objects by global ID", func(t *testing.T) {
-		g := &store.WorkspaceGrant{ID: ids.New(), OrganizationID: ids.New(), WorkspaceID: ws, GranteeOrganizationID: org, ExpiresAt: exp}
-		same(t, Snapshot(g), map[string]any{
+		g := &store.WorkspaceGrant{ID: ids.New(), OrganizationID: ids.New(), WorkspaceID: ws, GranteeOrganizationID: org, ExpiresAt: exp,
+			Status: store.GrantPending}
+		same(t, Snapshot(g), map[string]any{"status": "PENDING",
 			"workspaceId": ids.Encode(ids.Workspace, ws), "granteeOrganizationId": ids.Encode(ids.Organization, org),
 			"expiresAt": "2030-01-02T02:04:05Z",
 		})

@@ -49,13 +49,14 @@ func (a *Actor) IsPlatformAdmin() bool { return a != nil && a.APIToken == nil &&
 // IsOrgAdmin reports whether the caller is a user who is ADMIN of
 // organization orgID.
 func (a *Actor) IsOrgAdmin(orgID string) bool {
-	return a != nil && a.APIToken == nil && orgID != "" && a.Organization.ID == orgID && a.User.Role == store.RoleAdmin
+	return a.IsMember(orgID) && a.APIToken == nil && a.User.Role == store.RoleAdmin
 }
 
 // IsMember reports whether the caller belongs to (or, for a token, acts in)
-// organization orgID.
+// organization orgID. A PENDING user (email not yet verified) belongs to no
+// organization yet: they reach only their own account.
 func (a *Actor) IsMember(orgID string) bool {
-	return a != nil && orgID != "" && a.Organization.ID == orgID
+	return a != nil && orgID != "" && a.Organization.ID == orgID && a.User.Status != store.UserPending
 }
 
 type actorKey struct{}
@@ -94,7 +95,8 @@ type Authenticator struct {
 // request goes on anonymous (PUBLIC fields only). With one, the token must
 // verify (no SQL before that), and the user it names must exist, be active
 // and still belong to the organization the token names; otherwise the
-// request ends here with UNAUTHENTICATED (401). A suspended organization
+// request ends here with UNAUTHENTICATED (401). A PENDING user is
+// authenticated but a member of nothing (see IsMember). A suspended organization
 // answers ORGANIZATION_SUSPENDED (403), except to platform administrators.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +137,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		case row.User.OrganizationID != claims.OrganizationID:
 			a.refuse(w, r, errors.New("user no longer belongs to the token's organization"))
 			return
-		case row.User.Status != store.UserActive:
+		case row.User.Status == store.UserDeactivated:
 			a.refuse(w, r, errors.New("user is deactivated"))
 			return
 		case row.Organization.Status != store.OrganizationActive && !row.User.PlatformAdmin:

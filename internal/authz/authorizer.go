@@ -128,6 +128,7 @@ func (z *Authorizer) authorize(ctx context.Context, s *store.Store, actor *auth.
 // rule, decided for a caller of another organization.
 func (z *Authorizer) owner(ctx context.Context, actor *auth.Actor, rule Access, obj Object) (Owner, error) {
 	o := Owner{OrganizationID: obj.OwnerOrganizationID()}
+	o.Self = actor != nil && actor.UserID() != "" && obj.NodeType() == ids.User && obj.RowID() == actor.UserID()
 	if rule != Partner || actor == nil || actor.IsMember(o.OrganizationID) || actor.IsPlatformAdmin() {
 		return o, nil
 	}

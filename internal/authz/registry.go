@@ -46,6 +46,7 @@ func NewRegistry() Registry {
 		ids.AuditEvent:     {Load: lookup[store.AuditEvent]},
 		ids.APIToken:       {Load: lookup[store.APIToken]},
 		ids.WorkspaceGrant: {Load: lookup[store.WorkspaceGrant]},
+		ids.Invitation:     {Load: lookup[store.Invitation]},
 	}
 }
 

@@ -32,6 +32,9 @@ const (
 type Owner struct {
 	OrganizationID string
 	Granted        bool
+	// Self: the object is the caller's own account, which the caller may
+	// read even before belonging to its organization (a PENDING user).
+	Self bool
 }
 
 // Rule decides one Access value.
@@ -44,10 +47,10 @@ var rules = map[Access]Rule{
 	Public:        func(*auth.Actor, Owner) Verdict { return Allow },
 	Authenticated: func(*auth.Actor, Owner) Verdict { return Allow },
 	Member: func(a *auth.Actor, o Owner) Verdict {
-		return allowIf(a.IsMember(o.OrganizationID), Hide)
+		return allowIf(a.IsMember(o.OrganizationID) || o.Self, Hide)
 	},
 	Partner: func(a *auth.Actor, o Owner) Verdict {
-		return allowIf(a.IsMember(o.OrganizationID) || o.Granted, Hide)
+		return allowIf(a.IsMember(o.OrganizationID) || o.Self || o.Granted, Hide)
 	},
 	// An API token holds no role: within its own organization the @scope
 	// it needed for the field stands in for ORG_ADMIN.

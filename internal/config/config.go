@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/migrations"
 )
 
 // Config is the validated configuration of one process.
@@ -40,7 +41,7 @@ const (
 	DefaultPublicURL      = "http://localhost:8080"
 	DefaultSigningKeyFile = "data/signing-key.jwk"
 	DefaultTokenTTL       = time.Hour
-	DefaultOrgName        = "Default Organization"
+	DefaultOrgName        = migrations.DefaultOrganizationName
 	DefaultOrgClaims      = "org,urn:zitadel:iam:org:id,urn:zitadel:iam:user:resourceowner:id"
 	DefaultOIDCAdminRole  = "admin"
 )

@@ -28,11 +28,28 @@ type sessionLocker interface {
 	SessionUnlock(context.Context, *sql.Conn) error
 }
 
-// NewMigrator prepares the migrations for d. Up and Down hold a lock that
-// spans processes: MySQL's GET_LOCK on a dedicated connection, or an flock on
-// a file next to the SQLite database, so two replicas starting together never
+// MigratorOption configures a Migrator.
+type MigratorOption func(*migratorConfig)
+
+type migratorConfig struct{ defaultOrg string }
+
+// WithDefaultOrganization names the default organization that migration
+// 00007 creates (NEOSC_DEFAULT_ORG_NAME); migrations.DefaultOrganizationName
+// when not given.
+func WithDefaultOrganization(name string) MigratorOption {
+	return func(c *migratorConfig) { c.defaultOrg = name }
+}
+
+// NewMigrator prepares the migrations for d: the engine's SQL files and the
+// Go migrations (migrations.Go). Up and Down hold a lock that spans
+// processes: MySQL's GET_LOCK on a dedicated connection, or an flock on a
+// file next to the SQLite database, so two replicas starting together never
 // both migrate.
-func NewMigrator(d *DB, log *slog.Logger) (*Migrator, error) {
+func NewMigrator(d *DB, log *slog.Logger, options ...MigratorOption) (*Migrator, error) {
+	var cfg migratorConfig
+	for _, o := range options {
+		o(&cfg)
+	}
 	sub, err := fs.Sub(migrations.FS, string(d.Engine))
 	if err != nil {
 		return nil, err
@@ -49,7 +66,8 @@ func NewMigrator(d *DB, log *slog.Logger) (*Migrator, error) {
 	default:
 		return nil, fmt.Errorf("migrations: unknown engine %q", d.Engine)
 	}
-	opts := []goose.ProviderOption{goose.WithSessionLocker(newLocker()), goose.WithDisableGlobalRegistry(true)}
+	opts := []goose.ProviderOption{goose.WithSessionLocker(newLocker()), goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(migrations.Go(cfg.defaultOrg)...)}
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}

@@ -23,7 +23,8 @@ import (
 // schemaTables are the tables the migrations create.
 var schemaTables = []string{"organizations", "users", "workspaces", "audit_events"}
 
-// migrationCount is the number of embedded migrations of engine e.
+// migrationCount is the number of migrations of engine e: its embedded SQL
+// files and the Go migrations.
 func migrationCount(t *testing.T, e db.Engine) int {
 	t.Helper()
 	files, err := fs.Glob(migrations.FS, string(e)+"/*.sql")
@@ -33,7 +34,7 @@ func migrationCount(t *testing.T, e db.Engine) int {
 	if len(files) == 0 {
 		t.Fatalf("no embedded migrations for %s", e)
 	}
-	return len(files)
+	return len(files) + len(migrations.Go(""))
 }
 
 // tableExists asks the engine's catalog whether table exists.

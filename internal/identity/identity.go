@@ -26,6 +26,7 @@ import (
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/names"
 	"github.com/neosc/neosc/internal/store"
@@ -40,6 +41,39 @@ type Service struct {
 	// OIDC verifies external access tokens for ssoLogin; nil when no
 	// provider is configured.
 	OIDC *auth.OIDC
+	// Authz authorizes invitations (inviteUser, revokeInvitation).
+	Authz *authz.Authorizer
+	// Domains answers for organization domains; nil: no domain admits
+	// anyone and none is recorded.
+	Domains Domains
+	// Mail queues a message inside tx, delivered after commit
+	// (internal/mail's outbox).
+	Mail func(ctx context.Context, tx *store.Store, orgID string, m Mail) error
+	// PublicURL is the base of the links in mails (NEOSC_PUBLIC_URL).
+	PublicURL string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// MaxPendingInvitations bounds an organization's pending invitations
+	// (DefaultMaxPendingInvitations when 0).
+	MaxPendingInvitations int
+}
+
+// Domains is what membership asks of organization domains
+// (internal/domains).
+type Domains interface {
+	// AutoJoins reports whether organization orgID verified emailDomain by
+	// DNS and admits its addresses automatically (enrollment AUTO_JOIN).
+	AutoJoins(ctx context.Context, tx *store.Store, orgID, emailDomain string) (bool, error)
+	// AddUnverified records emailDomain as an unverified domain of a new
+	// organization, audited as actor; nothing for a public mail domain.
+	AddUnverified(ctx context.Context, tx *store.Store, orgID, emailDomain string, actor audit.Actor) error
+}
+
+// Mail is one message to queue.
+type Mail struct {
+	To      string
+	Subject string
+	Text    string
 }
 
 // Session is a signed-in user and their service token.
@@ -63,8 +97,8 @@ type LoginInput struct {
 	Password string
 }
 
-// errDenied carries a registration refused for its domain out of the
-// transaction, so the denial is recorded after the rollback.
+// errDenied carries a registration refused out of the transaction, so the
+// denial is recorded after the rollback.
 type errDenied struct {
 	org    *store.Organization
 	reason string
@@ -72,7 +106,16 @@ type errDenied struct {
 
 func (e *errDenied) Error() string { return e.reason }
 
-// Register creates an account (and perhaps an organization) and signs it in.
+// errAdmitsByInvitation is every refused registration into an existing
+// organization: the same answer whatever the reason, so it tells nothing
+// about the organization's domains or identity provider.
+var errAdmitsByInvitation = apperr.New(apperr.Forbidden, "this organization admits members by invitation")
+
+// Register creates an account and signs it in. Without an organization the
+// user joins the default one; with a new name they found it and are its
+// ADMIN; with an existing one they join only through a DNS-verified
+// AUTO_JOIN domain of their email, as PENDING until the address is verified.
+// Every registrant gets a verification mail.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, error) {
 	email, domain, err := NormalizeEmail(in.Email)
 	if err != nil {
@@ -85,9 +128,8 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	if err := auth.CheckPasswordPolicy(in.Password); err != nil {
 		return nil, err
 	}
-	orgName := s.DefaultOrgName
-	explicit := in.Organization != nil
-	if explicit {
+	var orgName string
+	if in.Organization != nil {
 		if orgName, err = names.Clean("organization", *in.Organization, 100); err != nil {
 			return nil, err
 		}
@@ -99,7 +141,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 
 	var session *Session
 	// Two registrations may race to create the same organization; the loser
-	// hits the unique name and runs again, then joins the winner's.
+	// hits the unique name key and runs again, then finds the winner's.
 	for attempt := 0; ; attempt++ {
 		err = s.Store.Tx(ctx, func(tx *store.Store) error {
 			if taken, err := tx.Users.EmailTaken(ctx, email); err != nil {
@@ -107,44 +149,27 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 			} else if taken {
 				return apperr.New(apperr.Conflict, "an account with this email already exists")
 			}
-			org, created, err := s.organizationFor(ctx, tx, orgName, explicit, email, domain)
+			j, err := s.organizationFor(ctx, tx, orgName, domain)
 			if err != nil {
 				return err
 			}
-			role := store.RoleMember
-			if created && explicit {
-				role = store.RoleAdmin
-			}
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			u := &store.User{
-				ID: ids.New(), OrganizationID: org.ID, Email: email, Name: name, PasswordHash: &hash,
-				Role: role, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
+				ID: ids.New(), OrganizationID: j.org.ID, Email: email, Name: name, PasswordHash: &hash,
+				Role: j.role, Status: j.status, CreatedAt: now, UpdatedAt: now,
 			}
-			if created {
-				if err := audit.Record(ctx, tx, audit.Event{
-					Action: audit.OrganizationCreated, OrganizationID: org.ID, Actor: audit.UserActor(u),
-					TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
-					Metadata: map[string]any{"name": org.Name, "slug": org.Slug, "domain": deref(org.Domain), "via": "register"},
-				}); err != nil {
+			if j.created {
+				if err := s.recordFounded(ctx, tx, u, j.org, domain); err != nil {
 					return err
 				}
 			}
-			// Organization row first (counter and lock), then the user.
-			if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
+			if err := s.addUser(ctx, tx, j.org, u, audit.UserActor(u), map[string]any{"organizationCreated": j.created, "via": "register"}); err != nil {
 				return err
 			}
-			org.UserCount++
-			if err := tx.Users.Create(ctx, u); err != nil {
+			if err := s.sendVerification(ctx, tx, u); err != nil {
 				return err
 			}
-			if err := audit.Record(ctx, tx, audit.Event{
-				Action: audit.UserRegistered, OrganizationID: org.ID, Actor: audit.UserActor(u),
-				TargetType: ids.User, TargetID: u.ID, TargetOrgID: org.ID,
-				Metadata: map[string]any{"email": email, "name": name, "role": string(role), "organizationCreated": created},
-			}); err != nil {
-				return err
-			}
-			session, err = s.sign(u, org)
+			session, err = s.sign(u, j.org)
 			return err
 		})
 		if errors.Is(err, store.ErrDuplicate) && attempt < 2 {
@@ -164,7 +189,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 		}); rerr != nil {
 			s.Log.ErrorContext(ctx, "record registration denial", "err", rerr)
 		}
-		return nil, apperr.New(apperr.Forbidden, "this organization only accepts registrations from its own email domain")
+		return nil, errAdmitsByInvitation
 	}
 	if errors.Is(err, store.ErrDuplicate) {
 		return nil, apperr.New(apperr.Conflict, "an account with this email already exists")
@@ -175,45 +200,113 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	return session, nil
 }
 
-// organizationFor finds the organization a registrant joins, creating it
-// when it does not exist yet.
-func (s *Service) organizationFor(ctx context.Context, tx *store.Store, name string, explicit bool, email, domain string) (*store.Organization, bool, error) {
-	org, err := tx.Organizations.GetByNameKey(ctx, nameKey(name))
+// joining is where a registrant lands and as what.
+type joining struct {
+	org     *store.Organization
+	created bool
+	role    store.OrgRole
+	status  store.UserStatus
+}
+
+// organizationFor decides where a registrant lands: the default
+// organization (name ""), a new organization they found, or an existing one
+// that admits them by a verified AUTO_JOIN domain. Names are compared by
+// their confusable skeleton: a name that only looks like an existing one is
+// a CONFLICT, never a second organization.
+func (s *Service) organizationFor(ctx context.Context, tx *store.Store, name, emailDomain string) (*joining, error) {
+	if name == "" {
+		org, err := tx.Organizations.GetDefault(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &joining{org: org, role: store.RoleMember, status: store.UserActive}, nil
+	}
+	org, err := tx.Organizations.GetByNameKey(ctx, names.Skeleton(name))
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	if org != nil {
-		if org.Status != store.OrganizationActive {
-			return nil, false, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
-		}
-		if explicit && (org.Domain == nil || *org.Domain != domain) {
-			return nil, false, &errDenied{org: org, reason: "email domain does not match the organization's domain"}
-		}
-		return org, false, nil
+	if org == nil {
+		org, err := s.createOrganization(ctx, tx, name)
+		return &joining{org: org, created: true, role: store.RoleAdmin, status: store.UserActive}, err
 	}
+	if !strings.EqualFold(org.Name, name) {
+		return nil, &apperr.Error{Code: apperr.Conflict, Field: "organization",
+			Message: "an organization with a name that looks like this one exists; choose another name"}
+	}
+	switch {
+	case org.Reserved():
+		return nil, &errDenied{org: org, reason: "reserved organization"}
+	case org.Status != store.OrganizationActive:
+		return nil, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
+	case org.RequiresSSO():
+		return nil, &errDenied{org: org, reason: "organization signs in with its identity provider"}
+	}
+	ok, err := s.autoJoins(ctx, tx, org.ID, emailDomain)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &errDenied{org: org, reason: "email domain is not a verified AUTO_JOIN domain of the organization"}
+	}
+	return &joining{org: org, role: store.RoleMember, status: store.UserPending}, nil
+}
+
+func (s *Service) autoJoins(ctx context.Context, tx *store.Store, orgID, emailDomain string) (bool, error) {
+	if s.Domains == nil {
+		return false, nil
+	}
+	return s.Domains.AutoJoins(ctx, tx, orgID, emailDomain)
+}
+
+// createOrganization inserts a new tenant named name, with no primary
+// domain until one is verified by DNS.
+func (s *Service) createOrganization(ctx context.Context, tx *store.Store, name string) (*store.Organization, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	org = &store.Organization{
-		ID: ids.New(), Name: name, NameKey: nameKey(name), Status: store.OrganizationActive,
+	org := &store.Organization{
+		ID: ids.New(), Name: name, NameKey: names.Skeleton(name), Status: store.OrganizationActive, Kind: store.KindTenant,
 		CreatedAt: now, UpdatedAt: now,
 	}
+	var err error
 	if org.Slug, err = s.uniqueSlug(ctx, tx, name); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	if explicit {
-		// A domain already used by another organization is never taken
-		// over: the new organization then has none (nobody else can join it).
-		taken, err := tx.Organizations.DomainTaken(ctx, domain)
-		if err != nil {
-			return nil, false, err
-		}
-		if !taken {
-			org.Domain = &domain
-		}
+	return org, tx.Organizations.Create(ctx, org)
+}
+
+// recordFounded audits a new organization and records the founder's email
+// domain as an unverified domain of it (never a public mail domain).
+func (s *Service) recordFounded(ctx context.Context, tx *store.Store, founder *store.User, org *store.Organization, emailDomain string) error {
+	if err := audit.Record(ctx, tx, audit.Event{
+		Action: audit.OrganizationCreated, OrganizationID: org.ID, Actor: audit.UserActor(founder),
+		TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
+		Metadata: map[string]any{"name": org.Name, "slug": org.Slug, "via": "register"},
+	}); err != nil {
+		return err
 	}
-	if err := tx.Organizations.Create(ctx, org); err != nil {
-		return nil, false, err
+	if s.Domains == nil {
+		return nil
 	}
-	return org, true, nil
+	return s.Domains.AddUnverified(ctx, tx, org.ID, emailDomain, audit.UserActor(founder))
+}
+
+// addUser counts and inserts u into org (organization row first: counter
+// and lock) and records user.registered with meta.
+func (s *Service) addUser(ctx context.Context, tx *store.Store, org *store.Organization, u *store.User, actor audit.Actor, meta map[string]any) error {
+	if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
+		return err
+	}
+	org.UserCount++
+	if err := tx.Users.Create(ctx, u); err != nil {
+		return err
+	}
+	m := map[string]any{"email": u.Email, "name": u.Name, "role": string(u.Role), "status": string(u.Status)}
+	for k, v := range meta {
+		m[k] = v
+	}
+	return audit.Record(ctx, tx, audit.Event{
+		Action: audit.UserRegistered, OrganizationID: org.ID, Actor: actor,
+		TargetType: ids.User, TargetID: u.ID, TargetOrgID: org.ID, Metadata: m,
+	})
 }
 
 func (s *Service) uniqueSlug(ctx context.Context, tx *store.Store, name string) (string, error) {
@@ -234,8 +327,6 @@ func (s *Service) uniqueSlug(ctx context.Context, tx *store.Store, name string) 
 	}
 	return base + "-" + ids.New()[:8], nil
 }
-
-func nameKey(name string) string { return strings.ToLower(name) }
 
 // Login signs a user in with email and password.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
@@ -376,18 +467,11 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 				Metadata: meta,
 			})
 		}
-		org, orgCreated, err := s.organizationFor(ctx, tx, s.DefaultOrgName, false, email, "")
+		// Platform administrators live in the default organization: reserved,
+		// created by a migration, never an organization anybody can create.
+		org, err := tx.Organizations.GetDefault(ctx)
 		if err != nil {
 			return err
-		}
-		if orgCreated {
-			if err := audit.Record(ctx, tx, audit.Event{
-				Action: audit.OrganizationCreated, OrganizationID: org.ID, Actor: cli,
-				TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
-				Metadata: map[string]any{"name": org.Name, "slug": org.Slug, "via": "cli"},
-			}); err != nil {
-				return err
-			}
 		}
 		if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
 			return err
@@ -396,6 +480,7 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 		out = &store.User{
 			ID: ids.New(), OrganizationID: org.ID, Email: email, Name: name, PasswordHash: &hash,
 			Role: store.RoleMember, PlatformAdmin: true, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
+			EmailVerifiedAt: &now, // the operator vouches for the address
 		}
 		if err := tx.Users.Create(ctx, out); err != nil {
 			return err

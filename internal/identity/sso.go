@@ -14,6 +14,7 @@ import (
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/names"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -149,7 +150,7 @@ func (s *Service) externalOrganization(ctx context.Context, tx *store.Store, id 
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	issuer, extID := id.Issuer, id.OrgID
 	org = &store.Organization{
-		ID: ids.New(), Name: name, NameKey: nameKey(name), Status: store.OrganizationActive,
+		ID: ids.New(), Name: name, NameKey: names.Skeleton(name), Status: store.OrganizationActive, Kind: store.KindTenant,
 		ExternalIssuer: &issuer, ExternalID: &extID, CreatedAt: now, UpdatedAt: now,
 	}
 	if org.Slug, err = s.uniqueSlug(ctx, tx, name); err != nil {
@@ -181,7 +182,7 @@ func (s *Service) externalOrganization(ctx context.Context, tx *store.Store, id 
 func (s *Service) freeName(ctx context.Context, tx *store.Store, name, externalID string) (string, error) {
 	candidates := []string{name, cut(name+" ("+cleanExternal(externalID, 40)+")", 100), cut(name, 90) + " " + ids.New()[:8]}
 	for _, c := range candidates {
-		existing, err := tx.Organizations.GetByNameKey(ctx, nameKey(c))
+		existing, err := tx.Organizations.GetByNameKey(ctx, names.Skeleton(c))
 		if err != nil {
 			return "", err
 		}
@@ -211,6 +212,9 @@ func (s *Service) externalUser(ctx context.Context, tx *store.Store, org *store.
 	u := &store.User{
 		ID: ids.New(), OrganizationID: org.ID, Email: email, EmailScope: issuer, Name: externalName(id),
 		Role: role, Status: store.UserActive, SSOIssuer: &issuer, SSOSubject: &subject, CreatedAt: now, UpdatedAt: now,
+	}
+	if email == id.Email {
+		u.EmailVerifiedAt = &now // the provider asserted email_verified (a stand-in is never verified)
 	}
 	if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
 		return nil, err

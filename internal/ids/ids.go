@@ -21,6 +21,7 @@ const (
 	AuditEvent     Type = "AuditEvent"
 	APIToken       Type = "ApiToken"
 	WorkspaceGrant Type = "WorkspaceGrant"
+	Invitation     Type = "Invitation"
 )
 
 // maxLen bounds what Decode looks at: the longest type tag plus a UUID, base64'd.

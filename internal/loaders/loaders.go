@@ -24,6 +24,7 @@ const Wait = time.Millisecond
 type Loaders struct {
 	Organizations *dataloadgen.Loader[string, *store.Organization]
 	Workspaces    *dataloadgen.Loader[string, *store.Workspace]
+	Users         *dataloadgen.Loader[string, *store.User]
 	// LiveGrants tells, by workspace ID, whether the caller's organization
 	// holds a live grant on it (nil for anonymous requests).
 	LiveGrants *dataloadgen.Loader[string, bool]
@@ -31,7 +32,7 @@ type Loaders struct {
 
 // byID is a mapped loader over a fetch by IDs.
 func byID[T interface {
-	*store.Organization | *store.Workspace
+	*store.Organization | *store.Workspace | *store.User
 }](fetch func(context.Context, []string) ([]T, error), id func(T) string) *dataloadgen.Loader[string, T] {
 	return dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]T, error) {
 		rows, err := fetch(ctx, keys)
@@ -52,6 +53,7 @@ func New(s *store.Store, orgID string) *Loaders {
 	l := &Loaders{
 		Organizations: byID(s.Organizations.ListByIDs, func(o *store.Organization) string { return o.ID }),
 		Workspaces:    byID(s.Workspaces.ListByIDs, func(w *store.Workspace) string { return w.ID }),
+		Users:         byID(s.Users.ListByIDs, func(u *store.User) string { return u.ID }),
 	}
 	if orgID != "" {
 		l.LiveGrants = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]bool, []error) {
@@ -137,6 +139,12 @@ func Middleware(s *store.Store, next http.Handler) http.Handler {
 func For(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(key{}).(*Loaders)
 	return l
+}
+
+// User loads one user by ID (authorized afterwards, field by field); a
+// missing one is NOT_FOUND.
+func User(ctx context.Context, id string) (*store.User, error) {
+	return load(ctx, id, func(l *Loaders) *dataloadgen.Loader[string, *store.User] { return l.Users })
 }
 
 // Organization loads one organization by ID; a missing one is NOT_FOUND.

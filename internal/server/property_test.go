@@ -33,7 +33,8 @@ func TestIsolationProperty(t *testing.T) {
 		var orgs []org
 		for _, name := range []string{"Alpha", "Beta", "Gamma"} {
 			domain := strings.ToLower(name) + ".test"
-			o := org{admin: env.Register("admin@"+domain, name), member: env.Register("member@"+domain, name)}
+			o := org{admin: env.Register("admin@"+domain, name)}
+			o.member = env.Invite(o.admin, "member@"+domain, "MEMBER")
 			o.id = o.admin.OrgID
 			o.token, _ = newToken(t, env, o.admin, "prop", "READ_WORKSPACES")
 			orgs = append(orgs, o)

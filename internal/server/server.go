@@ -41,6 +41,8 @@ type Deps struct {
 	Tokens         *auth.Tokens
 	Log            *slog.Logger
 	DefaultOrgName string
+	// PublicURL is the base of links in mails (NEOSC_PUBLIC_URL).
+	PublicURL string
 	// Introspection is who may introspect the schema: "authenticated"
 	// (default), "public" or "off".
 	Introspection string
@@ -53,7 +55,8 @@ type Deps struct {
 func New(d Deps) http.Handler {
 	st := store.New(d.DB.DB)
 	z := authz.New(graph.Schema(), st, d.Log)
-	ident := &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC}
+	ident := &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
+		Authz: z, PublicURL: d.PublicURL}
 	resolver := &graph.Resolver{
 		Store:         st,
 		Authz:         z,

@@ -42,7 +42,7 @@ func buildWorld(t *testing.T, env *apitest.Env, acme, globex string) *world {
 	acmeDomain, globexDomain := strings.ToLower(acme)+".test", strings.ToLower(globex)+".test"
 	w := &world{env: env}
 	w.acmeAdmin = env.Register("admin@"+acmeDomain, acme)
-	w.acmeMember = env.Register("member@"+acmeDomain, acme)
+	w.acmeMember = env.Invite(w.acmeAdmin, "member@"+acmeDomain, "MEMBER")
 	w.globexAdmin = env.Register("admin@"+globexDomain, globex)
 	w.acmeWS = env.CreateWorkspace(w.acmeAdmin, "acme-dev")
 	w.globexWS = env.CreateWorkspace(w.globexAdmin, "globex-dev")

@@ -17,8 +17,19 @@ type OrganizationStatus string
 // OrgRole is a user's role in their organization.
 type OrgRole string
 
-// UserStatus is ACTIVE or DEACTIVATED.
+// UserStatus is ACTIVE, DEACTIVATED or PENDING (joined by a verified
+// domain, email not yet verified: no rights in the organization).
 type UserStatus string
+
+// OrganizationKind tells tenants from the reserved organizations.
+type OrganizationKind string
+
+// InvitationStatus is the stored state of an invitation (EXPIRED is derived
+// from expires_at, never stored).
+type InvitationStatus string
+
+// GrantStatus is whether the grantee accepted a workspace grant.
+type GrantStatus string
 
 // WorkspaceType is what a workspace is.
 type WorkspaceType string
@@ -42,6 +53,24 @@ const (
 
 	UserActive      UserStatus = "ACTIVE"
 	UserDeactivated UserStatus = "DEACTIVATED"
+	UserPending     UserStatus = "PENDING"
+
+	// KindTenant is every organization users or SSO create; KindDefault the
+	// reserved organization of users who register without one (created by a
+	// migration); KindOperators the reserved organization of platform
+	// administrators.
+	KindTenant    OrganizationKind = "TENANT"
+	KindDefault   OrganizationKind = "DEFAULT"
+	KindOperators OrganizationKind = "OPERATORS"
+
+	InvitationPending  InvitationStatus = "PENDING"
+	InvitationAccepted InvitationStatus = "ACCEPTED"
+	InvitationRevoked  InvitationStatus = "REVOKED"
+	InvitationExpired  InvitationStatus = "EXPIRED"
+
+	GrantPending  GrantStatus = "PENDING"
+	GrantAccepted GrantStatus = "ACCEPTED"
+	GrantDeclined GrantStatus = "DECLINED"
 
 	WorkspaceLinux   WorkspaceType = "LINUX"
 	WorkspaceWindows WorkspaceType = "WINDOWS"
@@ -103,7 +132,25 @@ func (e UserStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
 
 // UnmarshalGQL reads and validates the enum value.
 func (e *UserStatus) UnmarshalGQL(v any) (err error) {
-	*e, err = unmarshalEnum(v, "UserStatus", UserActive, UserDeactivated)
+	*e, err = unmarshalEnum(v, "UserStatus", UserActive, UserDeactivated, UserPending)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e InvitationStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *InvitationStatus) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "InvitationStatus", InvitationPending, InvitationAccepted, InvitationRevoked, InvitationExpired)
+	return err
+}
+
+// MarshalGQL writes the enum value.
+func (e GrantStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads and validates the enum value.
+func (e *GrantStatus) UnmarshalGQL(v any) (err error) {
+	*e, err = unmarshalEnum(v, "GrantStatus", GrantPending, GrantAccepted, GrantDeclined)
 	return err
 }
 

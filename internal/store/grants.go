@@ -88,7 +88,7 @@ func (r Grants) LiveWorkspaceIDs(ctx context.Context, granteeID string, workspac
 	}
 	var found []string
 	err := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).
-		Where("grantee_organization_id = ? AND workspace_id IN ? AND expires_at > ?", granteeID, workspaceIDs, now.UTC()).
+		Where("grantee_organization_id = ? AND workspace_id IN ? AND status = ? AND expires_at > ?", granteeID, workspaceIDs, GrantAccepted, now.UTC()).
 		Pluck("workspace_id", &found).Error
 	for _, id := range found {
 		out[id] = true
@@ -104,7 +104,7 @@ func (r Grants) SharedWith(ctx context.Context, granteeID string, p Page, now ti
 	}
 	q := r.db.WithContext(ctx).Model(&Workspace{}).
 		Where("id IN (?)", r.db.Model(&WorkspaceGrant{}).Select("workspace_id").
-			Where("grantee_organization_id = ? AND expires_at > ?", granteeID, now.UTC()))
+			Where("grantee_organization_id = ? AND status = ? AND expires_at > ?", granteeID, GrantAccepted, now.UTC()))
 	return keyset[*Workspace](q, p, false)
 }
 
@@ -115,6 +115,6 @@ func (r Grants) CountSharedWith(ctx context.Context, granteeID string, now time.
 	}
 	var n int64
 	err := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).
-		Where("grantee_organization_id = ? AND expires_at > ?", granteeID, now.UTC()).Count(&n).Error
+		Where("grantee_organization_id = ? AND status = ? AND expires_at > ?", granteeID, GrantAccepted, now.UTC()).Count(&n).Error
 	return int(n), err
 }

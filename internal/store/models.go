@@ -18,9 +18,18 @@ type Organization struct {
 	ExternalID     *string
 	UserCount      int
 	WorkspaceCount int
+	Kind           OrganizationKind
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
+
+// Reserved reports whether the organization is one of the reserved ones
+// (default, operators): nobody joins it by name or gains a domain for it.
+func (o *Organization) Reserved() bool { return o.Kind != "" && o.Kind != KindTenant }
+
+// RequiresSSO reports whether members only sign in through the identity
+// provider (an organization provisioned by SSO): no password sign-ups.
+func (o *Organization) RequiresSSO() bool { return o.ExternalIssuer != nil }
 
 // TableName is the organizations table.
 func (Organization) TableName() string { return "organizations" }
@@ -56,7 +65,13 @@ type User struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	LastLoginAt    *time.Time
+	// EmailVerifiedAt is when the address was proven (a verification link,
+	// an accepted invitation, or the identity provider's email_verified).
+	EmailVerifiedAt *time.Time
 }
+
+// EmailVerified reports whether the user's address is proven.
+func (u *User) EmailVerified() bool { return u.EmailVerifiedAt != nil }
 
 // TableName is the users table.
 func (User) TableName() string { return "users" }
@@ -232,6 +247,10 @@ type WorkspaceGrant struct {
 	CreatedByID           *string
 	CreatedAt             time.Time
 	ExpiresAt             time.Time
+	// Status: a PENDING grant gives nothing until an ADMIN of the grantee
+	// accepts it; DECLINED ends it.
+	Status      GrantStatus
+	RespondedAt *time.Time
 }
 
 // TableName is the workspace_grants table.
@@ -252,5 +271,78 @@ func (*WorkspaceGrant) NodeType() ids.Type { return ids.WorkspaceGrant }
 // RowID is the row's primary key.
 func (g *WorkspaceGrant) RowID() string { return g.ID }
 
-// Live reports whether the grant gives access at now.
-func (g *WorkspaceGrant) Live(now time.Time) bool { return now.Before(g.ExpiresAt) }
+// Live reports whether the grant gives access at now: accepted and not
+// expired.
+func (g *WorkspaceGrant) Live(now time.Time) bool {
+	return g.Status == GrantAccepted && now.Before(g.ExpiresAt)
+}
+
+// Open reports whether the grant still stands at now (pending or accepted,
+// not expired): a second grant of the same workspace to the same partner is
+// a conflict while it does.
+func (g *WorkspaceGrant) Open(now time.Time) bool {
+	return g.Status != GrantDeclined && now.Before(g.ExpiresAt)
+}
+
+// Invitation admits one email address into an organization with a role. The
+// token mailed to the invitee is "<ID>.<secret>"; only the secret's SHA-256
+// is stored.
+type Invitation struct {
+	ID             string `gorm:"primaryKey"`
+	OrganizationID string
+	Email          string
+	Role           OrgRole
+	Status         InvitationStatus
+	TokenHash      string `json:"-"`
+	InvitedByID    *string
+	AcceptedUserID *string
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TableName is the invitations table.
+func (Invitation) TableName() string { return "invitations" }
+
+// GlobalID is the invitation's opaque API ID.
+func (i *Invitation) GlobalID() string { return ids.Encode(ids.Invitation, i.ID) }
+
+// OwnerOrganizationID is the organization the invitation admits into.
+func (i *Invitation) OwnerOrganizationID() string { return i.OrganizationID }
+
+// IsNode marks Invitation as a GraphQL Node.
+func (*Invitation) IsNode() {}
+
+// NodeType is the global-ID type of Invitation rows (valid on a nil pointer).
+func (*Invitation) NodeType() ids.Type { return ids.Invitation }
+
+// RowID is the row's primary key.
+func (i *Invitation) RowID() string { return i.ID }
+
+// StatusAt is the invitation's status at now: a pending invitation past its
+// expiry is EXPIRED.
+func (i *Invitation) StatusAt(now time.Time) InvitationStatus {
+	if i.Status == InvitationPending && !now.Before(i.ExpiresAt) {
+		return InvitationExpired
+	}
+	return i.Status
+}
+
+// CurrentStatus is the invitation's status now (the GraphQL status).
+func (i *Invitation) CurrentStatus() InvitationStatus { return i.StatusAt(time.Now()) }
+
+// EmailVerification is a single-use proof of an address, mailed as
+// "<ID>.<secret>"; only the secret's SHA-256 is stored.
+type EmailVerification struct {
+	ID             string `gorm:"primaryKey"`
+	OrganizationID string
+	UserID         string
+	Email          string
+	TokenHash      string `json:"-"`
+	ExpiresAt      time.Time
+	UsedAt         *time.Time
+	CreatedAt      time.Time
+}
+
+// TableName is the email_verifications table.
+func (EmailVerification) TableName() string { return "email_verifications" }

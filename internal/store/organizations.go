@@ -27,7 +27,27 @@ func (r Organizations) ListByIDs(ctx context.Context, idList []string) ([]*Organ
 	return out, err
 }
 
-// GetByNameKey finds an organization by lower-cased name; nil when absent.
+// Lock reads an organization and locks its row until the transaction ends
+// (the first lock of every change that counts or bounds its rows).
+func (r Organizations) Lock(ctx context.Context, id string) (*Organization, error) {
+	if id == "" {
+		return nil, ErrNoScope
+	}
+	return lookup[Organization](ctx, r.db, id, true)
+}
+
+// GetDefault returns the default organization (kind DEFAULT), which
+// migration 00007 creates; NOT_FOUND before that.
+func (r Organizations) GetDefault(ctx context.Context) (*Organization, error) {
+	var o Organization
+	if err := r.db.WithContext(ctx).Where("kind = ?", KindDefault).Take(&o).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &o, nil
+}
+
+// GetByNameKey finds an organization by the confusable skeleton of its name
+// (names.Skeleton); nil when absent.
 func (r Organizations) GetByNameKey(ctx context.Context, key string) (*Organization, error) {
 	var out []Organization
 	if err := r.db.WithContext(ctx).Where("name_key = ?", key).Limit(1).Find(&out).Error; err != nil {

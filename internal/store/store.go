@@ -36,6 +36,8 @@ type Store struct {
 	AuditEvents   AuditEvents
 	APITokens     APITokens
 	Grants        Grants
+	Invitations   Invitations
+	Verifications EmailVerifications
 }
 
 // New returns a store over db.
@@ -49,6 +51,8 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.AuditEvents = AuditEvents{db}
 	s.APITokens = APITokens{db}
 	s.Grants = Grants{db}
+	s.Invitations = Invitations{db}
+	s.Verifications = EmailVerifications{db}
 	return s
 }
 

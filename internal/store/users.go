@@ -46,6 +46,27 @@ func (r Users) EmailTakenInScope(ctx context.Context, email, scope string) (bool
 	return n > 0, err
 }
 
+// MemberByEmail reports whether organization orgID has a user with email.
+func (r Users) MemberByEmail(ctx context.Context, orgID, email string) (bool, error) {
+	if orgID == "" {
+		return false, ErrNoScope
+	}
+	var n int64
+	err := r.db.WithContext(ctx).Model(&User{}).Where("organization_id = ? AND email = ?", orgID, email).Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// ListByIDs fetches the users with the given IDs, in any order; the caller
+// maps them by ID and authorizes each.
+func (r Users) ListByIDs(ctx context.Context, idList []string) ([]*User, error) {
+	var out []*User
+	if len(idList) == 0 {
+		return out, nil
+	}
+	err := r.db.WithContext(ctx).Where("id IN ?", idList).Find(&out).Error
+	return out, err
+}
+
 // GetBySSO finds an SSO account by (issuer, subject); nil when absent. Never
 // by email: an external identity only ever reaches the account it created.
 func (r Users) GetBySSO(ctx context.Context, issuer, subject string) (*User, error) {
@@ -117,6 +138,23 @@ func (r Users) SetPlatformAdmin(ctx context.Context, orgID, userID string, passw
 		Select(fields).Updates(&cols).Error
 }
 
+// MarkEmailVerified records that the user proved their address at `at`, and
+// activates a PENDING account; it reports whether the account was pending.
+func (r Users) MarkEmailVerified(ctx context.Context, orgID, userID string, at time.Time) (activated bool, err error) {
+	if orgID == "" {
+		return false, ErrNoScope
+	}
+	res := r.db.WithContext(ctx).Model(&User{}).
+		Where("organization_id = ? AND id = ? AND status = ?", orgID, userID, UserPending).
+		Updates(map[string]any{"status": UserActive, "email_verified_at": at, "updated_at": at})
+	if res.Error != nil || res.RowsAffected == 1 {
+		return res.RowsAffected == 1, res.Error
+	}
+	return false, r.db.WithContext(ctx).Model(&User{}).
+		Where("organization_id = ? AND id = ? AND email_verified_at IS NULL", orgID, userID).
+		Updates(map[string]any{"email_verified_at": at, "updated_at": at}).Error
+}
+
 // Actor is a user with their organization, as loaded once per request to
 // authorize it.
 type Actor struct {
@@ -152,11 +190,11 @@ func scanOne(db *gorm.DB, dest any, sql string, args ...any) error {
 }
 
 var actorColumns = columns("u", "u_", "id", "organization_id", "email", "email_scope", "name", "password_hash", "role",
-	"platform_admin", "status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at") +
+	"platform_admin", "status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at", "email_verified_at") +
 	", " + columns("o", "o_", orgColumns...)
 
 var orgColumns = []string{"id", "name", "name_key", "slug", "domain", "status", "external_issuer", "external_id",
-	"user_count", "workspace_count", "created_at", "updated_at"}
+	"user_count", "workspace_count", "kind", "created_at", "updated_at"}
 
 // columns lists table alias a's columns, each renamed with prefix p.
 func columns(a, p string, cols ...string) string {

@@ -56,7 +56,7 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*store.WorkspaceGra
 			return err
 		}
 		if existing != nil {
-			if existing.Live(now) {
+			if existing.Open(now) {
 				return apperr.New(apperr.Conflict, "this workspace is already shared with that organization; revoke the grant first")
 			}
 			if err := tx.Grants.Delete(ctx, w.OrganizationID, existing.ID); err != nil {
@@ -66,7 +66,7 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*store.WorkspaceGra
 		creator := actor.UserID()
 		g = &store.WorkspaceGrant{
 			ID: ids.New(), OrganizationID: w.OrganizationID, WorkspaceID: w.ID, GranteeOrganizationID: grantee.ID,
-			CreatedAt: now, ExpiresAt: exp,
+			CreatedAt: now, ExpiresAt: exp, Status: store.GrantAccepted,
 		}
 		if creator != "" {
 			g.CreatedByID = &creator
