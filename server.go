@@ -151,7 +151,7 @@ func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Write
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "rolled back %s\n", r.Source.Path)
+		fmt.Fprintf(stdout, "rolled back %s\n", sourceName(r.Source))
 	case "status":
 		list, err := m.Status(ctx)
 		if err != nil {
@@ -162,7 +162,7 @@ func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Write
 			if s.State == goose.StateApplied {
 				applied = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(stdout, "%05d  %-40s %s\n", s.Source.Version, s.Source.Path, applied)
+			fmt.Fprintf(stdout, "%05d  %-40s %s\n", s.Source.Version, sourceName(s.Source), applied)
 		}
 	default:
 		return fmt.Errorf("unknown migrate command %q: want up, down or status", args[0])
@@ -225,6 +225,15 @@ func healthcheck(ctx context.Context, addr string) error {
 		return fmt.Errorf("healthcheck: /readyz answered %d", res.StatusCode)
 	}
 	return nil
+}
+
+// sourceName names a migration: its SQL file, or "go:<version>" for one
+// written in Go (migrations.Go).
+func sourceName(s *goose.Source) string {
+	if s.Path == "" {
+		return fmt.Sprintf("go:%05d", s.Version)
+	}
+	return s.Path
 }
 
 func anyApplied(list []*goose.MigrationStatus) bool {

@@ -17,7 +17,8 @@ import (
 
 // Selections of every field of every type, for the cross-tenant suite.
 const (
-	userFields    = `id email name role platformAdmin status ssoIssuer createdAt lastLoginAt organization { id name }`
+	userFields    = `id email name role platformAdmin status ssoIssuer createdAt lastLoginAt emailVerified organization { id name }`
+	inviteFields  = `id email role status expiresAt createdAt invitedBy { id email }`
 	wsFields      = `id name description type connectionType status imageUrl url cpuCores memoryMb storageGb createdAt updatedAt organization { id name }`
 	eventFields   = `id action outcome organizationId actorId actorEmail actorOrganizationId targetType targetId targetOrganizationId metadata ipAddress userAgent requestId createdAt`
 	tokenFields   = `id name scopes expiresAt createdAt lastUsedAt revokedAt`
@@ -29,7 +30,8 @@ const (
 		workspaces(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + wsFields + `
 			grants(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + grantFields + ` } } nodes { id } } } } nodes { id } }
 		auditEvents(first: 5) { ` + pageFields + ` edges { cursor node { ` + eventFields + ` } } nodes { id } }
-		apiTokens(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + tokenFields + ` } } nodes { id } }`
+		apiTokens(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + tokenFields + ` } } nodes { id } }
+		invitations(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + inviteFields + ` } } nodes { id } }`
 )
 
 // tenants: Acme asks; Globex is the target; Initech shares a workspace
@@ -40,6 +42,7 @@ type tenants struct {
 	initech                               apitest.Account
 	initechShared                         string
 	globexEvent, globexToken, globexGrant string
+	globexInvitation                      string
 }
 
 func newTenants(t *testing.T, d *db.DB) *tenants {
@@ -50,6 +53,7 @@ func newTenants(t *testing.T, d *db.DB) *tenants {
 	grant(t, w.env, ts.initech, ts.initechShared, w.acmeAdmin.OrgID)
 	ts.globexGrant = grant(t, w.env, w.globexAdmin, w.globexWS, ts.initech.OrgID)
 	_, ts.globexToken = newToken(t, w.env, w.globexAdmin, "globex partner", "READ_AUDIT")
+	ts.globexInvitation = w.env.Do(w.globexAdmin.Token, inviteQ, inviteVars("newhire@"+ids.New()[24:]+".test")).OK(t).Get("data.inviteUser.id").String()
 	r := w.env.Do(w.globexAdmin.Token, `query($id: ID!) { organization(id: $id) { auditEvents(first: 1) { nodes { id } } } }`,
 		map[string]any{"id": w.globexAdmin.OrgID}).OK(t)
 	ts.globexEvent = r.Get("data.organization.auditEvents.nodes.0.id").String()
@@ -97,6 +101,10 @@ var deniedCases = []deniedCase{
 		target: func(ts *tenants) (string, string, ids.Type) {
 			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant
 		}},
+	{name: "node(id:) Invitation", query: `query($id: ID!) { node(id: $id) { id ... on Invitation { ` + inviteFields + ` } } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexInvitation, ts.globexAdmin.OrgID, ids.Invitation
+		}},
 	{name: "aliases and fragments reach the same object twice: recorded once",
 		query: `query($id: ID!) { a: workspace(id: $id) { ...W } b: node(id: $id) { ... on Workspace { ...W } } c: workspace(id: $id) { id } }
 			fragment W on Workspace { id name organization { name } }`, vars: idVar,
@@ -134,6 +142,15 @@ var deniedCases = []deniedCase{
 			return map[string]any{"in": map[string]any{"workspaceId": id, "granteeOrganizationId": missing(ids.Organization)}}
 		},
 		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
+	{name: "revokeInvitation", query: `mutation($id: ID!) { revokeInvitation(id: $id) { ` + inviteFields + ` } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexInvitation, ts.globexAdmin.OrgID, ids.Invitation
+		}},
+	{name: "revokeInvitation by a member", query: `mutation($id: ID!) { revokeInvitation(id: $id) { id } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexInvitation, ts.globexAdmin.OrgID, ids.Invitation
+		},
+		actor: func(ts *tenants) apitest.Account { return ts.acmeMember }},
 	{name: "revokeWorkspaceAccess", query: `mutation($id: ID!) { revokeWorkspaceAccess(id: $id) }`, vars: idVar,
 		target: func(ts *tenants) (string, string, ids.Type) {
 			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant
@@ -191,6 +208,44 @@ var isolatedCases = []isolatedCase{
 			ts.env.Do("", q, map[string]any{"t": ts.globexAdmin.Token}).Want(t, "UNAUTHENTICATED")
 			if ts.env.Count("SELECT COUNT(*) FROM users") != users {
 				t.Error("ssoLogin created a user")
+			}
+		}},
+	{"inviteUser invites into the caller's organization", `mutation($in: InviteUserInput!) { inviteUser(input: $in) { ` + inviteFields + ` } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			email := "iso-" + ids.New()[24:] + "@x.test"
+			ts.env.Do(ts.acmeAdmin.Token, q, inviteVars(email)).OK(t)
+			if n := ts.env.Count("SELECT COUNT(*) FROM invitations WHERE email = ? AND organization_id = ?", email, rawID(t, ts.acmeAdmin.OrgID)); n != 1 {
+				t.Errorf("invitation not in Acme: %d", n)
+			}
+			r := acceptAs(ts.env, ts.env.MailedToken(email), "Iso")
+			r.OK(t)
+			me := ts.env.Do(r.Get("data.acceptInvitation.token").String(), `{ me { organization { id } } }`, nil).OK(t)
+			if me.Get("data.me.organization.id").String() != ts.acmeAdmin.OrgID {
+				t.Errorf("acceptInvitation joined %s", me.Body)
+			}
+		}},
+	{"acceptInvitation joins the inviting organization only", `mutation($in: AcceptInvitationInput!) { acceptInvitation(input: $in) { token expiresAt user { ` + userFields + ` } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			email := "iso2-" + ids.New()[24:] + "@x.test"
+			ts.env.Do(ts.globexAdmin.Token, inviteQ, inviteVars(email)).OK(t)
+			r := ts.env.Do("", q, map[string]any{"in": map[string]any{"token": ts.env.MailedToken(email), "name": "G", "password": "long-enough"}}).OK(t)
+			if r.Get("data.acceptInvitation.user.organization.id").String() != ts.globexAdmin.OrgID {
+				t.Errorf("joined %s", r.Body)
+			}
+		}},
+	{"verifyEmail signs in the token's user only", `mutation($t: String!) { verifyEmail(token: $t) { token expiresAt user { id emailVerified } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			r := ts.env.Do("", q, map[string]any{"t": ts.env.MailedToken("admin@globex.test")}).OK(t)
+			if r.Get("data.verifyEmail.user.id").String() != ts.globexAdmin.UserID {
+				t.Errorf("verified %s", r.Body)
+			}
+		}},
+	{"resendVerificationEmail mails the caller only", `mutation { resendVerificationEmail }`,
+		func(t *testing.T, ts *tenants, q string) {
+			before := ts.env.Count("SELECT COUNT(*) FROM email_verifications WHERE user_id = ?", rawID(t, ts.globexAdmin.UserID))
+			ts.env.Do(ts.acmeMember.Token, q, nil).OK(t) // invited: already verified, nothing sent
+			if ts.env.Count("SELECT COUNT(*) FROM email_verifications WHERE user_id = ?", rawID(t, ts.globexAdmin.UserID)) != before {
+				t.Error("another user's verification was touched")
 			}
 		}},
 	{"createWorkspace lands in the caller's organization", `mutation($in: CreateWorkspaceInput!) { createWorkspace(input: $in) { ` + wsFields + ` } }`,

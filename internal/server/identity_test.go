@@ -51,18 +51,17 @@ func TestRegister(t *testing.T) {
 			if got := r.Get("data.register.user.role").String(); got != "ADMIN" {
 				t.Errorf("role = %q, want ADMIN", got)
 			}
-			if got := r.Get("data.register.user.organization.domain").String(); got != "acme.test" {
-				t.Errorf("domain = %q, want acme.test", got)
+			// The founder's email domain proves nothing: the primary domain
+			// stays null until a domain is verified by DNS (issue 8).
+			if d := r.Get("data.register.user.organization.domain"); d.Type != 0 {
+				t.Errorf("domain = %s, want null until verified", d.Raw)
 			}
 		})
 
-		t.Run("happy path, same domain joins as MEMBER (name matched case-insensitively)", func(t *testing.T) {
-			r := register(env, "bob@acme.test", "long-enough", "Bob", strp("ACME")).OK(t)
-			if got := r.Get("data.register.user.role").String(); got != "MEMBER" {
-				t.Errorf("role = %q, want MEMBER", got)
-			}
-			if got := r.Get("data.register.user.organization.userCount").Int(); got != 2 {
-				t.Errorf("userCount = %d, want 2", got)
+		t.Run("no access, same email domain without a verified AUTO_JOIN domain (name matched case-insensitively)", func(t *testing.T) {
+			r := register(env, "bob@acme.test", "long-enough", "Bob", strp("ACME")).Want(t, "FORBIDDEN")
+			if !strings.Contains(r.Message(), "admits members by invitation") {
+				t.Errorf("message: %q", r.Message())
 			}
 		})
 
