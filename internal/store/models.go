@@ -254,3 +254,23 @@ func (g *WorkspaceGrant) RowID() string { return g.ID }
 
 // Live reports whether the grant gives access at now.
 func (g *WorkspaceGrant) Live(now time.Time) bool { return now.Before(g.ExpiresAt) }
+
+// OutboxMail is a mail waiting in the outbox, or sent from it. It is
+// platform-level: no API type, no tenant scoping; OrganizationID only says
+// which tenant the mail belongs to (nil for a platform mail).
+type OutboxMail struct {
+	ID             string `gorm:"primaryKey"`
+	OrganizationID *string
+	Recipient      string // a bare address
+	Subject        string
+	Body           string // plain text; emptied once sent (it may hold single-use links)
+	CreatedAt      time.Time
+	Attempts       int        // claims so far, this one included
+	NextAttemptAt  *time.Time // nil once sent or given up
+	ClaimedUntil   *time.Time // the sending replica's lease
+	SentAt         *time.Time
+	LastError      *string
+}
+
+// TableName is the mail_outbox table.
+func (OutboxMail) TableName() string { return "mail_outbox" }

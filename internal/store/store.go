@@ -36,6 +36,7 @@ type Store struct {
 	AuditEvents   AuditEvents
 	APITokens     APITokens
 	Grants        Grants
+	Outbox        Outbox
 }
 
 // New returns a store over db.
@@ -49,6 +50,7 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.AuditEvents = AuditEvents{db}
 	s.APITokens = APITokens{db}
 	s.Grants = Grants{db}
+	s.Outbox = Outbox{db}
 	return s
 }
 
