@@ -30,6 +30,7 @@ import (
 var neoscVars = []string{
 	"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 	"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
+	"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
 }
 
 // cliEnv points the process environment at dbURL, with the signing key in a

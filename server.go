@@ -32,6 +32,7 @@ import (
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/mail"
 	"github.com/neosc/neosc/internal/server"
 	"github.com/neosc/neosc/internal/store"
 )
@@ -117,6 +118,11 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 		log.Info("single sign-on enabled", "issuer", cfg.OIDCIssuer, "audience", cfg.OIDCAudience, "org_claims", cfg.OIDCOrgClaims)
 	}
 	h := server.New(deps)
+	sender, err := mail.NewSender(store.New(d.DB), mail.Options{SMTP: cfg.SMTP, From: cfg.MailFrom, Log: log})
+	if err != nil {
+		return err
+	}
+	defer sender.Start(ctx)() // stopped once the server has shut down
 	ready := make(chan string, 1)
 	go func() {
 		if addr, ok := <-ready; ok {

@@ -4,8 +4,11 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -32,7 +35,57 @@ type Config struct {
 	OIDCAdminRole  string
 	LogFormat      string // "text" or "json"
 	Introspection  string // "authenticated", "public" or "off"
+	SMTP           *SMTP  // nil: NEOSC_SMTP_URL unset, mail is logged instead of sent
+	MailFrom       string // the From of every mail, a valid RFC 5322 address
 }
+
+// SMTP is the mail server of NEOSC_SMTP_URL. It holds a password: String,
+// GoString, LogValue and MarshalJSON show it redacted, so printing, logging
+// or encoding a Config never leaks it.
+type SMTP struct {
+	Host string
+	Port int
+	// ImplicitTLS is smtps://: TLS from the first byte. Otherwise STARTTLS
+	// is required, except on a loopback host (see Loopback).
+	ImplicitTLS bool
+	Username    string // "": no SMTP AUTH
+	Password    string
+}
+
+// Loopback reports whether the server is on this host (localhost or a
+// loopback address): mail to it never crosses a network, so a plain server
+// without STARTTLS or AUTH (a local relay, a test server) is used as it is.
+func (s *SMTP) Loopback() bool {
+	if strings.EqualFold(s.Host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(s.Host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// String is the URL with the password redacted.
+func (s *SMTP) String() string {
+	if s == nil {
+		return ""
+	}
+	u := url.URL{Scheme: "smtp", Host: net.JoinHostPort(s.Host, strconv.Itoa(s.Port))}
+	if s.ImplicitTLS {
+		u.Scheme = "smtps"
+	}
+	if s.Username != "" {
+		u.User = url.UserPassword(s.Username, "REDACTED")
+	}
+	return u.String()
+}
+
+// GoString is String, so %#v redacts too.
+func (s *SMTP) GoString() string { return s.String() }
+
+// LogValue is String, so slog redacts too.
+func (s *SMTP) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON is String as a JSON string, so encoding/json redacts too.
+func (s *SMTP) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // Defaults of the contract's variables.
 const (
@@ -44,6 +97,14 @@ const (
 	DefaultOrgName        = migrations.DefaultOrganizationName
 	DefaultOrgClaims      = "org,urn:zitadel:iam:org:id,urn:zitadel:iam:user:resourceowner:id"
 	DefaultOIDCAdminRole  = "admin"
+	// DefaultMailFromName is the display name of the default NEOSC_MAIL_FROM,
+	// "NeoSC <no-reply@HOST>" with HOST the host name of NEOSC_PUBLIC_URL
+	// (localhost when that is an IP address).
+	DefaultMailFromName = "NeoSC"
+	// Ports of an NEOSC_SMTP_URL without one: submission (STARTTLS) and
+	// submissions (implicit TLS), RFC 8314.
+	DefaultSMTPPort  = 587
+	DefaultSMTPSPort = 465
 )
 
 // Error is a configuration error; its message names the variable.
@@ -143,5 +204,76 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return nil, &Error{"NEOSC_LOG_FORMAT", "want text or json"}
 	}
+	if v := get("NEOSC_SMTP_URL", ""); v != "" {
+		if c.SMTP, err = parseSMTPURL(v); err != nil {
+			return nil, err
+		}
+	}
+	if c.MailFrom, err = mailFrom(get("NEOSC_MAIL_FROM", ""), c.PublicURL); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// parseSMTPURL parses smtp://[USER:PASS@]HOST[:PORT] or smtps://…. Its
+// errors never quote the URL: it may hold a password.
+func parseSMTPURL(v string) (*SMTP, error) {
+	const want = "want smtp://[USER:PASS@]HOST:PORT (STARTTLS) or smtps://[USER:PASS@]HOST:PORT (implicit TLS)"
+	fail := func(reason string) (*SMTP, error) {
+		return nil, &Error{"NEOSC_SMTP_URL", reason + " (" + want + ")"}
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return fail("cannot be parsed")
+	}
+	s := &SMTP{Host: u.Hostname(), Port: DefaultSMTPPort}
+	switch u.Scheme {
+	case "smtp":
+	case "smtps":
+		s.ImplicitTLS, s.Port = true, DefaultSMTPSPort
+	default:
+		return fail("unknown scheme")
+	}
+	if s.Host == "" || u.Opaque != "" {
+		return fail("missing host")
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fail("unexpected path, query or fragment")
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fail("port must be a number from 1 to 65535")
+		}
+		s.Port = n
+	} else if strings.HasSuffix(u.Host, ":") {
+		return fail("empty port")
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+		if s.Username == "" || s.Password == "" {
+			return fail("want both a user and a password, or neither")
+		}
+	}
+	return s, nil
+}
+
+// mailFrom validates NEOSC_MAIL_FROM, or derives the default from the
+// public URL's host.
+func mailFrom(v, publicURL string) (string, error) {
+	if v == "" {
+		host := "localhost"
+		if u, err := url.Parse(publicURL); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
+			host = u.Hostname()
+		}
+		return DefaultMailFromName + " <no-reply@" + host + ">", nil
+	}
+	if strings.ContainsAny(v, "\r\n") {
+		return "", &Error{"NEOSC_MAIL_FROM", "must be one line"}
+	}
+	if a, err := mail.ParseAddress(v); err != nil || !strings.Contains(a.Address, "@") {
+		return "", &Error{"NEOSC_MAIL_FROM", "want an address such as no-reply@example.com or \"NeoSC <no-reply@example.com>\""}
+	}
+	return v, nil
 }

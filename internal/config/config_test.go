@@ -1,8 +1,10 @@
 package config_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -43,6 +45,8 @@ func TestLoadDefaults(t *testing.T) {
 			OIDCAdminRole:  "admin",
 			Introspection:  "authenticated",
 			LogFormat:      wantLog,
+			SMTP:           nil, // unset: mail is logged, not sent
+			MailFrom:       "NeoSC <no-reply@localhost>",
 		}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Errorf("terminal=%v: defaults\n got %+v\nwant %+v", terminal, cfg, want)
@@ -56,6 +60,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 	for _, name := range []string{
 		"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
+		"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
 	} {
 		blank[name] = " \t "
 	}
@@ -97,6 +102,7 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_OIDC_AUDIENCE":    "123456@neosc",
 		"NEOSC_OIDC_ORG_CLAIMS":  "tenant",
 		"NEOSC_LOG_FORMAT":       "text",
+		"NEOSC_SMTP_URL":         "smtp://mailer:p%40ss@smtp.example.com:2587",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +120,8 @@ func TestLoadGoodValues(t *testing.T) {
 		OIDCAdminRole:  "admin",
 		Introspection:  "authenticated",
 		LogFormat:      "text",
+		SMTP:           &config.SMTP{Host: "smtp.example.com", Port: 2587, Username: "mailer", Password: "p@ss"},
+		MailFrom:       "NeoSC <no-reply@api.example.com>", // derived from NEOSC_PUBLIC_URL
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -134,6 +142,9 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_DEFAULT_ORG_NAME", strings.Repeat("é", 100)},
 		{"NEOSC_OIDC_ISSUER", "http://localhost:8081"},
 		{"NEOSC_LOG_FORMAT", "json"},
+		{"NEOSC_SMTP_URL", "smtp://127.0.0.1:1"},
+		{"NEOSC_SMTP_URL", "smtps://relay.example.com:65535/"},
+		{"NEOSC_MAIL_FROM", "a@b"},
 	} {
 		vars := map[string]string{tc.name: tc.value}
 		if tc.name == "NEOSC_OIDC_ISSUER" {
@@ -210,6 +221,27 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_DEFAULT_ORG_NAME", value: "Acme\x00Corp"},
 		{name: "NEOSC_DEFAULT_ORG_NAME", value: "Acme\nCorp"},
 		{name: "NEOSC_DEFAULT_ORG_NAME", value: "Acme \xff Corp"},
+
+		{name: "NEOSC_SMTP_URL", value: "mail.example.com:587"},
+		{name: "NEOSC_SMTP_URL", value: "http://mail.example.com"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://"},
+		{name: "NEOSC_SMTP_URL", value: "smtp:mail.example.com:587"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://mail.example.com:0"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://mail.example.com:65536"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://mail.example.com:"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://mail.example.com:smtp"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://u:hunter2pw@mail.example.com:587/inbox", secret: "hunter2pw"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://u:hunter2pw@mail.example.com:587?tls=off", secret: "hunter2pw"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://u:hunter2pw@mail example.com:587", secret: "hunter2pw"},
+		{name: "NEOSC_SMTP_URL", value: "smtps://u:hunter2pw@:465", secret: "hunter2pw"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://:hunter2pw@mail.example.com:587", secret: "hunter2pw"},
+		{name: "NEOSC_SMTP_URL", value: "smtp://user@mail.example.com:587"},
+
+		{name: "NEOSC_MAIL_FROM", value: "no-reply"},
+		{name: "NEOSC_MAIL_FROM", value: "NeoSC"},
+		{name: "NEOSC_MAIL_FROM", value: "a@b, c@d"},
+		{name: "NEOSC_MAIL_FROM", value: "a@b\r\nBcc: victim@example.com"},
+		{name: "NEOSC_MAIL_FROM", value: "NeoSC <no-reply@example.com"},
 	} {
 		t.Run(fmt.Sprintf("%s=%q", tc.name, tc.value), func(t *testing.T) {
 			// Every other variable is unset, so the error can only come from this one.
@@ -290,5 +322,84 @@ func TestErrorMessage(t *testing.T) {
 	err := &config.Error{Var: "NEOSC_X", Reason: "want y"}
 	if got, want := err.Error(), "config: NEOSC_X: want y"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestSMTPURL(t *testing.T) {
+	for _, tc := range []struct {
+		value    string
+		want     config.SMTP
+		loopback bool
+	}{
+		{"smtp://127.0.0.1:2525", config.SMTP{Host: "127.0.0.1", Port: 2525}, true},
+		{"smtp://localhost:25", config.SMTP{Host: "localhost", Port: 25}, true},
+		{"smtp://[::1]:25", config.SMTP{Host: "::1", Port: 25}, true},
+		{"smtp://127.8.9.10:25", config.SMTP{Host: "127.8.9.10", Port: 25}, true},
+		{"smtp://mail.example.com", config.SMTP{Host: "mail.example.com", Port: 587}, false},
+		{"smtps://mail.example.com", config.SMTP{Host: "mail.example.com", Port: 465, ImplicitTLS: true}, false},
+		{"smtps://u%40example.com:p%3Ass@mail.example.com:4650",
+			config.SMTP{Host: "mail.example.com", Port: 4650, ImplicitTLS: true, Username: "u@example.com", Password: "p:ss"}, false},
+		{"smtp://localhost.example.com:25", config.SMTP{Host: "localhost.example.com", Port: 25}, false},
+		{"smtp://10.0.0.1:25", config.SMTP{Host: "10.0.0.1", Port: 25}, false},
+	} {
+		cfg, err := config.Load(env(map[string]string{"NEOSC_SMTP_URL": tc.value}), false)
+		if err != nil {
+			t.Errorf("NEOSC_SMTP_URL=%q: %v", tc.value, err)
+			continue
+		}
+		if cfg.SMTP == nil || *cfg.SMTP != tc.want {
+			t.Errorf("NEOSC_SMTP_URL=%q: %+v, want %+v", tc.value, cfg.SMTP, tc.want)
+			continue
+		}
+		if cfg.SMTP.Loopback() != tc.loopback {
+			t.Errorf("NEOSC_SMTP_URL=%q: Loopback() = %v, want %v", tc.value, cfg.SMTP.Loopback(), tc.loopback)
+		}
+	}
+}
+
+// TestSMTPPasswordNeverPrinted: however a Config is printed or logged, the
+// SMTP password stays out.
+func TestSMTPPasswordNeverPrinted(t *testing.T) {
+	cfg, err := config.Load(env(map[string]string{"NEOSC_SMTP_URL": "smtps://mailer:hunter2pw@mail.example.com:465"}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "smtp", cfg.SMTP, "config", cfg)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "smtp", cfg.SMTP)
+	encoded, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{
+		fmt.Sprint(cfg.SMTP), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.SMTP),
+		fmt.Sprintf("%v %+v %#v", *cfg, *cfg, *cfg), logged.String(), string(encoded),
+	} {
+		if strings.Contains(out, "hunter2pw") {
+			t.Errorf("the password is printed: %s", out)
+		}
+	}
+	if got, want := cfg.SMTP.String(), "smtps://mailer:REDACTED@mail.example.com:465"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestMailFrom(t *testing.T) {
+	for _, tc := range []struct{ from, publicURL, want string }{
+		{"", "", "NeoSC <no-reply@localhost>"},
+		{"", "https://api.example.com:8443/neosc", "NeoSC <no-reply@api.example.com>"},
+		{"", "http://127.0.0.1:8080", "NeoSC <no-reply@localhost>"},
+		{"", "http://[::1]:8080", "NeoSC <no-reply@localhost>"},
+		{"ops@example.com", "", "ops@example.com"},
+		{" \"Acme, Inc.\" <ops@example.com> ", "", "\"Acme, Inc.\" <ops@example.com>"},
+	} {
+		cfg, err := config.Load(env(map[string]string{"NEOSC_MAIL_FROM": tc.from, "NEOSC_PUBLIC_URL": tc.publicURL}), false)
+		if err != nil {
+			t.Errorf("NEOSC_MAIL_FROM=%q NEOSC_PUBLIC_URL=%q: %v", tc.from, tc.publicURL, err)
+			continue
+		}
+		if cfg.MailFrom != tc.want {
+			t.Errorf("NEOSC_MAIL_FROM=%q NEOSC_PUBLIC_URL=%q: %q, want %q", tc.from, tc.publicURL, cfg.MailFrom, tc.want)
+		}
 	}
 }

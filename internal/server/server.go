@@ -26,6 +26,7 @@ import (
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/loaders"
+	"github.com/neosc/neosc/internal/mail"
 	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
@@ -56,7 +57,10 @@ func New(d Deps) http.Handler {
 	st := store.New(d.DB.DB)
 	z := authz.New(graph.Schema(), st, d.Log)
 	ident := &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
-		Authz: z, PublicURL: d.PublicURL}
+		Authz: z, PublicURL: d.PublicURL,
+		Mail: func(ctx context.Context, tx *store.Store, orgID string, m identity.Mail) error {
+			return mail.Enqueue(ctx, tx, orgID, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
+		}}
 	resolver := &graph.Resolver{
 		Store:         st,
 		Authz:         z,

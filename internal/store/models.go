@@ -346,3 +346,23 @@ type EmailVerification struct {
 
 // TableName is the email_verifications table.
 func (EmailVerification) TableName() string { return "email_verifications" }
+
+// OutboxMail is a mail waiting in the outbox, or sent from it. It is
+// platform-level: no API type, no tenant scoping; OrganizationID only says
+// which tenant the mail belongs to (nil for a platform mail).
+type OutboxMail struct {
+	ID             string `gorm:"primaryKey"`
+	OrganizationID *string
+	Recipient      string // a bare address
+	Subject        string
+	Body           string // plain text; emptied once sent (it may hold single-use links)
+	CreatedAt      time.Time
+	Attempts       int        // claims so far, this one included
+	NextAttemptAt  *time.Time // nil once sent or given up
+	ClaimedUntil   *time.Time // the sending replica's lease
+	SentAt         *time.Time
+	LastError      *string
+}
+
+// TableName is the mail_outbox table.
+func (OutboxMail) TableName() string { return "mail_outbox" }

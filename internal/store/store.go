@@ -38,6 +38,7 @@ type Store struct {
 	Grants        Grants
 	Invitations   Invitations
 	Verifications EmailVerifications
+	Outbox        Outbox
 }
 
 // New returns a store over db.
@@ -53,6 +54,7 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.Grants = Grants{db}
 	s.Invitations = Invitations{db}
 	s.Verifications = EmailVerifications{db}
+	s.Outbox = Outbox{db}
 	return s
 }
 
