@@ -328,7 +328,7 @@ func TestCrossTenantSuite(t *testing.T) {
 func targetSnapshot(t *testing.T, env *apitest.Env, global string, typ ids.Type) string {
 	t.Helper()
 	table := map[ids.Type]string{ids.Organization: "organizations", ids.User: "users", ids.Workspace: "workspaces",
-		ids.AuditEvent: "audit_events", ids.APIToken: "api_tokens", ids.WorkspaceGrant: "workspace_grants"}[typ]
+		ids.AuditEvent: "audit_events", ids.APIToken: "api_tokens", ids.WorkspaceGrant: "workspace_grants", ids.Invitation: "invitations"}[typ]
 	var rows []map[string]any
 	env.DB.Raw("SELECT * FROM "+table+" WHERE id = ?", rawID(t, global)).Scan(&rows)
 	if len(rows) != 1 {

@@ -118,6 +118,10 @@ func TestSSO(t *testing.T) {
 		})
 		t.Run("an SSO user with a local account's email never takes it over", func(t *testing.T) {
 			local := env.Register("victim@victim.test", "Victim Corp")
+			// The victim owns victim.test: its primary domain, as DNS
+			// verification sets it (a founder's email domain alone proves
+			// nothing any more, issue 8).
+			env.Exec("UPDATE organizations SET domain = 'victim.test' WHERE id = ?", rawID(t, local.OrgID))
 			u := oidctest.User{Subject: "attacker", Email: "victim@victim.test", Name: "Attacker", OrgID: "zorg-evil", OrgName: "Evil", OrgPrimaryDomain: "victim.test"}
 			r := env.Do(op.Token(t, u), meQuery, nil).OK(t)
 			if r.Get("data.me.id").String() == local.UserID || r.Get("data.me.organization.id").String() == local.OrgID {

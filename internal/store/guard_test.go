@@ -75,6 +75,77 @@ var page = store.Page{First: 100}
 // empty scope is ErrNoScope, and organization A's scope never reaches
 // organization B's rows.
 var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
+	"Organizations.Lock": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Organizations.Lock(t.Context(), "")
+		wantNoScope(t, err)
+	},
+	"Users.MemberByEmail": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Users.MemberByEmail(t.Context(), "", f.userB.Email)
+		wantNoScope(t, err)
+		if in, _ := s.Users.MemberByEmail(t.Context(), f.a.ID, f.userB.Email); in {
+			t.Error("A's scope found B's member")
+		}
+	},
+	"Users.MarkEmailVerified": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Users.MarkEmailVerified(t.Context(), "", f.userB.ID, f.now)
+		wantNoScope(t, err)
+		_, _ = s.Users.MarkEmailVerified(t.Context(), f.a.ID, f.userB.ID, f.now)
+		if u, _ := s.Users.GetByID(t.Context(), f.userB.ID); u.EmailVerifiedAt != nil {
+			t.Error("A's scope verified B's user")
+		}
+	},
+	"Invitations.Create": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Invitations.Create(t.Context(), &store.Invitation{ID: ids.New(), Email: "x@x.test"}))
+	},
+	"Invitations.ListByOrganization": func(t *testing.T, s *store.Store, f *fixture) {
+		inv := invitationOf(t, s, f.b, f.now)
+		_, _, err := s.Invitations.ListByOrganization(t.Context(), "", nil, f.now, page)
+		wantNoScope(t, err)
+		rows, _, _ := s.Invitations.ListByOrganization(t.Context(), f.a.ID, nil, f.now, page)
+		for _, r := range rows {
+			if r.ID == inv.ID {
+				t.Error("A lists B's invitation")
+			}
+		}
+	},
+	"Invitations.Count": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Invitations.Count(t.Context(), "", nil, f.now)
+		wantNoScope(t, err)
+	},
+	"Invitations.CountPending": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Invitations.CountPending(t.Context(), "", f.now)
+		wantNoScope(t, err)
+	},
+	"Invitations.PendingFor": func(t *testing.T, s *store.Store, f *fixture) {
+		inv := invitationOf(t, s, f.b, f.now)
+		_, err := s.Invitations.PendingFor(t.Context(), "", inv.Email, f.now)
+		wantNoScope(t, err)
+		if p, _ := s.Invitations.PendingFor(t.Context(), f.a.ID, inv.Email, f.now); p {
+			t.Error("A's scope found B's invitation")
+		}
+	},
+	"Invitations.SetStatus": func(t *testing.T, s *store.Store, f *fixture) {
+		inv := invitationOf(t, s, f.b, f.now)
+		wantNoScope(t, s.Invitations.SetStatus(t.Context(), "", inv.ID, store.InvitationRevoked, nil, f.now))
+		wantNotFound(t, s.Invitations.SetStatus(t.Context(), f.a.ID, inv.ID, store.InvitationRevoked, nil, f.now))
+	},
+	"Verifications.Create": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Verifications.Create(t.Context(), &store.EmailVerification{ID: ids.New(), UserID: f.userB.ID}))
+	},
+	"Verifications.MarkUsed": func(t *testing.T, s *store.Store, f *fixture) {
+		v := &store.EmailVerification{ID: ids.New(), OrganizationID: f.b.ID, UserID: f.userB.ID, Email: f.userB.Email,
+			TokenHash: "h", ExpiresAt: f.now.Add(time.Hour), CreatedAt: f.now}
+		must(t, s.Verifications.Create(t.Context(), v))
+		wantNoScope(t, s.Verifications.MarkUsed(t.Context(), "", v.ID, f.now))
+		wantNotFound(t, s.Verifications.MarkUsed(t.Context(), f.a.ID, v.ID, f.now))
+	},
+	"Verifications.LatestFor": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Verifications.LatestFor(t.Context(), "", f.userB.ID)
+		wantNoScope(t, err)
+		if at, _ := s.Verifications.LatestFor(t.Context(), f.a.ID, f.userB.ID); !at.IsZero() {
+			t.Error("A's scope found B's verification")
+		}
+	},
 	"Organizations.AddUsers": func(t *testing.T, s *store.Store, f *fixture) {
 		wantNoScope(t, s.Organizations.AddUsers(t.Context(), "", 1))
 	},
@@ -234,6 +305,10 @@ var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
 // unscoped lists the methods that take no organization scope, each with the
 // reason; callers authorize the rows they return.
 var unscoped = map[string]string{
+	"Organizations.GetDefault":          "the one reserved default organization, by kind",
+	"Users.ListByIDs":                   "dataloader; every row is authorized field by field",
+	"Invitations.GetForAcceptance":      "PUBLIC acceptInvitation: the token's secret, compared next, is the proof",
+	"Verifications.GetForUse":           "PUBLIC verifyEmail: the token's secret, compared next, is the proof",
 	"Organizations.GetByID":       "fetch, then authorize against the row's organization",
 	"Organizations.ListByIDs":     "dataloader; every row is authorized field by field",
 	"Organizations.GetByNameKey":  "registration looks up the organization by name",
@@ -265,6 +340,15 @@ var unscoped = map[string]string{
 	"Outbox.MarkSent":   "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.MarkFailed": "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.Release":    "platform-level: by the ID of a mail the sender claimed",
+}
+
+// invitationOf inserts a pending invitation into org.
+func invitationOf(t *testing.T, s *store.Store, org store.Organization, now time.Time) *store.Invitation {
+	t.Helper()
+	inv := &store.Invitation{ID: ids.New(), OrganizationID: org.ID, Email: ids.New() + "@invited.test", Role: store.RoleMember,
+		Status: store.InvitationPending, TokenHash: "h", ExpiresAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	must(t, s.Invitations.Create(t.Context(), inv))
+	return inv
 }
 
 // TestTenantScopedMethodsGuard runs every guard test, and fails with "never

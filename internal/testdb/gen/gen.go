@@ -148,6 +148,7 @@ func Grant(t testing.TB, d *db.DB, seed store.WorkspaceGrant) *store.WorkspaceGr
 	g.GranteeOrganizationID = orgOr(t, d, g.GranteeOrganizationID)
 	g.CreatedAt = stamp(g.CreatedAt, now())
 	g.ExpiresAt = stamp(g.ExpiresAt, g.CreatedAt.Add(GrantLifetime))
+	g.Status = cmp.Or(g.Status, store.GrantAccepted)
 	write(t, d, "grant", func(ctx context.Context, tx *store.Store) error {
 		return tx.Grants.Create(ctx, &g)
 	})
