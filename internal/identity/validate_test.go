@@ -61,6 +61,7 @@ func TestNormalizeEmailRefuses(t *testing.T) {
 		{"right-to-left override", "\u202eann@acme.test"},
 		{"BOM", "\ufeffann@acme.test"},
 		{"no-break space", "an\u00a0n@acme.test"},
+		{"Braille blank", "ann\u2800@acme.test"},
 		{"invalid UTF-8", "ann\xff@acme.test"},
 		{"replacement character", "ann\ufffd@acme.test"},
 		{"invalid internationalised domain", "user@b\u00fccher_.example"},

@@ -83,11 +83,17 @@ func Display(field, raw string, max int) (string, error) {
 // hyphen, every bidi embedding, override, isolate and mark, tag
 // characters), line and paragraph separators, variation selectors and the
 // other default-ignorable code points (Hangul fillers, the combining
-// grapheme joiner). Email normalisation refuses them too.
+// grapheme joiner), and the Braille blank, a symbol that draws nothing and is
+// the usual filler of "blank" user names. Email normalisation refuses them
+// too.
 func Invisible(r rune) bool {
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp,
+	return r == brailleBlank || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp,
 		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
+
+// brailleBlank is BRAILLE PATTERN BLANK: not whitespace to Unicode, but
+// blank on screen.
+const brailleBlank = '\u2800'
 
 // The variation selectors that ask for text or emoji presentation.
 const (

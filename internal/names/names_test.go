@@ -68,7 +68,7 @@ func TestCleanRefusesInvisibleCharacters(t *testing.T) {
 		"PDF": 0x202C, "LRO": 0x202D, "RLO": 0x202E, "LRI": 0x2066, "RLI": 0x2067, "FSI": 0x2068,
 		"PDI": 0x2069, "LRM": 0x200E, "RLM": 0x200F, "ALM": 0x061C, "Hangul filler": 0x3164,
 		"combining grapheme joiner": 0x034F, "line separator": 0x2028, "tag space": 0xE0020,
-		"variation selector after a letter": 0xFE0F, "replacement character": 0xFFFD,
+		"variation selector after a letter": 0xFE0F, "replacement character": 0xFFFD, "Braille blank": 0x2800,
 	}
 	for name, r := range named {
 		t.Run(name, func(t *testing.T) {

@@ -22,7 +22,8 @@ import (
 //  3. Until nothing changes: case folding, NFKC, the confusable mapping
 //     ("0" → "O", "1" and "I" → "l", "m" → "rn", Cyrillic "е" → "e"), then
 //     "i" → "l" so that "AppIe" (capital i) meets "Apple" without "INC" and
-//     "inc" parting, and whitespace runs become one space, trimmed.
+//     "inc" parting, and runs of whitespace (and Braille blanks) become one
+//     space, trimmed.
 //
 // Internal spaces matter: "Acme Corp" and "AcmeCorp", "A c m e" and "Acme"
 // look different and keep different keys; only the number and kind of
@@ -61,7 +62,7 @@ func Skeleton(name string) string {
 	for range 8 {
 		next := norm.NFKC.String(fold.String(s))
 		next = strings.ReplaceAll(confusables.Skeleton(next), "i", "l")
-		next = strings.Join(strings.Fields(next), " ")
+		next = strings.Join(strings.FieldsFunc(next, blank), " ")
 		if next == s {
 			break
 		}
@@ -79,3 +80,6 @@ func ignorable(r rune) bool {
 	}
 	return unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Cf, unicode.Variation_Selector)
 }
+
+// blank reports whether r shows as empty space between words.
+func blank(r rune) bool { return unicode.IsSpace(r) || r == brailleBlank }

@@ -33,6 +33,8 @@ func TestSkeletonLookAlikes(t *testing.T) {
 		{"double space", "Default Organization", "Default  Organization"},
 		{"no-break space", "Default Organization", "Default\u00a0Organization"},
 		{"trailing no-break space", "Acme", "Acme\u00a0"},
+		{"trailing Braille blank", "Acme", "Acme\u2800"},
+		{"Braille blank between words", "Default Organization", "Default\u2800Organization"},
 		{"leading and trailing spaces", "Acme", "  Acme \t"},
 		{"ideographic space", "Default Organization", "Default\u3000Organization"},
 		{"narrow no-break space", "Default Organization", "Default\u202fOrganization"},
