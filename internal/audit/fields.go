@@ -54,8 +54,8 @@ var table = map[reflect.Type]map[string]field{
 	reflect.TypeFor[store.Organization](): {
 		"ID":   ignore("id"),
 		"Name": track("name"),
-		// NameKey is Name lower-cased (the uniqueness key): it changes
-		// exactly when Name does.
+		// NameKey is Name's confusable skeleton (the uniqueness key): it
+		// changes exactly when Name does.
 		"NameKey": ignore("nameKey"),
 		"Slug":    track("slug"),
 		"Domain":  track("domain"),

@@ -121,7 +121,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	if err != nil {
 		return nil, err
 	}
-	name, err := names.Clean("name", in.Name, 200)
+	name, err := names.Display("name", in.Name, 200)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	}
 	var orgName string
 	if in.Organization != nil {
-		if orgName, err = names.Clean("organization", *in.Organization, 100); err != nil {
+		if orgName, err = names.Display("organization", *in.Organization, 100); err != nil {
 			return nil, err
 		}
 	}
@@ -428,7 +428,7 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 	if err != nil {
 		return nil, false, err
 	}
-	name, err := names.Clean("name", rawName, 200)
+	name, err := names.Display("name", rawName, 200)
 	if err != nil {
 		return nil, false, err
 	}

@@ -167,7 +167,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 	if !ok {
 		return nil, errBadInvitation
 	}
-	name, err := names.Clean("name", in.Name, 200)
+	name, err := names.Display("name", in.Name, 200)
 	if err != nil {
 		return nil, err
 	}

@@ -200,8 +200,8 @@ func (s *Service) externalUser(ctx context.Context, tx *store.Store, org *store.
 	}
 	// The provider's verified email, unless it is unusable or another of its
 	// identities already has it: then a stand-in, so nobody is locked out.
-	email := id.Email
-	if _, _, err := NormalizeEmail(email); err != nil {
+	email, _, err := NormalizeEmail(id.Email)
+	if err != nil {
 		email = syntheticEmail(id)
 	} else if taken, err := tx.Users.EmailTakenInScope(ctx, email, id.Issuer); err != nil {
 		return nil, err
@@ -213,7 +213,7 @@ func (s *Service) externalUser(ctx context.Context, tx *store.Store, org *store.
 		ID: ids.New(), OrganizationID: org.ID, Email: email, EmailScope: issuer, Name: externalName(id),
 		Role: role, Status: store.UserActive, SSOIssuer: &issuer, SSOSubject: &subject, CreatedAt: now, UpdatedAt: now,
 	}
-	if email == id.Email {
+	if email != syntheticEmail(id) {
 		u.EmailVerifiedAt = &now // the provider asserted email_verified (a stand-in is never verified)
 	}
 	if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
@@ -251,12 +251,16 @@ func syntheticEmail(id *auth.ExternalIdentity) string {
 // and cuts it to max characters.
 func cleanExternal(s string, max int) string {
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-			return -1
+		if names.Invisible(r) || r == utf8.RuneError {
+			return -1 // a provider's name is taken, not refused: drop what names.Display would refuse
 		}
 		return r
 	}, strings.TrimSpace(s))
-	return cut(strings.TrimSpace(s), max)
+	s = cut(strings.TrimSpace(s), max)
+	if d, err := names.Display("name", s, max); err == nil {
+		return d
+	}
+	return s
 }
 
 func cut(s string, max int) string {

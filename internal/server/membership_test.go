@@ -216,3 +216,36 @@ func TestVerifyEmail(t *testing.T) {
 }
 
 func itoa(n int) string { return strings.Repeat("x", n%7) }
+
+// TestLookAlikes: organization names with a Greek Α, a Cyrillic е, a
+// zero-width space or a right-to-left override created organizations that
+// displayed like existing ones ("Default Organization" with a double or
+// no-break space made its registrant ADMIN of a second "default"), and
+// "élise@" in NFC and NFD made two accounts that looked the same.
+func TestLookAlikes(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d)
+		env.Register("founder@acme.example", "Acme")
+		for _, tc := range []struct{ name, org, code string }{
+			{"Greek capital alpha", "\u0391cme", "CONFLICT"},
+			{"Cyrillic small ie", "Acm\u0435", "CONFLICT"},
+			{"all-Cyrillic capitals", "\u0410\u0421\u041c\u0415", "CONFLICT"},
+			{"full-width letters", "\uff21\uff43\uff4d\uff45", "FORBIDDEN"}, // PRECIS maps it to "Acme" itself
+			{"zero-width space", "Ac\u200bme", "BAD_USER_INPUT"},
+			{"right-to-left override", "\u202eemcA", "BAD_USER_INPUT"},
+			{"default organization, double space", "Default  Organization", "FORBIDDEN"},
+			{"default organization, no-break space", "Default\u00a0Organization", "FORBIDDEN"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				env.Do("", registerQ, registerInput("x"+itoa(len(tc.org))+tc.code+"@lookalike.test", tc.org)).Want(t, tc.code)
+			})
+		}
+		if n := env.Count("SELECT COUNT(*) FROM organizations"); n != 2 {
+			t.Errorf("%d organizations, want Acme and the default one", n)
+		}
+		nfc, nfd := "\u00e9lise@example.com", "e\u0301lise@example.com"
+		env.Do("", registerQ, registerInput(nfc, "")).OK(t)
+		env.Do("", registerQ, registerInput(nfd, "")).Want(t, "CONFLICT")
+		env.Do("", registerQ, registerInput("\u00c9LISE@EXAMPLE.COM", "")).Want(t, "CONFLICT")
+	})
+}

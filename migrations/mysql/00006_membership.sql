@@ -4,7 +4,8 @@
 --   migration 00007, never by a request) or OPERATORS (reserved for platform
 --   administrators). Reserved kinds admit nobody by name and gain no domain.
 -- name_key becomes the confusable skeleton of the name (00007 recomputes it),
---   which can be longer than the name.
+--   which can be up to 7 times longer than the name (internal/names.Skeleton):
+--   VARCHAR(700) for names of 100, 2,800 bytes, under InnoDB's 3,072-byte key.
 -- users.email_verified_at: set when the address is proven (a verification
 --   link, or an accepted invitation); PENDING users have no rights until then.
 -- email_verifications, invitations: single-use tokens, stored as SHA-256
@@ -15,7 +16,7 @@
 -- +goose Up
 ALTER TABLE organizations
   ADD COLUMN kind VARCHAR(16) NOT NULL DEFAULT 'TENANT',
-  MODIFY name_key VARCHAR(255) NOT NULL;
+  MODIFY name_key VARCHAR(700) NOT NULL;
 
 ALTER TABLE users ADD COLUMN email_verified_at DATETIME(6) NULL;
 
