@@ -55,18 +55,28 @@ func New(schema *ast.Schema, st *store.Store, log *slog.Logger) *Authorizer {
 // record survives the caller's rollback); FORBIDDEN for an object of the
 // caller's own organization that their role does not reach.
 func Fetch[T Object](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access) (T, error) {
-	return fetchAs[T](ctx, z, s, globalID, rule, false)
+	return fetchAs[T](ctx, z, s, globalID, rule, false, noMark)
 }
 
 // FetchForUpdate is Fetch that also locks the row until s's transaction
 // ends, for a change computed from what was read.
 func FetchForUpdate[T Object](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access) (T, error) {
-	return fetchAs[T](ctx, z, s, globalID, rule, true)
+	return fetchAs[T](ctx, z, s, globalID, rule, true, noMark)
 }
 
-func fetchAs[T Object](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access, lock bool) (T, error) {
+// FetchAddressed is FetchForUpdate from the addressee's side: the object
+// named by globalID is loaded, locked, and authorized under rule against its
+// addressee's organization (a grantee's admin accepting a grant); anyone
+// else gets NOT_FOUND, audited.
+func FetchAddressed[T Addressed](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access) (T, error) {
+	return fetchAs[T](ctx, z, s, globalID, rule, true, func(ctx context.Context, obj Object) { setMark(ctx, obj, addressedMark) })
+}
+
+func noMark(context.Context, Object) {}
+
+func fetchAs[T Object](ctx context.Context, z *Authorizer, s *store.Store, globalID string, rule Access, lock bool, side func(context.Context, Object)) (T, error) {
 	var zero T
-	obj, err := z.fetch(ctx, s, zero.NodeType(), globalID, func(ids.Type) Access { return rule }, lock)
+	obj, err := z.fetch(ctx, s, zero.NodeType(), globalID, func(ids.Type) Access { return rule }, lock, side)
 	if err != nil {
 		return zero, err
 	}
@@ -77,7 +87,7 @@ func fetchAs[T Object](ctx context.Context, z *Authorizer, s *store.Store, globa
 // authorizes it under the @auth rule of its GraphQL type: node(id:) and the
 // root fields that name an object by ID.
 func (z *Authorizer) Node(ctx context.Context, s *store.Store, globalID string, want ids.Type) (Object, error) {
-	return z.fetch(ctx, s, want, globalID, z.typeRule, false)
+	return z.fetch(ctx, s, want, globalID, z.typeRule, false, noMark)
 }
 
 // Own authorizes the caller under rule in their own organization, for a
@@ -95,7 +105,9 @@ func (z *Authorizer) Own(ctx context.Context, rule Access) (*auth.Actor, error) 
 	return actor, nil
 }
 
-func (z *Authorizer) fetch(ctx context.Context, s *store.Store, want ids.Type, globalID string, ruleOf func(ids.Type) Access, lock bool) (Object, error) {
+// fetch loads the object, lets side mark it (the addressee's side of an
+// Addressed object), then authorizes it.
+func (z *Authorizer) fetch(ctx context.Context, s *store.Store, want ids.Type, globalID string, ruleOf func(ids.Type) Access, lock bool, side func(context.Context, Object)) (Object, error) {
 	decided(ctx)
 	actor := auth.ActorFrom(ctx)
 	typ, id, ok := ids.Parse(globalID)
@@ -107,6 +119,7 @@ func (z *Authorizer) fetch(ctx context.Context, s *store.Store, want ids.Type, g
 	if err != nil {
 		return nil, err
 	}
+	side(ctx, obj)
 	if err := z.authorize(ctx, s, actor, ruleOf(typ), obj); err != nil {
 		return nil, err
 	}
@@ -128,6 +141,9 @@ func (z *Authorizer) authorize(ctx context.Context, s *store.Store, actor *auth.
 // rule, decided for a caller of another organization.
 func (z *Authorizer) owner(ctx context.Context, actor *auth.Actor, rule Access, obj Object) (Owner, error) {
 	o := Owner{OrganizationID: obj.OwnerOrganizationID()}
+	if a, ok := obj.(Addressed); ok && marked(ctx, obj, addressedMark) {
+		o.OrganizationID = a.AddresseeOrganizationID()
+	}
 	o.Self = actor != nil && actor.UserID() != "" && obj.NodeType() == ids.User && obj.RowID() == actor.UserID()
 	if rule != Partner || actor == nil || actor.IsMember(o.OrganizationID) || actor.IsPlatformAdmin() {
 		return o, nil
@@ -186,12 +202,11 @@ func (z *Authorizer) ReachedFrom(ctx context.Context, from Object, o *store.Orga
 	if err != nil || Decide(Partner, actor, owner) != Allow {
 		return o, err
 	}
-	r := requestOf(ctx)
-	if r == nil {
+	if _, ok := ctx.Value(requestKey{}).(*request); !ok {
 		return o, nil
 	}
 	c := *o
-	r.do(func(marks map[Object]bool, _ map[string]bool) { marks[&c] = true })
+	setMark(ctx, &c, reachedMark)
 	return &c, nil
 }
 
@@ -207,59 +222,78 @@ func (z *Authorizer) typeRule(t ids.Type) Access {
 	return PlatformAdmin
 }
 
-// request is one request's authorization state: the values reached
-// through a partner relationship (ReachedFrom) and the objects whose denial
-// is already recorded (one access.denied per object per request, however
-// many fields or aliases reach it).
+// request is one request's authorization state: which values carry a mark
+// (reached through a partner relationship by ReachedFrom, or seen from the
+// addressee's side of an Addressed object) and the objects whose denial is
+// already recorded (one access.denied per object per request, however many
+// fields or aliases reach it).
 type request struct {
-	mu      sync.Mutex
-	reached map[Object]bool
-	denied  map[string]bool
+	mu     sync.Mutex
+	marks  map[mark]map[Object]bool
+	denied map[string]bool
 }
+
+type mark uint8
+
+const (
+	reachedMark mark = iota
+	addressedMark
+)
 
 type requestKey struct{}
 
 // WithRequest returns ctx with fresh per-request authorization state; the
 // server gives every request one.
 func WithRequest(ctx context.Context) context.Context {
-	return context.WithValue(ctx, requestKey{}, &request{reached: map[Object]bool{}, denied: map[string]bool{}})
+	return context.WithValue(ctx, requestKey{}, &request{marks: map[mark]map[Object]bool{}, denied: map[string]bool{}})
 }
 
-// requestOf returns the request's state; without one (outside a request)
-// nothing is remembered.
-func requestOf(ctx context.Context) *request {
-	r, _ := ctx.Value(requestKey{}).(*request)
-	return r
-}
-
-// do runs f under the request's lock; outside a request f gets nil maps.
-func (r *request) do(f func(reached map[Object]bool, denied map[string]bool)) {
-	if r == nil {
-		f(nil, nil)
+// setMark marks obj (this very value) for the rest of the request; outside
+// a request nothing is remembered.
+func setMark(ctx context.Context, obj Object, m mark) {
+	r, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f(r.reached, r.denied)
+	if r.marks[m] == nil {
+		r.marks[m] = map[Object]bool{}
+	}
+	r.marks[m][obj] = true
 }
 
-// reached reports whether obj (this very value) was marked by ReachedFrom
-// in this request.
-func reached(ctx context.Context, obj Object) (ok bool) {
-	requestOf(ctx).do(func(marks map[Object]bool, _ map[string]bool) { ok = marks[obj] })
-	return ok
+// marked reports whether obj (this very value) carries mark m.
+func marked(ctx context.Context, obj Object, m mark) bool {
+	r, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.marks[m][obj]
 }
+
+// reached reports whether obj was marked by ReachedFrom in this request.
+func reached(ctx context.Context, obj Object) bool { return marked(ctx, obj, reachedMark) }
+
+// Addressee marks obj, a row loaded for its addressee (the incoming grants
+// of the caller's organization), so that its rules are decided against the
+// addressee's organization for the rest of the request.
+func Addressee(ctx context.Context, obj Addressed) { setMark(ctx, obj, addressedMark) }
 
 // firstDenial reports whether this request has not yet recorded a denial
 // for obj, and remembers that it now has.
-func firstDenial(ctx context.Context, obj Object) (first bool) {
+func firstDenial(ctx context.Context, obj Object) bool {
+	r, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
+		return true
+	}
 	key := string(obj.NodeType()) + ":" + obj.RowID()
-	requestOf(ctx).do(func(_ map[Object]bool, denied map[string]bool) {
-		first = !denied[key]
-		if denied != nil {
-			denied[key] = true
-		}
-	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	first := !r.denied[key]
+	r.denied[key] = true
 	return first
 }
 

@@ -20,6 +20,15 @@ type Object interface {
 	OwnerOrganizationID() string
 }
 
+// Addressed is an object that concerns a second organization besides its
+// owner: a workspace grant concerns its grantee. Reached from the
+// addressee's side (FetchAddressed, Addressee), its rules are decided
+// against the addressee's organization instead of the owner's.
+type Addressed interface {
+	Object
+	AddresseeOrganizationID() string
+}
+
 // Kind is one node type: how a row of it is loaded by ID, and how a caller
 // of another organization may reach it.
 type Kind struct {

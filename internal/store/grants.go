@@ -118,3 +118,42 @@ func (r Grants) CountSharedWith(ctx context.Context, granteeID string, now time.
 		Where("grantee_organization_id = ? AND status = ? AND expires_at > ?", granteeID, GrantAccepted, now.UTC()).Count(&n).Error
 	return int(n), err
 }
+
+// Respond records the grantee's answer to a pending grant of the owner
+// organization (ACCEPTED or DECLINED); NOT_FOUND when it is no longer
+// pending.
+func (r Grants) Respond(ctx context.Context, ownerID, id string, status GrantStatus, at time.Time) error {
+	if ownerID == "" {
+		return ErrNoScope
+	}
+	res := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).
+		Where("organization_id = ? AND id = ? AND status = ?", ownerID, id, GrantPending).
+		Updates(map[string]any{"status": status, "responded_at": at})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return notFound(gorm.ErrRecordNotFound)
+	}
+	return nil
+}
+
+// ListIncoming lists the grants offered to the grantee organization (any
+// status), newest first.
+func (r Grants) ListIncoming(ctx context.Context, granteeID string, p Page) ([]*WorkspaceGrant, bool, error) {
+	if granteeID == "" {
+		return nil, false, ErrNoScope
+	}
+	q := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).Where("grantee_organization_id = ?", granteeID)
+	return keyset[*WorkspaceGrant](q, p, true)
+}
+
+// CountIncoming counts the grants offered to the grantee organization.
+func (r Grants) CountIncoming(ctx context.Context, granteeID string) (int, error) {
+	if granteeID == "" {
+		return 0, ErrNoScope
+	}
+	var n int64
+	err := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).Where("grantee_organization_id = ?", granteeID).Count(&n).Error
+	return int(n), err
+}

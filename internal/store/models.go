@@ -262,6 +262,10 @@ func (g *WorkspaceGrant) GlobalID() string { return ids.Encode(ids.WorkspaceGran
 // OwnerOrganizationID is the organization that shares the workspace.
 func (g *WorkspaceGrant) OwnerOrganizationID() string { return g.OrganizationID }
 
+// AddresseeOrganizationID is the grantee: the organization that accepts or
+// declines the grant (internal/authz.Addressed).
+func (g *WorkspaceGrant) AddresseeOrganizationID() string { return g.GranteeOrganizationID }
+
 // IsNode marks WorkspaceGrant as a GraphQL Node.
 func (*WorkspaceGrant) IsNode() {}
 

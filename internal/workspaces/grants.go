@@ -27,10 +27,11 @@ type GrantInput struct {
 	ExpiresAt             *time.Time
 }
 
-// Grant shares one of the caller's organization's workspaces with a partner
-// organization until ExpiresAt. A live grant to the same partner is a
-// CONFLICT; an expired one is replaced. Recorded in both organizations'
-// trails.
+// Grant offers one of the caller's organization's workspaces to a partner
+// organization until ExpiresAt. The grant is PENDING and gives nothing until
+// an ADMIN of the partner accepts it. A pending or accepted grant to the
+// same partner is a CONFLICT; an expired or declined one is replaced.
+// Recorded in both organizations' trails.
 func (s *Service) Grant(ctx context.Context, in GrantInput) (*store.WorkspaceGrant, error) {
 	actor := auth.ActorFrom(ctx)
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -66,7 +67,7 @@ func (s *Service) Grant(ctx context.Context, in GrantInput) (*store.WorkspaceGra
 		creator := actor.UserID()
 		g = &store.WorkspaceGrant{
 			ID: ids.New(), OrganizationID: w.OrganizationID, WorkspaceID: w.ID, GranteeOrganizationID: grantee.ID,
-			CreatedAt: now, ExpiresAt: exp, Status: store.GrantAccepted,
+			CreatedAt: now, ExpiresAt: exp, Status: store.GrantPending,
 		}
 		if creator != "" {
 			g.CreatedByID = &creator
@@ -133,6 +134,61 @@ func (s *Service) Revoke(ctx context.Context, globalID string) (string, error) {
 		return "", err
 	}
 	return id, nil
+}
+
+// Respond records the grantee's answer to a pending grant: accept makes it
+// live (the partner's members reach the workspace from the next request),
+// decline ends it. Only an ADMIN of the grantee organization may answer;
+// for anyone else the grant does not exist (NOT_FOUND, audited). Recorded
+// in both organizations' trails.
+func (s *Service) Respond(ctx context.Context, globalID string, accept bool) (*store.WorkspaceGrant, error) {
+	actor := auth.ActorFrom(ctx)
+	status, action := store.GrantDeclined, audit.GrantDeclined
+	if accept {
+		status, action = store.GrantAccepted, audit.GrantAccepted
+	}
+	var out *store.WorkspaceGrant
+	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+		g, err := authz.FetchAddressed[*store.WorkspaceGrant](ctx, s.Authz, tx, globalID, authz.OrgAdmin)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if g.Status != store.GrantPending || !now.Before(g.ExpiresAt) {
+			return apperr.New(apperr.Conflict, "this grant is no longer pending")
+		}
+		if err := tx.Grants.Respond(ctx, g.OrganizationID, g.ID, status, now); err != nil {
+			return err
+		}
+		g.Status, g.RespondedAt, out = status, &now, g
+		return recordBoth(ctx, tx, audit.Event{
+			Action: action, Actor: audit.ActorOf(actor),
+			TargetType: ids.WorkspaceGrant, TargetID: g.ID, TargetOrgID: g.OrganizationID,
+			Metadata: map[string]any{"grantId": g.GlobalID(), "workspaceId": ids.Encode(ids.Workspace, g.WorkspaceID),
+				"granteeOrganizationId": ids.Encode(ids.Organization, g.GranteeOrganizationID)},
+		}, g.OrganizationID, g.GranteeOrganizationID)
+	})
+	return out, err
+}
+
+// Incoming lists the grants offered to organization org (already
+// authorized for its admins), newest first, each seen from the grantee's
+// side, with the owners primed in the request's loaders.
+func (s *Service) Incoming(ctx context.Context, org *store.Organization, page store.Page) (store.Listing[*store.WorkspaceGrant], error) {
+	rows, hasNext, err := s.Store.Grants.ListIncoming(ctx, org.ID, page)
+	if err != nil {
+		return store.Listing[*store.WorkspaceGrant]{}, err
+	}
+	for _, g := range rows {
+		authz.Addressee(ctx, g)
+	}
+	owner := func(g *store.WorkspaceGrant) string { return g.OrganizationID }
+	if err := loaders.PrimeOrganizations(ctx, s.Store, rows, owner); err != nil {
+		return store.Listing[*store.WorkspaceGrant]{}, err
+	}
+	return store.Listing[*store.WorkspaceGrant]{Rows: rows, HasNext: hasNext, Count: func(ctx context.Context) (int, error) {
+		return s.Store.Grants.CountIncoming(ctx, org.ID)
+	}}, nil
 }
 
 // GrantsOf lists the grants of workspace w (already authorized), with the
