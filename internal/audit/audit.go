@@ -45,6 +45,11 @@ const (
 	WorkspaceGrantCreated  = "workspace.grant_created"
 	WorkspaceGrantRevoked  = "workspace.grant_revoked"
 	AccessDenied           = "access.denied"
+
+	DomainAdded             = "domain.added"
+	DomainVerified          = "domain.verified"
+	DomainEnrollmentChanged = "domain.enrollment_changed"
+	DomainRemoved           = "domain.removed"
 )
 
 // Request is what is known of the HTTP request behind an event.

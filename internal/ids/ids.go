@@ -21,6 +21,9 @@ const (
 	AuditEvent     Type = "AuditEvent"
 	APIToken       Type = "ApiToken"
 	WorkspaceGrant Type = "WorkspaceGrant"
+	// OrganizationDomain names domain rows in audit events and denials; the
+	// API names a domain by its name, never by a global ID.
+	OrganizationDomain Type = "OrganizationDomain"
 )
 
 // maxLen bounds what Decode looks at: the longest type tag plus a UUID, base64'd.
