@@ -31,6 +31,7 @@ type Config struct {
 	OIDCAdminRole  string
 	LogFormat      string // "text" or "json"
 	Introspection  string // "authenticated", "public" or "off"
+	DNSResolver    string // "host:port" of the resolver for domain verification; "" = the system's
 }
 
 // Defaults of the contract's variables.
@@ -130,6 +131,12 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	if len(c.OIDCOrgClaims) == 0 {
 		return nil, &Error{"NEOSC_OIDC_ORG_CLAIMS", "want a comma-separated list of claim names"}
 	}
+	c.DNSResolver = get("NEOSC_DNS_RESOLVER", "")
+	if c.DNSResolver != "" {
+		if err := checkHostPort(c.DNSResolver); err != nil {
+			return nil, &Error{"NEOSC_DNS_RESOLVER", err.Error() + " (e.g. 127.0.0.53:53 or [2001:db8::53]:53; unset uses /etc/resolv.conf)"}
+		}
+	}
 	c.Introspection = get("NEOSC_INTROSPECTION", "authenticated")
 	if c.Introspection != "authenticated" && c.Introspection != "public" && c.Introspection != "off" {
 		return nil, &Error{"NEOSC_INTROSPECTION", "want authenticated, public or off"}
@@ -143,4 +150,20 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		return nil, &Error{"NEOSC_LOG_FORMAT", "want text or json"}
 	}
 	return c, nil
+}
+
+// checkHostPort accepts "host:port" with a non-empty host and a numeric
+// port from 1 to 65535.
+func checkHostPort(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || host == "" {
+		return fmt.Errorf("want HOST:PORT")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("want HOST:PORT with a numeric port (1-65535)")
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("want HOST:PORT with a host name or IP address")
+	}
+	return nil
 }

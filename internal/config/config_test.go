@@ -56,6 +56,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 	for _, name := range []string{
 		"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
+		"NEOSC_DNS_RESOLVER",
 	} {
 		blank[name] = " \t "
 	}
@@ -97,6 +98,7 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_OIDC_AUDIENCE":    "123456@neosc",
 		"NEOSC_OIDC_ORG_CLAIMS":  "tenant",
 		"NEOSC_LOG_FORMAT":       "text",
+		"NEOSC_DNS_RESOLVER":     " 127.0.0.53:53 ",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +116,7 @@ func TestLoadGoodValues(t *testing.T) {
 		OIDCAdminRole:  "admin",
 		Introspection:  "authenticated",
 		LogFormat:      "text",
+		DNSResolver:    "127.0.0.53:53",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -134,6 +137,9 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_DEFAULT_ORG_NAME", strings.Repeat("é", 100)},
 		{"NEOSC_OIDC_ISSUER", "http://localhost:8081"},
 		{"NEOSC_LOG_FORMAT", "json"},
+		{"NEOSC_DNS_RESOLVER", "[::1]:53"},
+		{"NEOSC_DNS_RESOLVER", "resolver.internal:5353"},
+		{"NEOSC_DNS_RESOLVER", "127.0.0.1:65535"},
 	} {
 		vars := map[string]string{tc.name: tc.value}
 		if tc.name == "NEOSC_OIDC_ISSUER" {
@@ -198,6 +204,14 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_OIDC_ISSUER", value: "zitadel.example.com"},
 		{name: "NEOSC_OIDC_ISSUER", value: "ftp://zitadel.example.com"},
 		{name: "NEOSC_OIDC_ISSUER", value: "https://"},
+
+		{name: "NEOSC_DNS_RESOLVER", value: "127.0.0.1"},
+		{name: "NEOSC_DNS_RESOLVER", value: ":53"},
+		{name: "NEOSC_DNS_RESOLVER", value: "127.0.0.1:0"},
+		{name: "NEOSC_DNS_RESOLVER", value: "127.0.0.1:dns"},
+		{name: "NEOSC_DNS_RESOLVER", value: "1.1.1.1:70000"},
+		{name: "NEOSC_DNS_RESOLVER", value: "udp://1.1.1.1:53"},
+		{name: "NEOSC_DNS_RESOLVER", value: "::1:53"},
 
 		{name: "NEOSC_LOG_FORMAT", value: "xml"},
 		{name: "NEOSC_LOG_FORMAT", value: "logfmt"},
