@@ -12,6 +12,7 @@ import (
 	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/loaders"
@@ -73,6 +74,26 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id string) (*stor
 	return r.APITokens.Revoke(ctx, id)
 }
 
+// AddOrganizationDomain is the resolver for the addOrganizationDomain field.
+func (r *mutationResolver) AddOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.Add(ctx, domain)
+}
+
+// VerifyOrganizationDomain is the resolver for the verifyOrganizationDomain field.
+func (r *mutationResolver) VerifyOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.Verify(ctx, domain)
+}
+
+// SetDomainEnrollment is the resolver for the setDomainEnrollment field.
+func (r *mutationResolver) SetDomainEnrollment(ctx context.Context, domain string, enrollment store.DomainEnrollment) (*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.SetEnrollment(ctx, domain, enrollment)
+}
+
+// RemoveOrganizationDomain is the resolver for the removeOrganizationDomain field.
+func (r *mutationResolver) RemoveOrganizationDomain(ctx context.Context, domain string) (string, error) {
+	return r.Resolver.Domains.Remove(ctx, domain)
+}
+
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
@@ -108,6 +129,16 @@ func (r *organizationResolver) APITokens(ctx context.Context, obj *store.Organiz
 		return r.Store.APITokens.ListByOrganization(ctx, obj.ID, pg)
 	})
 	return &model.APITokenConnection{Page: p}, err
+}
+
+// Domains is the resolver for the domains field.
+func (r *organizationResolver) Domains(ctx context.Context, obj *store.Organization) ([]*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.List(ctx, obj)
+}
+
+// VerificationRecord is the resolver for the verificationRecord field.
+func (r *organizationDomainResolver) VerificationRecord(ctx context.Context, obj *store.OrganizationDomain) (*domains.Record, error) {
+	return domains.Challenge(obj), nil
 }
 
 // Me is the resolver for the me field.
@@ -194,6 +225,11 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
 
+// OrganizationDomain returns OrganizationDomainResolver implementation.
+func (r *Resolver) OrganizationDomain() OrganizationDomainResolver {
+	return &organizationDomainResolver{r}
+}
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -207,10 +243,11 @@ func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} 
 func (r *Resolver) WorkspaceGrant() WorkspaceGrantResolver { return &workspaceGrantResolver{r} }
 
 type (
-	mutationResolver       struct{ *Resolver }
-	organizationResolver   struct{ *Resolver }
-	queryResolver          struct{ *Resolver }
-	userResolver           struct{ *Resolver }
-	workspaceResolver      struct{ *Resolver }
-	workspaceGrantResolver struct{ *Resolver }
+	mutationResolver           struct{ *Resolver }
+	organizationResolver       struct{ *Resolver }
+	organizationDomainResolver struct{ *Resolver }
+	queryResolver              struct{ *Resolver }
+	userResolver               struct{ *Resolver }
+	workspaceResolver          struct{ *Resolver }
+	workspaceGrantResolver     struct{ *Resolver }
 )

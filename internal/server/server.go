@@ -24,6 +24,7 @@ import (
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/loaders"
 	"github.com/neosc/neosc/internal/organizations"
@@ -47,6 +48,9 @@ type Deps struct {
 	// OIDC, when set, accepts the configured OpenID Provider's access tokens
 	// as Bearer tokens and in ssoLogin.
 	OIDC *auth.OIDC
+	// DNSResolver is the "host:port" of the resolver that looks up domain
+	// verification records; "" uses the system's (/etc/resolv.conf).
+	DNSResolver string
 }
 
 // New returns the service's HTTP handler.
@@ -61,6 +65,7 @@ func New(d Deps) http.Handler {
 		Organizations: &organizations.Service{Store: st},
 		Workspaces:    &workspaces.Service{Store: st, Authz: z, Log: d.Log},
 		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
+		Domains:       &domains.Service{Store: st, Authz: z, DNS: domains.NewResolver(d.DNSResolver), Log: d.Log},
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver, Complexity: complexity()})
 	gql := graphQLHandler(es, z.Field, d)
