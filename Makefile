@@ -3,7 +3,7 @@ GO        ?= go
 BIN       := bin/neosc
 PKGS      := ./...
 
-.PHONY: run build test bench generate check fuzz
+.PHONY: run build test bench generate check fuzz mail-domains
 
 FUZZTIME ?= 20s
 
@@ -48,3 +48,10 @@ check:
 	$(if $(CYCLO_PATHS),$(GO) tool gocyclo -over $(CYCLO_OVER) -ignore '_test\.go$$' $(CYCLO_PATHS),@echo "gocyclo: skipped (no $(CYCLO_PKGS) yet)")
 	$(GO) generate $(PKGS)
 	@git diff --exit-code -- graph/ || (echo "go generate changed graph/: commit the generated code" && exit 1)
+
+## mail-domains: refresh internal/domains/public_mail_domains.txt from the npm package free-email-domains (needs npm)
+mail-domains:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent free-email-domains@latest >/dev/null && tar xzf free-email-domains-*.tgz) && \
+	cp "$$tmp/package/LICENSE.md" internal/domains/public_mail_domains.LICENSE && \
+	$(GO) run internal/domains/update_mail_domains.go "$$tmp/package"

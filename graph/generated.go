@@ -17,6 +17,7 @@ import (
 	"github.com/neosc/neosc/graph/model"
 	"github.com/neosc/neosc/graph/scalars"
 	"github.com/neosc/neosc/internal/apitokens"
+	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
@@ -37,6 +38,7 @@ type ResolverRoot interface {
 	Invitation() InvitationResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
+	OrganizationDomain() OrganizationDomainResolver
 	Query() QueryResolver
 	User() UserResolver
 	Workspace() WorkspaceResolver
@@ -109,6 +111,11 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	DnsRecord struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	Invitation struct {
 		CreatedAt     func(childComplexity int) int
 		CurrentStatus func(childComplexity int) int
@@ -132,21 +139,25 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptInvitation        func(childComplexity int, input identity.AcceptInvitationInput) int
-		CreateAPIToken          func(childComplexity int, input apitokens.CreateInput) int
-		CreateWorkspace         func(childComplexity int, input workspaces.Spec) int
-		DeleteWorkspace         func(childComplexity int, id string) int
-		GrantWorkspaceAccess    func(childComplexity int, input workspaces.GrantInput) int
-		InviteUser              func(childComplexity int, input identity.InviteInput) int
-		Login                   func(childComplexity int, input identity.LoginInput) int
-		Register                func(childComplexity int, input identity.RegisterInput) int
-		ResendVerificationEmail func(childComplexity int) int
-		RevokeAPIToken          func(childComplexity int, id string) int
-		RevokeInvitation        func(childComplexity int, id string) int
-		RevokeWorkspaceAccess   func(childComplexity int, id string) int
-		SsoLogin                func(childComplexity int, token string) int
-		UpdateWorkspace         func(childComplexity int, id string, input workspaces.Patch) int
-		VerifyEmail             func(childComplexity int, token string) int
+		AcceptInvitation         func(childComplexity int, input identity.AcceptInvitationInput) int
+		AddOrganizationDomain    func(childComplexity int, domain string) int
+		CreateAPIToken           func(childComplexity int, input apitokens.CreateInput) int
+		CreateWorkspace          func(childComplexity int, input workspaces.Spec) int
+		DeleteWorkspace          func(childComplexity int, id string) int
+		GrantWorkspaceAccess     func(childComplexity int, input workspaces.GrantInput) int
+		InviteUser               func(childComplexity int, input identity.InviteInput) int
+		Login                    func(childComplexity int, input identity.LoginInput) int
+		Register                 func(childComplexity int, input identity.RegisterInput) int
+		RemoveOrganizationDomain func(childComplexity int, domain string) int
+		ResendVerificationEmail  func(childComplexity int) int
+		RevokeAPIToken           func(childComplexity int, id string) int
+		RevokeInvitation         func(childComplexity int, id string) int
+		RevokeWorkspaceAccess    func(childComplexity int, id string) int
+		SetDomainEnrollment      func(childComplexity int, domain string, enrollment store.DomainEnrollment) int
+		SsoLogin                 func(childComplexity int, token string) int
+		UpdateWorkspace          func(childComplexity int, id string, input workspaces.Patch) int
+		VerifyEmail              func(childComplexity int, token string) int
+		VerifyOrganizationDomain func(childComplexity int, domain string) int
 	}
 
 	Organization struct {
@@ -154,6 +165,7 @@ type ComplexityRoot struct {
 		AuditEvents    func(childComplexity int, first *int, after *string, filter *model.AuditEventFilter) int
 		CreatedAt      func(childComplexity int) int
 		Domain         func(childComplexity int) int
+		Domains        func(childComplexity int) int
 		ExternalID     func(childComplexity int) int
 		GlobalID       func(childComplexity int) int
 		Invitations    func(childComplexity int, first *int, after *string, status *store.InvitationStatus) int
@@ -171,6 +183,15 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	OrganizationDomain struct {
+		CreatedAt          func(childComplexity int) int
+		Domain             func(childComplexity int) int
+		Enrollment         func(childComplexity int) int
+		VerificationRecord func(childComplexity int) int
+		Verified           func(childComplexity int) int
+		VerifiedAt         func(childComplexity int) int
 	}
 
 	OrganizationEdge struct {
@@ -292,6 +313,10 @@ type MutationResolver interface {
 	InviteUser(ctx context.Context, input identity.InviteInput) (*store.Invitation, error)
 	RevokeInvitation(ctx context.Context, id string) (*store.Invitation, error)
 	AcceptInvitation(ctx context.Context, input identity.AcceptInvitationInput) (*model.AuthPayload, error)
+	AddOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error)
+	VerifyOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error)
+	SetDomainEnrollment(ctx context.Context, domain string, enrollment store.DomainEnrollment) (*store.OrganizationDomain, error)
+	RemoveOrganizationDomain(ctx context.Context, domain string) (string, error)
 }
 type OrganizationResolver interface {
 	Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error)
@@ -299,6 +324,10 @@ type OrganizationResolver interface {
 	AuditEvents(ctx context.Context, obj *store.Organization, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error)
 	APITokens(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.APITokenConnection, error)
 	Invitations(ctx context.Context, obj *store.Organization, first *int, after *string, status *store.InvitationStatus) (*model.InvitationConnection, error)
+	Domains(ctx context.Context, obj *store.Organization) ([]*store.OrganizationDomain, error)
+}
+type OrganizationDomainResolver interface {
+	VerificationRecord(ctx context.Context, obj *store.OrganizationDomain) (*domains.Record, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*store.User, error)
@@ -575,6 +604,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiTokenPayload.Token(childComplexity), true
 
+	case "DnsRecord.name":
+		if e.ComplexityRoot.DnsRecord.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DnsRecord.Name(childComplexity), true
+	case "DnsRecord.value":
+		if e.ComplexityRoot.DnsRecord.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DnsRecord.Value(childComplexity), true
+
 	case "Invitation.createdAt":
 		if e.ComplexityRoot.Invitation.CreatedAt == nil {
 			break
@@ -667,6 +709,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(identity.AcceptInvitationInput)), true
+	case "Mutation.addOrganizationDomain":
+		if e.ComplexityRoot.Mutation.AddOrganizationDomain == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addOrganizationDomain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddOrganizationDomain(childComplexity, args["domain"].(string)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -744,6 +797,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(identity.RegisterInput)), true
+	case "Mutation.removeOrganizationDomain":
+		if e.ComplexityRoot.Mutation.RemoveOrganizationDomain == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeOrganizationDomain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveOrganizationDomain(childComplexity, args["domain"].(string)), true
 	case "Mutation.resendVerificationEmail":
 		if e.ComplexityRoot.Mutation.ResendVerificationEmail == nil {
 			break
@@ -783,6 +847,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeWorkspaceAccess(childComplexity, args["id"].(string)), true
+	case "Mutation.setDomainEnrollment":
+		if e.ComplexityRoot.Mutation.SetDomainEnrollment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDomainEnrollment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDomainEnrollment(childComplexity, args["domain"].(string), args["enrollment"].(store.DomainEnrollment)), true
 	case "Mutation.ssoLogin":
 		if e.ComplexityRoot.Mutation.SsoLogin == nil {
 			break
@@ -816,6 +891,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.VerifyEmail(childComplexity, args["token"].(string)), true
+	case "Mutation.verifyOrganizationDomain":
+		if e.ComplexityRoot.Mutation.VerifyOrganizationDomain == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyOrganizationDomain_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyOrganizationDomain(childComplexity, args["domain"].(string)), true
 
 	case "Organization.apiTokens":
 		if e.ComplexityRoot.Organization.APITokens == nil {
@@ -851,6 +937,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Domain(childComplexity), true
+	case "Organization.domains":
+		if e.ComplexityRoot.Organization.Domains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.Domains(childComplexity), true
 	case "Organization.externalId":
 		if e.ComplexityRoot.Organization.ExternalID == nil {
 			break
@@ -951,6 +1043,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OrganizationConnection.TotalCount(childComplexity), true
+
+	case "OrganizationDomain.createdAt":
+		if e.ComplexityRoot.OrganizationDomain.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDomain.CreatedAt(childComplexity), true
+	case "OrganizationDomain.domain":
+		if e.ComplexityRoot.OrganizationDomain.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDomain.Domain(childComplexity), true
+	case "OrganizationDomain.enrollment":
+		if e.ComplexityRoot.OrganizationDomain.Enrollment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDomain.Enrollment(childComplexity), true
+	case "OrganizationDomain.verificationRecord":
+		if e.ComplexityRoot.OrganizationDomain.VerificationRecord == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDomain.VerificationRecord(childComplexity), true
+	case "OrganizationDomain.verified":
+		if e.ComplexityRoot.OrganizationDomain.Verified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDomain.Verified(childComplexity), true
+	case "OrganizationDomain.verifiedAt":
+		if e.ComplexityRoot.OrganizationDomain.VerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrganizationDomain.VerifiedAt(childComplexity), true
 
 	case "OrganizationEdge.cursor":
 		if e.ComplexityRoot.OrganizationEdge.Cursor == nil {
@@ -1582,6 +1711,8 @@ type Organization implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGA
   apiTokens(first: Int, after: String): ApiTokenConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
   "Invitations into the organization, newest first; with status, only those in that state."
   invitations(first: Int, after: String, status: InvitationStatus): InvitationConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
+  "The email domains the organization claims, by name."
+  domains: [OrganizationDomain!]! @auth(requires: MEMBER) @scope(any: [])
 }
 
 "A person. Belongs to exactly one organization."
@@ -1930,6 +2061,58 @@ type Mutation {
   revokeInvitation(id: ID!): Invitation! @auth(requires: ORG_ADMIN)
   "Create the invitee's account in the inviting organization (address verified) and sign it in."
   acceptInvitation(input: AcceptInvitationInput!): AuthPayload! @auth(requires: PUBLIC)
+  """
+  Claim an email domain for the caller's organization, unverified. Public and
+  disposable mail domains are refused; a domain another organization has
+  verified is a CONFLICT.
+  """
+  addOrganizationDomain(domain: String!): OrganizationDomain! @auth(requires: ORG_ADMIN)
+  """
+  Verify a domain of the caller's organization: its verificationRecord must be
+  published in DNS. The first organization to verify a domain holds it;
+  another one's attempt is a CONFLICT.
+  """
+  verifyOrganizationDomain(domain: String!): OrganizationDomain! @auth(requires: ORG_ADMIN)
+  "Change how registrants at a domain of the caller's organization may join it; AUTO_JOIN needs a verified domain."
+  setDomainEnrollment(domain: String!, enrollment: DomainEnrollment!): OrganizationDomain! @auth(requires: ORG_ADMIN)
+  "Give up a domain of the caller's organization; answers the domain. A verified domain becomes free to verify again."
+  removeOrganizationDomain(domain: String!): String! @auth(requires: ORG_ADMIN)
+}
+
+# --- Organization domains -------------------------------------------------
+# Email domains an organization proves it controls with a DNS TXT record
+# (internal/domains). Not reachable with API tokens (no @scope).
+
+"How registrants whose email address is at a verified domain may join its organization."
+enum DomainEnrollment {
+  "Only people the organization's admins invite."
+  INVITATION_ONLY
+  "Anyone with an email address at the domain may register into the organization."
+  AUTO_JOIN
+}
+
+"""
+An email domain an organization claims. It is verified once a DNS TXT record
+proves that the organization controls it; a verified domain belongs to that
+organization alone. An unverified domain gives nothing and blocks nobody.
+"""
+type OrganizationDomain @auth(requires: MEMBER) {
+  "Lower-case; an internationalized name in its ASCII (xn--) form."
+  domain: String!
+  verified: Boolean!
+  verifiedAt: Time
+  enrollment: DomainEnrollment!
+  "The TXT record to publish to verify the domain (the organization's admins only); null once verified."
+  verificationRecord: DnsRecord @auth(requires: ORG_ADMIN)
+  createdAt: Time!
+}
+
+"A DNS record to publish."
+type DnsRecord @auth(requires: AUTHENTICATED) {
+  "The fully qualified owner name, e.g. _neosc-challenge.example.com."
+  name: String!
+  "The record's value (TXT: one string)."
+  value: String!
 }
 `, BuiltIn: false},
 }
@@ -2063,6 +2246,16 @@ func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DnsRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_DnsRecord_name(ctx, field)
+	case "value":
+		return ec.fieldContext_DnsRecord_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DnsRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2137,6 +2330,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_apiTokens(ctx, field)
 	case "invitations":
 		return ec.fieldContext_Organization_invitations(ctx, field)
+	case "domains":
+		return ec.fieldContext_Organization_domains(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -2153,6 +2348,24 @@ func (ec *executionContext) childFields_OrganizationConnection(ctx context.Conte
 		return ec.fieldContext_OrganizationConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OrganizationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OrganizationDomain(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "domain":
+		return ec.fieldContext_OrganizationDomain_domain(ctx, field)
+	case "verified":
+		return ec.fieldContext_OrganizationDomain_verified(ctx, field)
+	case "verifiedAt":
+		return ec.fieldContext_OrganizationDomain_verifiedAt(ctx, field)
+	case "enrollment":
+		return ec.fieldContext_OrganizationDomain_enrollment(ctx, field)
+	case "verificationRecord":
+		return ec.fieldContext_OrganizationDomain_verificationRecord(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OrganizationDomain_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrganizationDomain", field.Name)
 }
 
 func (ec *executionContext) childFields_OrganizationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2457,6 +2670,20 @@ func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addOrganizationDomain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2555,6 +2782,20 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeOrganizationDomain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2594,6 +2835,28 @@ func (ec *executionContext) field_Mutation_revokeWorkspaceAccess_args(ctx contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDomainEnrollment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "enrollment",
+		func(ctx context.Context, v any) (store.DomainEnrollment, error) {
+			return ec.unmarshalNDomainEnrollment2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐDomainEnrollment(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["enrollment"] = arg1
 	return args, nil
 }
 
@@ -2644,6 +2907,20 @@ func (ec *executionContext) field_Mutation_verifyEmail_args(ctx context.Context,
 		return nil, err
 	}
 	args["token"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyOrganizationDomain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "domain",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["domain"] = arg0
 	return args, nil
 }
 
@@ -3933,6 +4210,52 @@ func (ec *executionContext) fieldContext_CreateApiTokenPayload_apiToken(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _DnsRecord_name(ctx context.Context, field graphql.CollectedField, obj *domains.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DnsRecord_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DnsRecord_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DnsRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _DnsRecord_value(ctx context.Context, field graphql.CollectedField, obj *domains.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DnsRecord_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DnsRecord_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DnsRecord", field, false, false, "String")
+}
+
 func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *store.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4916,6 +5239,182 @@ func (ec *executionContext) fieldContext_Mutation_acceptInvitation(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addOrganizationDomain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addOrganizationDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddOrganizationDomain(ctx, fc.Args["domain"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.OrganizationDomain) graphql.Marshaler {
+			return ec.marshalNOrganizationDomain2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addOrganizationDomain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationDomain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addOrganizationDomain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyOrganizationDomain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyOrganizationDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyOrganizationDomain(ctx, fc.Args["domain"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.OrganizationDomain) graphql.Marshaler {
+			return ec.marshalNOrganizationDomain2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyOrganizationDomain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationDomain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyOrganizationDomain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDomainEnrollment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDomainEnrollment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDomainEnrollment(ctx, fc.Args["domain"].(string), fc.Args["enrollment"].(store.DomainEnrollment))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.OrganizationDomain) graphql.Marshaler {
+			return ec.marshalNOrganizationDomain2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomain(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDomainEnrollment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationDomain(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDomainEnrollment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeOrganizationDomain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeOrganizationDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveOrganizationDomain(ctx, fc.Args["domain"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeOrganizationDomain(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeOrganizationDomain_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5343,6 +5842,38 @@ func (ec *executionContext) fieldContext_Organization_invitations(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Organization_domains(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_domains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().Domains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*store.OrganizationDomain) graphql.Marshaler {
+			return ec.marshalNOrganizationDomain2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomainᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationDomain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrganizationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5460,6 +5991,153 @@ func (ec *executionContext) _OrganizationConnection_totalCount(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_OrganizationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OrganizationConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _OrganizationDomain_domain(ctx context.Context, field graphql.CollectedField, obj *store.OrganizationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDomain_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDomain_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDomain", field, false, false, "String")
+}
+
+func (ec *executionContext) _OrganizationDomain_verified(ctx context.Context, field graphql.CollectedField, obj *store.OrganizationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDomain_verified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verified(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDomain_verified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDomain", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _OrganizationDomain_verifiedAt(ctx context.Context, field graphql.CollectedField, obj *store.OrganizationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDomain_verifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDomain_verifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDomain", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OrganizationDomain_enrollment(ctx context.Context, field graphql.CollectedField, obj *store.OrganizationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDomain_enrollment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enrollment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.DomainEnrollment) graphql.Marshaler {
+			return ec.marshalNDomainEnrollment2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐDomainEnrollment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDomain_enrollment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDomain", field, false, false, "DomainEnrollment")
+}
+
+func (ec *executionContext) _OrganizationDomain_verificationRecord(ctx context.Context, field graphql.CollectedField, obj *store.OrganizationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDomain_verificationRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.OrganizationDomain().VerificationRecord(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domains.Record) graphql.Marshaler {
+			return ec.marshalODnsRecord2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋdomainsᚐRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDomain_verificationRecord(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OrganizationDomain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DnsRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OrganizationDomain_createdAt(ctx context.Context, field graphql.CollectedField, obj *store.OrganizationDomain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OrganizationDomain_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OrganizationDomain_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OrganizationDomain", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OrganizationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.OrganizationEdge) (ret graphql.Marshaler) {
@@ -9333,6 +10011,44 @@ func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var dnsRecordImplementors = []string{"DnsRecord"}
+
+func (ec *executionContext) _DnsRecord(ctx context.Context, sel ast.SelectionSet, obj *domains.Record) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dnsRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DnsRecord")
+		case "name":
+			out.Values[i] = ec._DnsRecord_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._DnsRecord_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var invitationImplementors = []string{"Invitation", "Node"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *store.Invitation) graphql.Marshaler {
@@ -9608,6 +10324,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addOrganizationDomain":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addOrganizationDomain(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyOrganizationDomain":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyOrganizationDomain(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDomainEnrollment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDomainEnrollment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeOrganizationDomain":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeOrganizationDomain(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9711,6 +10455,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_invitations(ctx, field, obj)
 				})
+		case "domains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_domains(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9760,6 +10510,65 @@ func (ec *executionContext) _OrganizationConnection(ctx context.Context, sel ast
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._OrganizationConnection_totalCount(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var organizationDomainImplementors = []string{"OrganizationDomain"}
+
+func (ec *executionContext) _OrganizationDomain(ctx context.Context, sel ast.SelectionSet, obj *store.OrganizationDomain) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, organizationDomainImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OrganizationDomain")
+		case "domain":
+			out.Values[i] = ec._OrganizationDomain_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verified":
+			out.Values[i] = ec._OrganizationDomain_verified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verifiedAt":
+			out.Values[i] = ec._OrganizationDomain_verifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enrollment":
+			out.Values[i] = ec._OrganizationDomain_enrollment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verificationRecord":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._OrganizationDomain_verificationRecord(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._OrganizationDomain_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11033,6 +11842,16 @@ func (ec *executionContext) unmarshalNCreateWorkspaceInput2githubᚗcomᚋneosc�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNDomainEnrollment2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐDomainEnrollment(ctx context.Context, v any) (store.DomainEnrollment, error) {
+	var res store.DomainEnrollment
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDomainEnrollment2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐDomainEnrollment(ctx context.Context, sel ast.SelectionSet, v store.DomainEnrollment) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNGrantWorkspaceAccessInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐGrantInput(ctx context.Context, v any) (workspaces.GrantInput, error) {
 	res, err := ec.unmarshalInputGrantWorkspaceAccessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11196,6 +12015,30 @@ func (ec *executionContext) marshalNOrganizationConnection2ᚖgithubᚗcomᚋneo
 		return graphql.Null
 	}
 	return ec._OrganizationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOrganizationDomain2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.OrganizationDomain) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOrganizationDomain2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomain(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOrganizationDomain2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomain(ctx context.Context, sel ast.SelectionSet, v *store.OrganizationDomain) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OrganizationDomain!")
+		return graphql.Null
+	}
+	return ec._OrganizationDomain(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOrganizationEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐOrganizationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrganizationEdge) graphql.Marshaler {
@@ -11686,6 +12529,13 @@ func (ec *executionContext) marshalOConnectionType2ᚖgithubᚗcomᚋneoscᚋneo
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalODnsRecord2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋdomainsᚐRecord(ctx context.Context, sel ast.SelectionSet, v *domains.Record) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DnsRecord(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/authz"
+	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/store"
@@ -25,6 +26,7 @@ type Resolver struct {
 	Organizations *organizations.Service
 	Workspaces    *workspaces.Service
 	APITokens     *apitokens.Service
+	Domains       *domains.Service
 }
 
 // Schema is the parsed schema (for the authorizer's rule index).

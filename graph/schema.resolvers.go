@@ -13,6 +13,7 @@ import (
 	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/loaders"
@@ -107,6 +108,26 @@ func (r *mutationResolver) AcceptInvitation(ctx context.Context, input identity.
 	return payload(r.Identity.AcceptInvitation(ctx, input))
 }
 
+// AddOrganizationDomain is the resolver for the addOrganizationDomain field.
+func (r *mutationResolver) AddOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.Add(ctx, domain)
+}
+
+// VerifyOrganizationDomain is the resolver for the verifyOrganizationDomain field.
+func (r *mutationResolver) VerifyOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.Verify(ctx, domain)
+}
+
+// SetDomainEnrollment is the resolver for the setDomainEnrollment field.
+func (r *mutationResolver) SetDomainEnrollment(ctx context.Context, domain string, enrollment store.DomainEnrollment) (*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.SetEnrollment(ctx, domain, enrollment)
+}
+
+// RemoveOrganizationDomain is the resolver for the removeOrganizationDomain field.
+func (r *mutationResolver) RemoveOrganizationDomain(ctx context.Context, domain string) (string, error) {
+	return r.Resolver.Domains.Remove(ctx, domain)
+}
+
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
@@ -152,6 +173,16 @@ func (r *organizationResolver) Invitations(ctx context.Context, obj *store.Organ
 		return r.Store.Invitations.ListByOrganization(ctx, obj.ID, status, now, pg)
 	})
 	return &model.InvitationConnection{Page: p}, err
+}
+
+// Domains is the resolver for the domains field.
+func (r *organizationResolver) Domains(ctx context.Context, obj *store.Organization) ([]*store.OrganizationDomain, error) {
+	return r.Resolver.Domains.List(ctx, obj)
+}
+
+// VerificationRecord is the resolver for the verificationRecord field.
+func (r *organizationDomainResolver) VerificationRecord(ctx context.Context, obj *store.OrganizationDomain) (*domains.Record, error) {
+	return domains.Challenge(obj), nil
 }
 
 // Me is the resolver for the me field.
@@ -246,6 +277,11 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 // Organization returns OrganizationResolver implementation.
 func (r *Resolver) Organization() OrganizationResolver { return &organizationResolver{r} }
 
+// OrganizationDomain returns OrganizationDomainResolver implementation.
+func (r *Resolver) OrganizationDomain() OrganizationDomainResolver {
+	return &organizationDomainResolver{r}
+}
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -259,11 +295,12 @@ func (r *Resolver) Workspace() WorkspaceResolver { return &workspaceResolver{r} 
 func (r *Resolver) WorkspaceGrant() WorkspaceGrantResolver { return &workspaceGrantResolver{r} }
 
 type (
-	invitationResolver     struct{ *Resolver }
-	mutationResolver       struct{ *Resolver }
-	organizationResolver   struct{ *Resolver }
-	queryResolver          struct{ *Resolver }
-	userResolver           struct{ *Resolver }
-	workspaceResolver      struct{ *Resolver }
-	workspaceGrantResolver struct{ *Resolver }
+	invitationResolver         struct{ *Resolver }
+	mutationResolver           struct{ *Resolver }
+	organizationResolver       struct{ *Resolver }
+	organizationDomainResolver struct{ *Resolver }
+	queryResolver              struct{ *Resolver }
+	userResolver               struct{ *Resolver }
+	workspaceResolver          struct{ *Resolver }
+	workspaceGrantResolver     struct{ *Resolver }
 )

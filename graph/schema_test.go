@@ -59,6 +59,9 @@ func TestRootFieldRules(t *testing.T) {
 		"Mutation.updateWorkspace": authz.OrgAdmin, "Mutation.deleteWorkspace": authz.OrgAdmin,
 		"Organization.auditEvents": authz.OrgAdmin, "Organization.name": authz.Partner, "Organization.slug": authz.Member, "User.email": authz.Member,
 		"Workspace.name": authz.Partner, "AuditEvent.metadata": authz.OrgAdmin,
+		"Organization.domains": authz.Member, "OrganizationDomain.domain": authz.Member, "OrganizationDomain.verificationRecord": authz.OrgAdmin,
+		"Mutation.addOrganizationDomain": authz.OrgAdmin, "Mutation.verifyOrganizationDomain": authz.OrgAdmin,
+		"Mutation.setDomainEnrollment": authz.OrgAdmin, "Mutation.removeOrganizationDomain": authz.OrgAdmin,
 	}
 	for path, rule := range want {
 		typ, field, _ := strings.Cut(path, ".")

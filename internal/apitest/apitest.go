@@ -82,6 +82,12 @@ func WithIntrospection(who string) Option {
 	return func(d *server.Deps) { d.Introspection = who }
 }
 
+// WithDNSResolver sends the service's DNS lookups (domain verification) to
+// the server at addr ("host:port"), e.g. a test's own DNS server.
+func WithDNSResolver(addr string) Option {
+	return func(d *server.Deps) { d.DNSResolver = addr }
+}
+
 // New starts the service on d (already migrated).
 func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/neosc/neosc/internal/apperr"
@@ -103,6 +104,20 @@ func (z *Authorizer) Own(ctx context.Context, rule Access) (*auth.Actor, error) 
 		return nil, err
 	}
 	return actor, nil
+}
+
+// Loaded authorizes the caller under rule on obj, a row already in hand
+// (the parent object of a field whose resolver reads more of it): the same
+// decision, answer and denial record as Fetch, without loading obj again.
+// Inside the answer of register or login the caller is the user it signs
+// in, as for the fields around it.
+func (z *Authorizer) Loaded(ctx context.Context, obj Object, rule Access) error {
+	decided(ctx)
+	actor := auth.ActorFrom(ctx)
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		actor = effectiveActor(ctx, fc)
+	}
+	return z.authorize(ctx, nil, actor, rule, obj)
 }
 
 // fetch loads the object, lets side mark it (the addressee's side of an

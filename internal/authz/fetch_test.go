@@ -107,6 +107,48 @@ func TestNewTargetTypeGetsTheGuard(t *testing.T) {
 	})
 }
 
+// TestLoaded: a row already in hand (a field resolver's parent) is
+// authorized exactly as a fetched one: another organization's is NOT_FOUND
+// and recorded in both trails, too small a role is FORBIDDEN.
+func TestLoaded(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st := store.New(d.DB)
+		z := authz.New(nil, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		acme, globex := gen.Organization(t, d, store.Organization{}), gen.Organization(t, d, store.Organization{})
+		admin := gen.User(t, d, store.User{OrganizationID: acme.ID, Role: store.RoleAdmin})
+		member := gen.User(t, d, store.User{OrganizationID: acme.ID})
+		as := func(u *store.User) context.Context {
+			return auth.WithActor(ctx, &auth.Actor{User: *u, Organization: *acme})
+		}
+		for _, tc := range []struct {
+			name string
+			ctx  context.Context
+			obj  *store.Organization
+			rule authz.Access
+			want apperr.Code // "" = allowed
+		}{
+			{"happy path, member of the organization", as(member), acme, authz.Member, ""},
+			{"no access, role too small", as(member), acme, authz.OrgAdmin, apperr.Forbidden},
+			{"no access, other organization", as(admin), globex, authz.Member, apperr.NotFound},
+			{"no access, anonymous", ctx, acme, authz.Member, apperr.Unauthenticated},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				err := z.Loaded(tc.ctx, tc.obj, tc.rule)
+				if got := apperr.CodeOf(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+					t.Errorf("Loaded = %v, want %q", err, tc.want)
+				}
+			})
+		}
+		for _, org := range []*store.Organization{acme, globex} {
+			rows, _, err := st.AuditEvents.ListByOrganization(ctx, org.ID, store.AuditFilter{Actions: []string{"access.denied"}}, store.Page{First: 10})
+			if err != nil || len(rows) != 1 || deref(rows[0].TargetID) != globex.ID {
+				t.Errorf("access.denied in %s's trail: %d rows (%v)", org.Name, len(rows), err)
+			}
+		}
+	})
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""

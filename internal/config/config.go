@@ -37,6 +37,7 @@ type Config struct {
 	Introspection  string // "authenticated", "public" or "off"
 	SMTP           *SMTP  // nil: NEOSC_SMTP_URL unset, mail is logged instead of sent
 	MailFrom       string // the From of every mail, a valid RFC 5322 address
+	DNSResolver    string // "host:port" of the resolver for domain verification; "" = the system's
 }
 
 // SMTP is the mail server of NEOSC_SMTP_URL. It holds a password: String,
@@ -192,6 +193,12 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	if len(c.OIDCOrgClaims) == 0 {
 		return nil, &Error{"NEOSC_OIDC_ORG_CLAIMS", "want a comma-separated list of claim names"}
 	}
+	c.DNSResolver = get("NEOSC_DNS_RESOLVER", "")
+	if c.DNSResolver != "" {
+		if err := checkHostPort(c.DNSResolver); err != nil {
+			return nil, &Error{"NEOSC_DNS_RESOLVER", err.Error() + " (e.g. 127.0.0.53:53 or [2001:db8::53]:53; unset uses /etc/resolv.conf)"}
+		}
+	}
 	c.Introspection = get("NEOSC_INTROSPECTION", "authenticated")
 	if c.Introspection != "authenticated" && c.Introspection != "public" && c.Introspection != "off" {
 		return nil, &Error{"NEOSC_INTROSPECTION", "want authenticated, public or off"}
@@ -276,4 +283,20 @@ func mailFrom(v, publicURL string) (string, error) {
 		return "", &Error{"NEOSC_MAIL_FROM", "want an address such as no-reply@example.com or \"NeoSC <no-reply@example.com>\""}
 	}
 	return v, nil
+}
+
+// checkHostPort accepts "host:port" with a non-empty host and a numeric
+// port from 1 to 65535.
+func checkHostPort(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || host == "" {
+		return fmt.Errorf("want HOST:PORT")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("want HOST:PORT with a numeric port (1-65535)")
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("want HOST:PORT with a host name or IP address")
+	}
+	return nil
 }

@@ -61,6 +61,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
 		"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
+		"NEOSC_DNS_RESOLVER",
 	} {
 		blank[name] = " \t "
 	}
@@ -103,6 +104,7 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_OIDC_ORG_CLAIMS":  "tenant",
 		"NEOSC_LOG_FORMAT":       "text",
 		"NEOSC_SMTP_URL":         "smtp://mailer:p%40ss@smtp.example.com:2587",
+		"NEOSC_DNS_RESOLVER":     " 127.0.0.53:53 ",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +124,7 @@ func TestLoadGoodValues(t *testing.T) {
 		LogFormat:      "text",
 		SMTP:           &config.SMTP{Host: "smtp.example.com", Port: 2587, Username: "mailer", Password: "p@ss"},
 		MailFrom:       "NeoSC <no-reply@api.example.com>", // derived from NEOSC_PUBLIC_URL
+		DNSResolver:    "127.0.0.53:53",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -145,6 +148,9 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_SMTP_URL", "smtp://127.0.0.1:1"},
 		{"NEOSC_SMTP_URL", "smtps://relay.example.com:65535/"},
 		{"NEOSC_MAIL_FROM", "a@b"},
+		{"NEOSC_DNS_RESOLVER", "[::1]:53"},
+		{"NEOSC_DNS_RESOLVER", "resolver.internal:5353"},
+		{"NEOSC_DNS_RESOLVER", "127.0.0.1:65535"},
 	} {
 		vars := map[string]string{tc.name: tc.value}
 		if tc.name == "NEOSC_OIDC_ISSUER" {
@@ -209,6 +215,14 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_OIDC_ISSUER", value: "zitadel.example.com"},
 		{name: "NEOSC_OIDC_ISSUER", value: "ftp://zitadel.example.com"},
 		{name: "NEOSC_OIDC_ISSUER", value: "https://"},
+
+		{name: "NEOSC_DNS_RESOLVER", value: "127.0.0.1"},
+		{name: "NEOSC_DNS_RESOLVER", value: ":53"},
+		{name: "NEOSC_DNS_RESOLVER", value: "127.0.0.1:0"},
+		{name: "NEOSC_DNS_RESOLVER", value: "127.0.0.1:dns"},
+		{name: "NEOSC_DNS_RESOLVER", value: "1.1.1.1:70000"},
+		{name: "NEOSC_DNS_RESOLVER", value: "udp://1.1.1.1:53"},
+		{name: "NEOSC_DNS_RESOLVER", value: "::1:53"},
 
 		{name: "NEOSC_LOG_FORMAT", value: "xml"},
 		{name: "NEOSC_LOG_FORMAT", value: "logfmt"},

@@ -64,9 +64,10 @@ type Domains interface {
 	// AutoJoins reports whether organization orgID verified emailDomain by
 	// DNS and admits its addresses automatically (enrollment AUTO_JOIN).
 	AutoJoins(ctx context.Context, tx *store.Store, orgID, emailDomain string) (bool, error)
-	// AddUnverified records emailDomain as an unverified domain of a new
-	// organization, audited as actor; nothing for a public mail domain.
-	AddUnverified(ctx context.Context, tx *store.Store, orgID, emailDomain string, actor audit.Actor) error
+	// RecordFounderDomain records emailDomain as an unverified domain of a
+	// new organization, audited as actor; nothing for a domain that cannot
+	// be claimed (a public mail domain).
+	RecordFounderDomain(ctx context.Context, tx *store.Store, orgID, emailDomain string, actor audit.Actor) error
 }
 
 // Mail is one message to queue.
@@ -286,7 +287,7 @@ func (s *Service) recordFounded(ctx context.Context, tx *store.Store, founder *s
 	if s.Domains == nil {
 		return nil
 	}
-	return s.Domains.AddUnverified(ctx, tx, org.ID, emailDomain, audit.UserActor(founder))
+	return s.Domains.RecordFounderDomain(ctx, tx, org.ID, emailDomain, audit.UserActor(founder))
 }
 
 // addUser counts and inserts u into org (organization row first: counter

@@ -160,7 +160,7 @@ func (s *Service) externalOrganization(ctx context.Context, tx *store.Store, id 
 	if d := id.OrgDomain; d != "" {
 		if !validDomain(d) {
 			meta["domainSkipped"] = "the provider's primary domain " + d + " is not a valid domain"
-		} else if taken, err := tx.Organizations.DomainTaken(ctx, d); err != nil {
+		} else if taken, err := s.domainTaken(ctx, tx, d); err != nil {
 			return nil, err
 		} else if taken {
 			meta["domainSkipped"] = "domain " + d + " is already used by another organization"
@@ -268,4 +268,14 @@ func cut(s string, max int) string {
 		return s
 	}
 	return string([]rune(s)[:max])
+}
+
+// domainTaken reports whether another organization shows domain as its
+// primary domain or has verified it by DNS.
+func (s *Service) domainTaken(ctx context.Context, tx *store.Store, domain string) (bool, error) {
+	if taken, err := tx.Organizations.DomainTaken(ctx, domain); err != nil || taken {
+		return taken, err
+	}
+	v, err := tx.Domains.GetVerified(ctx, domain)
+	return v != nil, err
 }

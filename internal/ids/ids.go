@@ -22,6 +22,9 @@ const (
 	APIToken       Type = "ApiToken"
 	WorkspaceGrant Type = "WorkspaceGrant"
 	Invitation     Type = "Invitation"
+	// OrganizationDomain names domain rows in audit events and denials; the
+	// API names a domain by its name, never by a global ID.
+	OrganizationDomain Type = "OrganizationDomain"
 )
 
 // maxLen bounds what Decode looks at: the longest type tag plus a UUID, base64'd.

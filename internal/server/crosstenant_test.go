@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -12,7 +13,9 @@ import (
 	"github.com/neosc/neosc/internal/apitest"
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/testdb"
+	"github.com/neosc/neosc/internal/testdb/gen"
 )
 
 // Selections of every field of every type, for the cross-tenant suite.
@@ -31,7 +34,8 @@ const (
 			grants(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + grantFields + ` } } nodes { id } } } } nodes { id } }
 		auditEvents(first: 5) { ` + pageFields + ` edges { cursor node { ` + eventFields + ` } } nodes { id } }
 		apiTokens(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + tokenFields + ` } } nodes { id } }
-		invitations(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + inviteFields + ` } } nodes { id } }`
+		invitations(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + inviteFields + ` } } nodes { id } }
+		domains { ` + domainFields + ` }`
 )
 
 // tenants: Acme asks; Globex is the target; Initech shares a workspace
@@ -43,6 +47,7 @@ type tenants struct {
 	initechShared                         string
 	globexEvent, globexToken, globexGrant string
 	globexInvitation                      string
+	globexDomain                          string // verified by Globex
 }
 
 func newTenants(t *testing.T, d *db.DB) *tenants {
@@ -57,6 +62,11 @@ func newTenants(t *testing.T, d *db.DB) *tenants {
 	r := w.env.Do(w.globexAdmin.Token, `query($id: ID!) { organization(id: $id) { auditEvents(first: 1) { nodes { id } } } }`,
 		map[string]any{"id": w.globexAdmin.OrgID}).OK(t)
 	ts.globexEvent = r.Get("data.organization.auditEvents.nodes.0.id").String()
+	// Verified by Globex; named so that noForeign does not flag Acme's own
+	// input echoed back in an error message.
+	verifiedAt := time.Now()
+	ts.globexDomain = gen.OrganizationDomain(t, d, store.OrganizationDomain{OrganizationID: rawID(t, w.globexAdmin.OrgID),
+		Domain: "gx-verified.example.com", VerifiedAt: &verifiedAt}).Domain
 	return ts
 }
 
@@ -165,6 +175,23 @@ type isolatedCase struct {
 	check func(t *testing.T, ts *tenants, query string)
 }
 
+// domainUnchanged fails unless a query or mutation of Acme's about
+// Globex's domain answers code and leaves Globex's row as it was.
+func domainUnchanged(t *testing.T, ts *tenants, q string, vars map[string]any, code string) {
+	t.Helper()
+	row := func() string {
+		var rows []map[string]any
+		ts.env.DB.Raw("SELECT * FROM organization_domains WHERE domain = ? ORDER BY id", ts.globexDomain).Scan(&rows)
+		return apitest.Sprintf("%v", rows)
+	}
+	before := row()
+	r := ts.env.Do(ts.acmeAdmin.Token, q, vars).Want(t, code)
+	noForeign(t, r, ts)
+	if after := row(); after != before {
+		t.Errorf("Globex's domain changed:\n%s\n%s", before, after)
+	}
+}
+
 var isolatedCases = []isolatedCase{
 	{"me", `{ me { ` + userFields + ` } }`, func(t *testing.T, ts *tenants, q string) {
 		r := ts.env.Do(ts.acmeAdmin.Token, q, nil).OK(t)
@@ -256,6 +283,34 @@ var isolatedCases = []isolatedCase{
 				ts.env.Count("SELECT COUNT(*) FROM workspaces WHERE organization_id = ?", rawID(t, ts.globexAdmin.OrgID)) != before {
 				t.Errorf("created elsewhere: %s", r.Body)
 			}
+		}},
+	{"organization domains list the caller's organization's only", `query($id: ID!) { organization(id: $id) { domains { ` + domainFields + ` } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			r := ts.env.Do(ts.acmeAdmin.Token, q, map[string]any{"id": ts.acmeAdmin.OrgID}).OK(t)
+			if strings.Contains(string(r.Body), ts.globexDomain) {
+				t.Errorf("Acme lists Globex's domain: %s", r.Body)
+			}
+		}},
+	{"addOrganizationDomain lands in the caller's organization; another's verified domain is a CONFLICT", addDomain,
+		func(t *testing.T, ts *tenants, q string) {
+			domainUnchanged(t, ts, q, dvar(ts.globexDomain), "CONFLICT")
+			r := ts.env.Do(ts.acmeAdmin.Token, q, dvar("iso-"+ids.New()[24:]+".example.com")).OK(t)
+			name := r.Get("data.addOrganizationDomain.domain").String()
+			if ts.env.Count("SELECT COUNT(*) FROM organization_domains WHERE domain = ? AND organization_id = ?", name, rawID(t, ts.acmeAdmin.OrgID)) != 1 {
+				t.Errorf("added elsewhere: %s", r.Body)
+			}
+		}},
+	{"verifyOrganizationDomain names the caller's organization's domains only", verifyDomain,
+		func(t *testing.T, ts *tenants, q string) {
+			domainUnchanged(t, ts, q, dvar(ts.globexDomain), "NOT_FOUND")
+		}},
+	{"setDomainEnrollment names the caller's organization's domains only", setEnroll,
+		func(t *testing.T, ts *tenants, q string) {
+			domainUnchanged(t, ts, q, map[string]any{"d": ts.globexDomain, "e": "AUTO_JOIN"}, "NOT_FOUND")
+		}},
+	{"removeOrganizationDomain names the caller's organization's domains only", removeDomain,
+		func(t *testing.T, ts *tenants, q string) {
+			domainUnchanged(t, ts, q, dvar(ts.globexDomain), "NOT_FOUND")
 		}},
 	{"createApiToken: the token reaches its own organization only", `mutation($in: CreateApiTokenInput!) { createApiToken(input: $in) { token apiToken { ` + tokenFields + ` } } }`,
 		func(t *testing.T, ts *tenants, q string) {

@@ -24,6 +24,7 @@ import (
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/loaders"
 	"github.com/neosc/neosc/internal/mail"
@@ -50,13 +51,17 @@ type Deps struct {
 	// OIDC, when set, accepts the configured OpenID Provider's access tokens
 	// as Bearer tokens and in ssoLogin.
 	OIDC *auth.OIDC
+	// DNSResolver is the "host:port" of the resolver that looks up domain
+	// verification records; "" uses the system's (/etc/resolv.conf).
+	DNSResolver string
 }
 
 // New returns the service's HTTP handler.
 func New(d Deps) http.Handler {
 	st := store.New(d.DB.DB)
 	z := authz.New(graph.Schema(), st, d.Log)
-	ident := &identity.Service{Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
+	doms := &domains.Service{Store: st, Authz: z, DNS: domains.NewResolver(d.DNSResolver), Log: d.Log}
+	ident := &identity.Service{Domains: doms, Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
 		Authz: z, PublicURL: d.PublicURL,
 		Mail: func(ctx context.Context, tx *store.Store, orgID string, m identity.Mail) error {
 			return mail.Enqueue(ctx, tx, orgID, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
@@ -68,6 +73,7 @@ func New(d Deps) http.Handler {
 		Organizations: &organizations.Service{Store: st},
 		Workspaces:    &workspaces.Service{Store: st, Authz: z, Log: d.Log},
 		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
+		Domains:       doms,
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver, Complexity: complexity()})
 	gql := graphQLHandler(es, z.Field, d)

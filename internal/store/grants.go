@@ -30,14 +30,8 @@ func (r Grants) Find(ctx context.Context, ownerID, workspaceID, granteeID string
 	if ownerID == "" {
 		return nil, ErrNoScope
 	}
-	var out []WorkspaceGrant
-	err := r.db.WithContext(ctx).
-		Where("organization_id = ? AND workspace_id = ? AND grantee_organization_id = ?", ownerID, workspaceID, granteeID).
-		Limit(1).Find(&out).Error
-	if err != nil || len(out) == 0 {
-		return nil, err
-	}
-	return &out[0], nil
+	return firstOrNil[WorkspaceGrant](r.db.WithContext(ctx).
+		Where("organization_id = ? AND workspace_id = ? AND grantee_organization_id = ?", ownerID, workspaceID, granteeID))
 }
 
 // Delete removes a grant of the owner organization.
@@ -45,14 +39,7 @@ func (r Grants) Delete(ctx context.Context, ownerID, id string) error {
 	if ownerID == "" {
 		return ErrNoScope
 	}
-	res := r.db.WithContext(ctx).Where("organization_id = ? AND id = ?", ownerID, id).Delete(&WorkspaceGrant{})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return notFound(gorm.ErrRecordNotFound)
-	}
-	return nil
+	return deleteIn[WorkspaceGrant](ctx, r.db, ownerID, id)
 }
 
 // ListByWorkspace lists the grants of one of the owner's workspaces, oldest

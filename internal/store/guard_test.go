@@ -25,6 +25,7 @@ type fixture struct {
 	grantB   store.WorkspaceGrant // B shares wsB with... a third organization
 	third    store.Organization
 	evB      store.AuditEvent
+	domB     store.OrganizationDomain // verified by B
 	now      time.Time
 }
 
@@ -45,6 +46,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.grantB = *gen.Grant(t, d, store.WorkspaceGrant{OrganizationID: f.b.ID, WorkspaceID: f.wsB.ID,
 		GranteeOrganizationID: f.third.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
 	f.evB = *gen.AuditEvent(t, d, store.AuditEvent{OrganizationID: &f.b.ID})
+	f.domB = *gen.OrganizationDomain(t, d, store.OrganizationDomain{OrganizationID: f.b.ID, VerifiedAt: &now})
 	return f
 }
 
@@ -75,6 +77,14 @@ var page = store.Page{First: 100}
 // empty scope is ErrNoScope, and organization A's scope never reaches
 // organization B's rows.
 var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
+	"Organizations.SetPrimaryDomain": func(t *testing.T, s *store.Store, f *fixture) {
+		d := "primary-" + f.b.ID[24:] + ".example"
+		wantNoScope(t, s.Organizations.SetPrimaryDomain(t.Context(), "", &d, ""))
+		must(t, s.Organizations.SetPrimaryDomain(t.Context(), f.a.ID, &d, ""))
+		if o, _ := s.Organizations.GetByID(t.Context(), f.b.ID); o.Domain != nil {
+			t.Error("A's scope set B's primary domain")
+		}
+	},
 	"Organizations.Lock": func(t *testing.T, s *store.Store, f *fixture) {
 		_, err := s.Organizations.Lock(t.Context(), "")
 		wantNoScope(t, err)
@@ -300,6 +310,44 @@ var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
 		_, err := s.Grants.CountSharedWith(t.Context(), "", f.now)
 		wantNoScope(t, err)
 	},
+	"Domains.Create": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Domains.Create(t.Context(), &store.OrganizationDomain{ID: ids.New(), Domain: "x.example.com"}))
+	},
+	"Domains.Get": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Domains.Get(t.Context(), "", f.domB.Domain, false)
+		wantNoScope(t, err)
+		_, err = s.Domains.Get(t.Context(), f.a.ID, f.domB.Domain, true)
+		wantNotFound(t, err)
+	},
+	"Domains.ListByOrganization": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Domains.ListByOrganization(t.Context(), "")
+		wantNoScope(t, err)
+		rows, err := s.Domains.ListByOrganization(t.Context(), f.a.ID)
+		must(t, err)
+		if len(rows) != 0 {
+			t.Errorf("A lists %d domains of another organization", len(rows))
+		}
+	},
+	"Domains.CountByOrganization": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Domains.CountByOrganization(t.Context(), "")
+		wantNoScope(t, err)
+		if n, _ := s.Domains.CountByOrganization(t.Context(), f.a.ID); n != 0 {
+			t.Errorf("A counts %d domains of another organization", n)
+		}
+	},
+	"Domains.Update": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Domains.Update(t.Context(), &store.OrganizationDomain{ID: f.domB.ID}))
+		forged := f.domB
+		forged.OrganizationID, forged.Enrollment, forged.UpdatedAt = f.a.ID, store.EnrollmentAutoJoin, f.now.Add(time.Second)
+		wantNotFound(t, s.Domains.Update(t.Context(), &forged))
+		if d, _ := s.Domains.Get(t.Context(), f.b.ID, f.domB.Domain, false); d == nil || d.Enrollment != store.EnrollmentInvitationOnly {
+			t.Error("A's scope changed B's domain")
+		}
+	},
+	"Domains.Delete": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Domains.Delete(t.Context(), "", f.domB.ID))
+		wantNotFound(t, s.Domains.Delete(t.Context(), f.a.ID, f.domB.ID))
+	},
 }
 
 // unscoped lists the methods that take no organization scope, each with the
@@ -332,6 +380,7 @@ var unscoped = map[string]string{
 	"APITokens.GetByID":            "fetch, then authorize",
 	"APITokens.GetActor":           "authentication: the token names itself",
 	"Grants.GetByID":               "fetch, then authorize",
+	"Domains.GetVerified":          "a domain is verified by at most one organization: which one, asked when adding, verifying and registering",
 	// The mail outbox is platform-level: each replica's sender delivers every
 	// organization's mail, and no API reads it. A mail names its organization
 	// (or none, for a platform mail) only to record whose it is.

@@ -36,6 +36,22 @@ func (r Organizations) Lock(ctx context.Context, id string) (*Organization, erro
 	return lookup[Organization](ctx, r.db, id, true)
 }
 
+// SetPrimaryDomain makes domain the organization's primary domain when it
+// has none (the first domain it verifies), or, with domain nil, clears the
+// primary domain when it is old (a removed domain).
+func (r Organizations) SetPrimaryDomain(ctx context.Context, orgID string, domain *string, old string) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	q := r.db.WithContext(ctx).Model(&Organization{}).Where("id = ?", orgID)
+	if domain != nil {
+		q = q.Where("domain IS NULL")
+	} else {
+		q = q.Where("domain = ?", old)
+	}
+	return q.Update("domain", domain).Error
+}
+
 // GetDefault returns the default organization (kind DEFAULT), which
 // migration 00007 creates; NOT_FOUND before that.
 func (r Organizations) GetDefault(ctx context.Context) (*Organization, error) {

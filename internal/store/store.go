@@ -39,6 +39,7 @@ type Store struct {
 	Invitations   Invitations
 	Verifications EmailVerifications
 	Outbox        Outbox
+	Domains       Domains
 }
 
 // New returns a store over db.
@@ -55,6 +56,7 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.Invitations = Invitations{db}
 	s.Verifications = EmailVerifications{db}
 	s.Outbox = Outbox{db}
+	s.Domains = Domains{db}
 	return s
 }
 
@@ -219,6 +221,44 @@ func lookup[T any](ctx context.Context, db *gorm.DB, id string, lock bool) (*T, 
 		return nil, notFound(err)
 	}
 	return &row, nil
+}
+
+// exactlyOne is the outcome of a write that must touch exactly one row:
+// its error, or apperr.ErrNotFound when it touched none (no such row in the
+// organization it was scoped to, or no longer).
+func exactlyOne(res *gorm.DB) error {
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return notFound(gorm.ErrRecordNotFound)
+	}
+	return nil
+}
+
+// deleteIn deletes the row of model T with primary key id from
+// organization orgID; apperr.ErrNotFound when that organization has no
+// such row. Callers have refused an empty orgID.
+func deleteIn[T any](ctx context.Context, db *gorm.DB, orgID, id string) error {
+	var row T
+	return exactlyOne(db.WithContext(ctx).Where("organization_id = ? AND id = ?", orgID, id).Delete(&row))
+}
+
+// updateIn writes the given columns of row, the row of model T with
+// primary key id, inside organization orgID only; apperr.ErrNotFound when
+// that organization has no such row. Callers have refused an empty orgID.
+func updateIn[T any](ctx context.Context, db *gorm.DB, orgID, id string, row *T, columns ...string) error {
+	return exactlyOne(db.WithContext(ctx).Model(new(T)).Where("organization_id = ? AND id = ?", orgID, id).
+		Select(columns).Updates(row))
+}
+
+// firstOrNil runs q for one row of model T; nil when there is none.
+func firstOrNil[T any](q *gorm.DB) (*T, error) {
+	var out []T
+	if err := q.Limit(1).Find(&out).Error; err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return &out[0], nil
 }
 
 func notFound(err error) error {

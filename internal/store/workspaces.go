@@ -57,18 +57,8 @@ func (r Workspaces) Update(ctx context.Context, w *Workspace) error {
 	if w.OrganizationID == "" {
 		return ErrNoScope
 	}
-	res := r.db.WithContext(ctx).Model(&Workspace{}).
-		Where("organization_id = ? AND id = ?", w.OrganizationID, w.ID).
-		Select("name", "description", "type", "connection_type", "status", "image_url", "url",
-			"cpu_cores", "memory_mb", "storage_gb", "updated_at").
-		Updates(w)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return notFound(gorm.ErrRecordNotFound)
-	}
-	return nil
+	return updateIn(ctx, r.db, w.OrganizationID, w.ID, w, "name", "description", "type", "connection_type", "status",
+		"image_url", "url", "cpu_cores", "memory_mb", "storage_gb", "updated_at")
 }
 
 // Delete removes a workspace of an organization; apperr.ErrNotFound when no
@@ -77,12 +67,5 @@ func (r Workspaces) Delete(ctx context.Context, orgID, id string) error {
 	if orgID == "" {
 		return ErrNoScope
 	}
-	res := r.db.WithContext(ctx).Where("organization_id = ? AND id = ?", orgID, id).Delete(&Workspace{})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return notFound(gorm.ErrRecordNotFound)
-	}
-	return nil
+	return deleteIn[Workspace](ctx, r.db, orgID, id)
 }

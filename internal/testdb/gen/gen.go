@@ -20,6 +20,7 @@ package gen
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,29 @@ func Grant(t testing.TB, d *db.DB, seed store.WorkspaceGrant) *store.WorkspaceGr
 		return tx.Grants.Create(ctx, &g)
 	})
 	return &g
+}
+
+// OrganizationDomain inserts an unverified INVITATION_ONLY domain
+// "d-<ID>.example.com" with a fresh verification token. A seed with
+// VerifiedAt is verified: its VerifiedDomain defaults to its Domain.
+func OrganizationDomain(t testing.TB, d *db.DB, seed store.OrganizationDomain) *store.OrganizationDomain {
+	t.Helper()
+	o := seed
+	o.ID = cmp.Or(o.ID, ids.New())
+	o.OrganizationID = orgOr(t, d, o.OrganizationID)
+	o.Domain = cmp.Or(o.Domain, "d-"+o.ID+".example.com")
+	o.VerificationToken = cmp.Or(o.VerificationToken, rand.Text())
+	o.Enrollment = cmp.Or(o.Enrollment, store.EnrollmentInvitationOnly)
+	o.VerifiedAt = stampPtr(o.VerifiedAt)
+	if o.VerifiedAt != nil && o.VerifiedDomain == nil {
+		o.VerifiedDomain = &o.Domain
+	}
+	o.CreatedAt = stamp(o.CreatedAt, now())
+	o.UpdatedAt = stamp(o.UpdatedAt, o.CreatedAt)
+	write(t, d, "organization domain", func(ctx context.Context, tx *store.Store) error {
+		return tx.Domains.Create(ctx, &o)
+	})
+	return &o
 }
 
 // AuditEvent inserts a SUCCESS event "test.event" with empty metadata and

@@ -30,6 +30,14 @@ func TestGenerators(t *testing.T) {
 			readBack(t, k, func() (any, error) { return s.APITokens.GetByID(ctx, k.ID) })
 			readBack(t, g, func() (any, error) { return s.Grants.GetByID(ctx, g.ID) })
 			readBack(t, e, func() (any, error) { return s.AuditEvents.GetByID(ctx, e.ID) })
+			od := gen.OrganizationDomain(t, d, store.OrganizationDomain{OrganizationID: o.ID})
+			verifiedAt := time.Now()
+			vd := gen.OrganizationDomain(t, d, store.OrganizationDomain{OrganizationID: o.ID, VerifiedAt: &verifiedAt})
+			readBack(t, od, func() (any, error) { return s.Domains.Get(ctx, o.ID, od.Domain, false) })
+			readBack(t, vd, func() (any, error) { return s.Domains.Get(ctx, o.ID, vd.Domain, false) })
+			if od.Verified() || !vd.Verified() || *vd.VerifiedDomain != vd.Domain || od.VerificationToken == vd.VerificationToken {
+				t.Errorf("domains: %+v %+v", od, vd)
+			}
 			got, err := s.Organizations.GetByID(ctx, o.ID)
 			if err != nil {
 				t.Fatal(err)
