@@ -140,9 +140,11 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptInvitation         func(childComplexity int, input identity.AcceptInvitationInput) int
+		AcceptWorkspaceGrant     func(childComplexity int, id string) int
 		AddOrganizationDomain    func(childComplexity int, domain string) int
 		CreateAPIToken           func(childComplexity int, input apitokens.CreateInput) int
 		CreateWorkspace          func(childComplexity int, input workspaces.Spec) int
+		DeclineWorkspaceGrant    func(childComplexity int, id string) int
 		DeleteWorkspace          func(childComplexity int, id string) int
 		GrantWorkspaceAccess     func(childComplexity int, input workspaces.GrantInput) int
 		InviteUser               func(childComplexity int, input identity.InviteInput) int
@@ -168,6 +170,7 @@ type ComplexityRoot struct {
 		Domains        func(childComplexity int) int
 		ExternalID     func(childComplexity int) int
 		GlobalID       func(childComplexity int) int
+		IncomingGrants func(childComplexity int, first *int, after *string) int
 		Invitations    func(childComplexity int, first *int, after *string, status *store.InvitationStatus) int
 		Name           func(childComplexity int) int
 		Slug           func(childComplexity int) int
@@ -274,6 +277,8 @@ type ComplexityRoot struct {
 		ExpiresAt           func(childComplexity int) int
 		GlobalID            func(childComplexity int) int
 		GranteeOrganization func(childComplexity int) int
+		Organization        func(childComplexity int) int
+		Status              func(childComplexity int) int
 		Workspace           func(childComplexity int) int
 	}
 
@@ -313,6 +318,8 @@ type MutationResolver interface {
 	InviteUser(ctx context.Context, input identity.InviteInput) (*store.Invitation, error)
 	RevokeInvitation(ctx context.Context, id string) (*store.Invitation, error)
 	AcceptInvitation(ctx context.Context, input identity.AcceptInvitationInput) (*model.AuthPayload, error)
+	AcceptWorkspaceGrant(ctx context.Context, id string) (*store.WorkspaceGrant, error)
+	DeclineWorkspaceGrant(ctx context.Context, id string) (*store.WorkspaceGrant, error)
 	AddOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error)
 	VerifyOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error)
 	SetDomainEnrollment(ctx context.Context, domain string, enrollment store.DomainEnrollment) (*store.OrganizationDomain, error)
@@ -324,6 +331,7 @@ type OrganizationResolver interface {
 	AuditEvents(ctx context.Context, obj *store.Organization, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error)
 	APITokens(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.APITokenConnection, error)
 	Invitations(ctx context.Context, obj *store.Organization, first *int, after *string, status *store.InvitationStatus) (*model.InvitationConnection, error)
+	IncomingGrants(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.WorkspaceGrantConnection, error)
 	Domains(ctx context.Context, obj *store.Organization) ([]*store.OrganizationDomain, error)
 }
 type OrganizationDomainResolver interface {
@@ -348,6 +356,8 @@ type WorkspaceResolver interface {
 type WorkspaceGrantResolver interface {
 	Workspace(ctx context.Context, obj *store.WorkspaceGrant) (*store.Workspace, error)
 	GranteeOrganization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error)
+
+	Organization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -709,6 +719,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(identity.AcceptInvitationInput)), true
+	case "Mutation.acceptWorkspaceGrant":
+		if e.ComplexityRoot.Mutation.AcceptWorkspaceGrant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptWorkspaceGrant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptWorkspaceGrant(childComplexity, args["id"].(string)), true
 	case "Mutation.addOrganizationDomain":
 		if e.ComplexityRoot.Mutation.AddOrganizationDomain == nil {
 			break
@@ -742,6 +763,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWorkspace(childComplexity, args["input"].(workspaces.Spec)), true
+	case "Mutation.declineWorkspaceGrant":
+		if e.ComplexityRoot.Mutation.DeclineWorkspaceGrant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineWorkspaceGrant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineWorkspaceGrant(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteWorkspace":
 		if e.ComplexityRoot.Mutation.DeleteWorkspace == nil {
 			break
@@ -955,6 +987,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.GlobalID(childComplexity), true
+	case "Organization.incomingGrants":
+		if e.ComplexityRoot.Organization.IncomingGrants == nil {
+			break
+		}
+
+		args, err := ec.field_Organization_incomingGrants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organization.IncomingGrants(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Organization.invitations":
 		if e.ComplexityRoot.Organization.Invitations == nil {
 			break
@@ -1432,6 +1475,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WorkspaceGrant.GranteeOrganization(childComplexity), true
+	case "WorkspaceGrant.organization":
+		if e.ComplexityRoot.WorkspaceGrant.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.Organization(childComplexity), true
+	case "WorkspaceGrant.status":
+		if e.ComplexityRoot.WorkspaceGrant.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.Status(childComplexity), true
 	case "WorkspaceGrant.workspace":
 		if e.ComplexityRoot.WorkspaceGrant.Workspace == nil {
 			break
@@ -1711,6 +1766,8 @@ type Organization implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGA
   apiTokens(first: Int, after: String): ApiTokenConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
   "Invitations into the organization, newest first; with status, only those in that state."
   invitations(first: Int, after: String, status: InvitationStatus): InvitationConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
+  "Workspace grants other organizations offer to this one (any status), newest first; its admins accept or decline them."
+  incomingGrants(first: Int, after: String): WorkspaceGrantConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
   "The email domains the organization claims, by name."
   domains: [OrganizationDomain!]! @auth(requires: MEMBER) @scope(any: [])
 }
@@ -1765,6 +1822,20 @@ type WorkspaceGrant implements Node @auth(requires: ORG_ADMIN) {
   createdAt: Time!
   "Checked on every request: an expired grant gives nothing."
   expiresAt: Time!
+  "PENDING until an ADMIN of the partner accepts it; only an ACCEPTED grant gives access."
+  status: GrantStatus!
+  "The owner: the organization that shares the workspace. Its admins see it whole; the partner's admins, its id and name."
+  organization: Organization!
+}
+
+"Whether the partner took up a workspace grant."
+enum GrantStatus {
+  "Offered; gives nothing yet."
+  PENDING
+  "Accepted by an ADMIN of the partner: live until it expires or is revoked."
+  ACCEPTED
+  "Declined by the partner."
+  DECLINED
 }
 
 type WorkspaceGrantConnection @auth(requires: AUTHENTICATED) {
@@ -2043,7 +2114,7 @@ type Mutation {
   updateWorkspace(id: ID!, input: UpdateWorkspaceInput!): Workspace! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
   "Delete a workspace of the caller's organization; answers its ID."
   deleteWorkspace(id: ID!): ID! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
-  "Share a workspace of the caller's organization with a partner organization."
+  "Offer a workspace of the caller's organization to a partner organization; it gives nothing until an ADMIN of the partner accepts it."
   grantWorkspaceAccess(input: GrantWorkspaceAccessInput!): WorkspaceGrant! @auth(requires: ORG_ADMIN)
   "End a grant; the partner loses access on its next request. Answers the grant's ID."
   revokeWorkspaceAccess(id: ID!): ID! @auth(requires: ORG_ADMIN)
@@ -2061,6 +2132,10 @@ type Mutation {
   revokeInvitation(id: ID!): Invitation! @auth(requires: ORG_ADMIN)
   "Create the invitee's account in the inviting organization (address verified) and sign it in."
   acceptInvitation(input: AcceptInvitationInput!): AuthPayload! @auth(requires: PUBLIC)
+  "Accept a grant offered to the caller's organization: its members reach the workspace from the next request."
+  acceptWorkspaceGrant(id: ID!): WorkspaceGrant! @auth(requires: ORG_ADMIN)
+  "Decline a grant offered to the caller's organization."
+  declineWorkspaceGrant(id: ID!): WorkspaceGrant! @auth(requires: ORG_ADMIN)
   """
   Claim an email domain for the caller's organization, unverified. Public and
   disposable mail domains are refused; a domain another organization has
@@ -2330,6 +2405,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_apiTokens(ctx, field)
 	case "invitations":
 		return ec.fieldContext_Organization_invitations(ctx, field)
+	case "incomingGrants":
+		return ec.fieldContext_Organization_incomingGrants(ctx, field)
 	case "domains":
 		return ec.fieldContext_Organization_domains(ctx, field)
 	}
@@ -2512,6 +2589,10 @@ func (ec *executionContext) childFields_WorkspaceGrant(ctx context.Context, fiel
 		return ec.fieldContext_WorkspaceGrant_createdAt(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_WorkspaceGrant_expiresAt(ctx, field)
+	case "status":
+		return ec.fieldContext_WorkspaceGrant_status(ctx, field)
+	case "organization":
+		return ec.fieldContext_WorkspaceGrant_organization(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkspaceGrant", field.Name)
 }
@@ -2670,6 +2751,20 @@ func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptWorkspaceGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addOrganizationDomain_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2709,6 +2804,20 @@ func (ec *executionContext) field_Mutation_createWorkspace_args(ctx context.Cont
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_declineWorkspaceGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2973,6 +3082,28 @@ func (ec *executionContext) field_Organization_auditEvents_args(ctx context.Cont
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Organization_incomingGrants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -5239,6 +5370,94 @@ func (ec *executionContext) fieldContext_Mutation_acceptInvitation(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_acceptWorkspaceGrant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptWorkspaceGrant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptWorkspaceGrant(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.WorkspaceGrant) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrant2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptWorkspaceGrant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptWorkspaceGrant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineWorkspaceGrant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineWorkspaceGrant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineWorkspaceGrant(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.WorkspaceGrant) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrant2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineWorkspaceGrant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineWorkspaceGrant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_addOrganizationDomain(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5836,6 +6055,50 @@ func (ec *executionContext) fieldContext_Organization_invitations(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Organization_invitations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_incomingGrants(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_incomingGrants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organization().IncomingGrants(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkspaceGrantConnection) graphql.Marshaler {
+			return ec.marshalNWorkspaceGrantConnection2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_incomingGrants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceGrantConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organization_incomingGrants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7685,6 +7948,61 @@ func (ec *executionContext) _WorkspaceGrant_expiresAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_WorkspaceGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkspaceGrant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkspaceGrant_status(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.GrantStatus) graphql.Marshaler {
+			return ec.marshalNGrantStatus2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐGrantStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceGrant", field, false, false, "GrantStatus")
+}
+
+func (ec *executionContext) _WorkspaceGrant_organization(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkspaceGrant().Organization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceGrant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WorkspaceGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantConnection) (ret graphql.Marshaler) {
@@ -10324,6 +10642,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "acceptWorkspaceGrant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptWorkspaceGrant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineWorkspaceGrant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineWorkspaceGrant(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "addOrganizationDomain":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_addOrganizationDomain(ctx, field)
@@ -10454,6 +10786,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_invitations(ctx, field, obj)
+				})
+		case "incomingGrants":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_incomingGrants(ctx, field, obj)
 				})
 		case "domains":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -11149,6 +11487,17 @@ func (ec *executionContext) _WorkspaceGrant(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "status":
+			out.Values[i] = ec._WorkspaceGrant_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "organization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkspaceGrant_organization(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11849,6 +12198,16 @@ func (ec *executionContext) unmarshalNDomainEnrollment2githubᚗcomᚋneoscᚋne
 }
 
 func (ec *executionContext) marshalNDomainEnrollment2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐDomainEnrollment(ctx context.Context, sel ast.SelectionSet, v store.DomainEnrollment) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNGrantStatus2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐGrantStatus(ctx context.Context, v any) (store.GrantStatus, error) {
+	var res store.GrantStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGrantStatus2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐGrantStatus(ctx context.Context, sel ast.SelectionSet, v store.GrantStatus) graphql.Marshaler {
 	return v
 }
 

@@ -108,6 +108,16 @@ func (r *mutationResolver) AcceptInvitation(ctx context.Context, input identity.
 	return payload(r.Identity.AcceptInvitation(ctx, input))
 }
 
+// AcceptWorkspaceGrant is the resolver for the acceptWorkspaceGrant field.
+func (r *mutationResolver) AcceptWorkspaceGrant(ctx context.Context, id string) (*store.WorkspaceGrant, error) {
+	return r.Workspaces.Respond(ctx, id, true)
+}
+
+// DeclineWorkspaceGrant is the resolver for the declineWorkspaceGrant field.
+func (r *mutationResolver) DeclineWorkspaceGrant(ctx context.Context, id string) (*store.WorkspaceGrant, error) {
+	return r.Workspaces.Respond(ctx, id, false)
+}
+
 // AddOrganizationDomain is the resolver for the addOrganizationDomain field.
 func (r *mutationResolver) AddOrganizationDomain(ctx context.Context, domain string) (*store.OrganizationDomain, error) {
 	return r.Resolver.Domains.Add(ctx, domain)
@@ -173,6 +183,14 @@ func (r *organizationResolver) Invitations(ctx context.Context, obj *store.Organ
 		return r.Store.Invitations.ListByOrganization(ctx, obj.ID, status, now, pg)
 	})
 	return &model.InvitationConnection{Page: p}, err
+}
+
+// IncomingGrants is the resolver for the incomingGrants field.
+func (r *organizationResolver) IncomingGrants(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.WorkspaceGrantConnection, error) {
+	p, err := list(first, after, func(pg store.Page) (store.Listing[*store.WorkspaceGrant], error) {
+		return r.Resolver.Workspaces.Incoming(ctx, obj, pg)
+	})
+	return &model.WorkspaceGrantConnection{Page: p}, err
 }
 
 // Domains is the resolver for the domains field.
@@ -262,6 +280,15 @@ func (r *workspaceGrantResolver) Workspace(ctx context.Context, obj *store.Works
 // the partner, of which the owner's admins reach only the id and name.
 func (r *workspaceGrantResolver) GranteeOrganization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error) {
 	o, err := loaders.Organization(ctx, obj.GranteeOrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Authz.ReachedFrom(ctx, obj, o)
+}
+
+// Organization is the resolver for the organization field.
+func (r *workspaceGrantResolver) Organization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error) {
+	o, err := loaders.Organization(ctx, obj.OrganizationID)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ const (
 	wsFields      = `id name description type connectionType status imageUrl url cpuCores memoryMb storageGb createdAt updatedAt organization { id name }`
 	eventFields   = `id action outcome organizationId actorId actorEmail actorOrganizationId targetType targetId targetOrganizationId metadata ipAddress userAgent requestId createdAt`
 	tokenFields   = `id name scopes expiresAt createdAt lastUsedAt revokedAt`
-	grantFields   = `id createdAt expiresAt workspace { id name } granteeOrganization { id name }`
+	grantFields   = `id createdAt expiresAt status workspace { id name } granteeOrganization { id name } organization { id name }`
 	pageFields    = `pageInfo { hasNextPage endCursor }`
 	orgScalars    = `id name slug domain status userCount workspaceCount createdAt externalId`
 	orgEverything = orgScalars + `
@@ -35,6 +35,7 @@ const (
 		auditEvents(first: 5) { ` + pageFields + ` edges { cursor node { ` + eventFields + ` } } nodes { id } }
 		apiTokens(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + tokenFields + ` } } nodes { id } }
 		invitations(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + inviteFields + ` } } nodes { id } }
+		incomingGrants(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + grantFields + ` } } nodes { id } }
 		domains { ` + domainFields + ` }`
 )
 
@@ -55,8 +56,8 @@ func newTenants(t *testing.T, d *db.DB) *tenants {
 	ts := &tenants{world: w}
 	ts.initech = w.env.Register("admin@initech.test", "Initech")
 	ts.initechShared = w.env.CreateWorkspace(ts.initech, "initech-shared")
-	grant(t, w.env, ts.initech, ts.initechShared, w.acmeAdmin.OrgID)
-	ts.globexGrant = grant(t, w.env, w.globexAdmin, w.globexWS, ts.initech.OrgID)
+	grant(t, w.env, ts.initech, ts.initechShared, w.acmeAdmin)
+	ts.globexGrant = grant(t, w.env, w.globexAdmin, w.globexWS, ts.initech)
 	_, ts.globexToken = newToken(t, w.env, w.globexAdmin, "globex partner", "READ_AUDIT")
 	ts.globexInvitation = w.env.Do(w.globexAdmin.Token, inviteQ, inviteVars("newhire@"+ids.New()[24:]+".test")).OK(t).Get("data.inviteUser.id").String()
 	r := w.env.Do(w.globexAdmin.Token, `query($id: ID!) { organization(id: $id) { auditEvents(first: 1) { nodes { id } } } }`,
@@ -161,6 +162,14 @@ var deniedCases = []deniedCase{
 			return ts.globexInvitation, ts.globexAdmin.OrgID, ids.Invitation
 		},
 		actor: func(ts *tenants) apitest.Account { return ts.acmeMember }},
+	{name: "acceptWorkspaceGrant of a grant offered to another organization", query: `mutation($id: ID!) { acceptWorkspaceGrant(id: $id) { ` + grantFields + ` } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant
+		}},
+	{name: "declineWorkspaceGrant of a grant offered to another organization", query: `mutation($id: ID!) { declineWorkspaceGrant(id: $id) { id status } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant
+		}},
 	{name: "revokeWorkspaceAccess", query: `mutation($id: ID!) { revokeWorkspaceAccess(id: $id) }`, vars: idVar,
 		target: func(ts *tenants) (string, string, ids.Type) {
 			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant

@@ -15,11 +15,17 @@ const grantMutation = `mutation($in: GrantWorkspaceAccessInput!) { grantWorkspac
 	id createdAt expiresAt workspace { id name } granteeOrganization { id name } } }`
 
 // grant shares ws of owner's organization with grantee's organization.
-func grant(t *testing.T, env *apitest.Env, owner apitest.Account, ws, granteeOrg string) string {
+// grant has owner offer workspace ws to grantee's organization and
+// grantee (an ADMIN there) accept it; it returns the live grant's ID.
+func grant(t *testing.T, env *apitest.Env, owner apitest.Account, ws string, grantee apitest.Account) string {
 	t.Helper()
-	r := env.Do(owner.Token, grantMutation, map[string]any{"in": map[string]any{"workspaceId": ws, "granteeOrganizationId": granteeOrg}}).OK(t)
-	return r.Get("data.grantWorkspaceAccess.id").String()
+	r := env.Do(owner.Token, grantMutation, map[string]any{"in": map[string]any{"workspaceId": ws, "granteeOrganizationId": grantee.OrgID}}).OK(t)
+	id := r.Get("data.grantWorkspaceAccess.id").String()
+	env.Do(grantee.Token, acceptGrant, map[string]any{"id": id}).OK(t)
+	return id
 }
+
+const acceptGrant = `mutation($id: ID!) { acceptWorkspaceGrant(id: $id) { id status } }`
 
 func TestWorkspaceGrants(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
@@ -43,6 +49,31 @@ func TestWorkspaceGrants(t *testing.T) {
 			for _, org := range []string{w.globexAdmin.OrgID, w.acmeAdmin.OrgID} {
 				if n := env.Count("SELECT COUNT(*) FROM audit_events WHERE action = 'workspace.grant_created' AND organization_id = ?", rawID(t, org)); n != 1 {
 					t.Errorf("grant_created events in %s's trail = %d, want 1", org, n)
+				}
+			}
+		})
+		t.Run("unsolicited shares: the offer gives nothing until the partner's admin accepts it", func(t *testing.T) {
+			env.Do(w.acmeMember.Token, readShared, map[string]any{"id": w.globexWS}).Want(t, "NOT_FOUND")
+			s := env.Do(w.acmeMember.Token, `{ sharedWorkspaces { totalCount } }`, nil).OK(t)
+			if s.Get("data.sharedWorkspaces.totalCount").Int() != 0 {
+				t.Errorf("a pending offer is listed as shared: %s", s.Body)
+			}
+			in := env.Do(w.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { incomingGrants { totalCount nodes { id status expiresAt organization { id name } } } } }`,
+				map[string]any{"id": w.acmeAdmin.OrgID}).OK(t)
+			if in.Get("data.organization.incomingGrants.nodes.0.status").String() != "PENDING" ||
+				in.Get("data.organization.incomingGrants.nodes.0.organization.name").String() != "Globex" {
+				t.Errorf("incoming offers: %s", in.Body)
+			}
+			env.Do(w.acmeMember.Token, acceptGrant, map[string]any{"id": grantID}).Want(t, "FORBIDDEN")
+			env.Do(w.globexAdmin.Token, acceptGrant, map[string]any{"id": grantID}).Want(t, "NOT_FOUND") // the owner cannot accept its own offer
+			r := env.Do(w.acmeAdmin.Token, acceptGrant, map[string]any{"id": grantID}).OK(t)
+			if r.Get("data.acceptWorkspaceGrant.status").String() != "ACCEPTED" {
+				t.Errorf("accept: %s", r.Body)
+			}
+			env.Do(w.acmeAdmin.Token, acceptGrant, map[string]any{"id": grantID}).Want(t, "CONFLICT")
+			for _, org := range []string{w.globexAdmin.OrgID, w.acmeAdmin.OrgID} {
+				if n := env.Count("SELECT COUNT(*) FROM audit_events WHERE action = 'grant.accepted' AND organization_id = ?", rawID(t, org)); n != 1 {
+					t.Errorf("grant.accepted events in %s's trail = %d, want 1", org, n)
 				}
 			}
 		})
@@ -118,7 +149,7 @@ func TestWorkspaceGrants(t *testing.T) {
 				t.Errorf("expired grant still shares: %s", s.Body)
 			}
 			// An expired grant may be replaced by a new one.
-			grantID = grant(t, env, w.globexAdmin, w.globexWS, w.acmeAdmin.OrgID)
+			grantID = grant(t, env, w.globexAdmin, w.globexWS, w.acmeAdmin)
 			env.Do(w.acmeMember.Token, readShared, map[string]any{"id": w.globexWS}).OK(t)
 		})
 		t.Run("revocation counts on the next request", func(t *testing.T) {
@@ -134,7 +165,7 @@ func TestWorkspaceGrants(t *testing.T) {
 			}
 		})
 		t.Run("API tokens of the grantee reach the shared workspace within their scope", func(t *testing.T) {
-			grant(t, env, w.globexAdmin, w.globexWS, w.acmeAdmin.OrgID)
+			grant(t, env, w.globexAdmin, w.globexWS, w.acmeAdmin)
 			secret, _ := newToken(t, env, w.acmeAdmin, "partner sync", "READ_WORKSPACES")
 			env.Do(secret, readShared, map[string]any{"id": w.globexWS}).OK(t)
 			audit, _ := newToken(t, env, w.acmeAdmin, "audit only", "READ_AUDIT")
@@ -164,7 +195,7 @@ func TestWorkspaceGrants(t *testing.T) {
 		})
 		t.Run("deleting the workspace ends its grants", func(t *testing.T) {
 			ws := env.CreateWorkspace(w.globexAdmin, "temporary")
-			grant(t, env, w.globexAdmin, ws, initech.OrgID)
+			grant(t, env, w.globexAdmin, ws, initech)
 			env.Do(w.globexAdmin.Token, deleteWS, map[string]any{"id": ws}).OK(t)
 			if n := env.Count("SELECT COUNT(*) FROM workspace_grants WHERE workspace_id = ?", rawID(t, ws)); n != 0 {
 				t.Errorf("%d grants outlived their workspace", n)
