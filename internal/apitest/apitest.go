@@ -107,7 +107,7 @@ func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	log := server.NewLogger(logs, "json", slog.LevelInfo)
 	e := &Env{T: t, DB: d, Tokens: tokens, Key: key, Migrator: m, Logs: logs}
 	e.Counter = testdb.CountStatements(t, d)
-	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg}
+	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg, PublicURL: Issuer}
 	for _, o := range opts {
 		o(&deps)
 	}

@@ -113,11 +113,16 @@ func (z *Authorizer) Own(ctx context.Context, rule Access) (*auth.Actor, error) 
 // in, as for the fields around it.
 func (z *Authorizer) Loaded(ctx context.Context, obj Object, rule Access) error {
 	decided(ctx)
-	actor := auth.ActorFrom(ctx)
+	return z.authorize(ctx, nil, caller(ctx), rule, obj)
+}
+
+// caller is who a field is resolved for: the request's caller or, inside
+// the answer of register or login, the user it signs in.
+func caller(ctx context.Context) *auth.Actor {
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		actor = effectiveActor(ctx, fc)
+		return effectiveActor(ctx, fc)
 	}
-	return z.authorize(ctx, nil, actor, rule, obj)
+	return auth.ActorFrom(ctx)
 }
 
 // fetch loads the object, lets side mark it (the addressee's side of an
@@ -209,7 +214,7 @@ func (z *Authorizer) recordDenied(ctx context.Context, actor *auth.Actor, obj Ob
 // of o marked as reached through that relationship: its PARTNER fields (id
 // and name) answer, everything else stays NOT_FOUND.
 func (z *Authorizer) ReachedFrom(ctx context.Context, from Object, o *store.Organization) (*store.Organization, error) {
-	actor := auth.ActorFrom(ctx)
+	actor := caller(ctx)
 	if actor == nil || actor.IsMember(o.ID) || actor.IsPlatformAdmin() {
 		return o, nil
 	}

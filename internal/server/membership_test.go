@@ -1,12 +1,24 @@
 package server_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/neosc/neosc/internal/apitest"
+	"github.com/neosc/neosc/internal/config"
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/dnstest"
+	"github.com/neosc/neosc/internal/mail"
+	"github.com/neosc/neosc/internal/mailtest"
+	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/testdb"
 )
 
@@ -247,5 +259,121 @@ func TestLookAlikes(t *testing.T) {
 		env.Do("", registerQ, registerInput(nfc, "")).OK(t)
 		env.Do("", registerQ, registerInput(nfd, "")).Want(t, "CONFLICT")
 		env.Do("", registerQ, registerInput("\u00c9LISE@EXAMPLE.COM", "")).Want(t, "CONFLICT")
+	})
+}
+
+// startSender delivers env's mail outbox to the loopback SMTP server srv,
+// as every replica's sender does, until the test ends.
+func startSender(t *testing.T, env *apitest.Env, srv *mailtest.Server) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	s, err := mail.NewSender(store.New(env.DB.DB), mail.Options{SMTP: &config.SMTP{Host: host, Port: p},
+		From: "NeoSC <no-reply@neosc.test>", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Poll: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Start(context.Background()))
+}
+
+// mailedLinkToken is the token of the link in m.
+func mailedLinkToken(t *testing.T, m mailtest.Message) string {
+	t.Helper()
+	u, err := url.Parse(mailtest.Link(m))
+	if err != nil || u.Query().Get("token") == "" {
+		t.Fatalf("mail %q has no link with a token: %s\n---raw---\n%s", m.Subject, m.Body, m.Raw)
+	}
+	return u.Query().Get("token")
+}
+
+// TestSquatting: ceo@contoso.com registered "Contoso" first and owned
+// the domain; the real company's staff then joined the squatter's
+// organization. Now a founder's domain is unverified: it gives nothing and
+// blocks nobody. The real company proves contoso.com by DNS (a real DNS
+// server on loopback), admits its staff automatically (PENDING, no rights,
+// until each verifies their address with the mail read from a real SMTP
+// server on loopback) and invites others; the squatter can neither verify
+// the domain nor receive the staff.
+func TestSquatting(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		dnsSrv, smtp := dnstest.New(t), mailtest.Start(t)
+		env := apitest.New(t, d, apitest.WithDNSResolver(dnsSrv.Addr()))
+		startSender(t, env, smtp)
+		const verifyQ = `mutation($d: String!) { verifyOrganizationDomain(domain: $d) { verified } }`
+		dom := map[string]any{"d": "contoso.com"}
+
+		squatter := env.Register("ceo@contoso.com", "Contoso")
+		env.Do(squatter.Token, verifyQ, dom).Want(t, "BAD_USER_INPUT") // no TXT record: nothing proven
+
+		company := env.Register("it@contoso.com", "Contoso Ltd")
+		rec := env.Do(company.Token, `query($id: ID!) { organization(id: $id) { domains { domain verificationRecord { name value } } } }`,
+			map[string]any{"id": company.OrgID}).OK(t).Get("data.organization.domains.0.verificationRecord")
+		dnsSrv.SetTXT(rec.Get("name").String(), rec.Get("value").String())
+		env.Do(company.Token, verifyQ, dom).OK(t)
+		env.Do(company.Token, `mutation($d: String!) { setDomainEnrollment(domain: $d, enrollment: AUTO_JOIN) { enrollment } }`, dom).OK(t)
+		env.Do(squatter.Token, verifyQ, dom).Want(t, "CONFLICT")
+
+		env.Do("", registerQ, registerInput("alice@contoso.com", "Contoso")).Want(t, "FORBIDDEN")
+
+		r := env.Do("", registerQ, registerInput("bob@contoso.com", "Contoso Ltd")).OK(t)
+		if r.Get("data.register.user.status").String() != "PENDING" || r.Get("data.register.user.role").String() != "MEMBER" {
+			t.Fatalf("auto-join registration: %s", r.Body)
+		}
+		bob := r.Get("data.register.token").String()
+		const usersQ = `query($id: ID!) { organization(id: $id) { users { nodes { email } } } }`
+		env.Do(bob, usersQ, map[string]any{"id": company.OrgID}).Want(t, "NOT_FOUND")
+		me := env.Do(bob, `{ me { status emailVerified organization { name } } }`, nil).OK(t)
+		if me.Get("data.me.organization.name").String() != "Contoso Ltd" || me.Get("data.me.emailVerified").Bool() {
+			t.Errorf("a pending user sees: %s", me.Body)
+		}
+		env.Do(company.Token, inviteQ, inviteVars("dave@x.test")).OK(t)
+		token := mailedLinkToken(t, smtp.WaitFor(t, "bob@contoso.com", 20*time.Second))
+		v := env.Do("", `mutation($t: String!) { verifyEmail(token: $t) { user { status emailVerified } } }`, map[string]any{"t": token}).OK(t)
+		if v.Get("data.verifyEmail.user.status").String() != "ACTIVE" {
+			t.Errorf("after verifying: %s", v.Body)
+		}
+		env.Do(bob, usersQ, map[string]any{"id": company.OrgID}).OK(t) // the same token: rights come from the database
+
+		env.Do(company.Token, inviteQ, inviteVars("carol@partner.example")).OK(t)
+		inv := mailedLinkToken(t, smtp.WaitFor(t, "carol@partner.example", 20*time.Second))
+		c := acceptAs(env, inv, "Carol").OK(t)
+		if env.Do(c.Get("data.acceptInvitation.token").String(), `{ me { organization { id } } }`, nil).OK(t).
+			Get("data.me.organization.id").String() != company.OrgID {
+			t.Error("the invitee did not join the inviting organization")
+		}
+		if n := env.Count("SELECT user_count FROM organizations WHERE name = 'Contoso'"); n != 1 {
+			t.Errorf("the squatter's organization has %d users, want its founder only", n)
+		}
+	})
+}
+
+// TestUnsolicitedShares: any organization could grant a workspace (with any
+// URL) to any other, and it appeared in the target's sharedWorkspaces at
+// once. Now the grant is an offer that gives nothing until an ADMIN of the
+// target accepts it; declined, it never does.
+func TestUnsolicitedShares(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		env := w.env
+		r := env.Do(w.globexAdmin.Token, grantMutation, map[string]any{"in": map[string]any{"workspaceId": w.globexWS, "granteeOrganizationId": w.acmeAdmin.OrgID}}).OK(t)
+		id := r.Get("data.grantWorkspaceAccess.id").String()
+		shared := func() int64 {
+			return env.Do(w.acmeMember.Token, `{ sharedWorkspaces { totalCount } }`, nil).OK(t).Get("data.sharedWorkspaces.totalCount").Int()
+		}
+		if n := shared(); n != 0 {
+			t.Fatalf("an unsolicited share is listed at once: %d", n)
+		}
+		env.Do(w.acmeMember.Token, `query($id: ID!) { workspace(id: $id) { name url } }`, map[string]any{"id": w.globexWS}).Want(t, "NOT_FOUND")
+		env.Do(w.acmeAdmin.Token, `mutation($id: ID!) { declineWorkspaceGrant(id: $id) { status } }`, map[string]any{"id": id}).OK(t)
+		env.Do(w.acmeAdmin.Token, acceptGrant, map[string]any{"id": id}).Want(t, "CONFLICT")
+		if n := shared(); n != 0 {
+			t.Errorf("a declined share is listed: %d", n)
+		}
+		if n := env.Count("SELECT COUNT(*) FROM audit_events WHERE action = 'grant.declined'"); n != 2 {
+			t.Errorf("grant.declined events: %d, want one in each trail", n)
+		}
 	})
 }

@@ -116,6 +116,15 @@ func TestSSO(t *testing.T) {
 				t.Errorf("userCount = %d, want 1", n)
 			}
 		})
+		t.Run("an organization provisioned by SSO admits no password sign-up", func(t *testing.T) {
+			r := register(env, "newcomer@acme.example", "long-enough", "Newcomer", strp("Acme Corp")).Want(t, "FORBIDDEN")
+			if !strings.Contains(r.Message(), "admits members by invitation") {
+				t.Errorf("message: %q", r.Message())
+			}
+			if n := env.Count("SELECT COUNT(*) FROM users WHERE email = 'newcomer@acme.example'"); n != 0 {
+				t.Error("a password account was created in an SSO organization")
+			}
+		})
 		t.Run("an SSO user with a local account's email never takes it over", func(t *testing.T) {
 			local := env.Register("victim@victim.test", "Victim Corp")
 			// The victim owns victim.test: its primary domain, as DNS
