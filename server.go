@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 		return err
 	}
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
-		PublicURL:   cfg.PublicURL,
+		PublicURL: cfg.PublicURL, MaxPendingInvitations: cfg.MaxPendingInvitations,
 		DNSResolver: cfg.DNSResolver}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)

@@ -88,6 +88,12 @@ func WithDNSResolver(addr string) Option {
 	return func(d *server.Deps) { d.DNSResolver = addr }
 }
 
+// WithMaxPendingInvitations bounds each organization's pending
+// invitations (NEOSC_MAX_PENDING_INVITATIONS).
+func WithMaxPendingInvitations(n int) Option {
+	return func(d *server.Deps) { d.MaxPendingInvitations = n }
+}
+
 // New starts the service on d (already migrated).
 func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()

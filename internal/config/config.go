@@ -38,6 +38,9 @@ type Config struct {
 	SMTP           *SMTP  // nil: NEOSC_SMTP_URL unset, mail is logged instead of sent
 	MailFrom       string // the From of every mail, a valid RFC 5322 address
 	DNSResolver    string // "host:port" of the resolver for domain verification; "" = the system's
+	// MaxPendingInvitations bounds each organization's unexpired pending
+	// invitations.
+	MaxPendingInvitations int
 }
 
 // SMTP is the mail server of NEOSC_SMTP_URL. It holds a password: String,
@@ -98,6 +101,8 @@ const (
 	DefaultOrgName        = migrations.DefaultOrganizationName
 	DefaultOrgClaims      = "org,urn:zitadel:iam:org:id,urn:zitadel:iam:user:resourceowner:id"
 	DefaultOIDCAdminRole  = "admin"
+	// DefaultMaxPendingInvitations is NEOSC_MAX_PENDING_INVITATIONS's default.
+	DefaultMaxPendingInvitations = 1000
 	// DefaultMailFromName is the display name of the default NEOSC_MAIL_FROM,
 	// "NeoSC <no-reply@HOST>" with HOST the host name of NEOSC_PUBLIC_URL
 	// (localhost when that is an IP address).
@@ -199,6 +204,11 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 			return nil, &Error{"NEOSC_DNS_RESOLVER", err.Error() + " (e.g. 127.0.0.53:53 or [2001:db8::53]:53; unset uses /etc/resolv.conf)"}
 		}
 	}
+	n, err := strconv.Atoi(get("NEOSC_MAX_PENDING_INVITATIONS", strconv.Itoa(DefaultMaxPendingInvitations)))
+	if err != nil || n < 1 || n > 1_000_000 {
+		return nil, &Error{"NEOSC_MAX_PENDING_INVITATIONS", "want a whole number from 1 to 1000000"}
+	}
+	c.MaxPendingInvitations = n
 	c.Introspection = get("NEOSC_INTROSPECTION", "authenticated")
 	if c.Introspection != "authenticated" && c.Introspection != "public" && c.Introspection != "off" {
 		return nil, &Error{"NEOSC_INTROSPECTION", "want authenticated, public or off"}

@@ -33,20 +33,21 @@ func TestLoadDefaults(t *testing.T) {
 			wantLog = "text"
 		}
 		want := &config.Config{
-			Addr:           ":8080",
-			DatabaseURL:    "sqlite:data/neosc.db",
-			PublicURL:      "http://localhost:8080",
-			SigningKeyFile: "data/signing-key.jwk",
-			TokenTTL:       time.Hour,
-			DefaultOrgName: "Default Organization",
-			OIDCIssuer:     "",
-			OIDCAudience:   "",
-			OIDCOrgClaims:  contractOrgClaims,
-			OIDCAdminRole:  "admin",
-			Introspection:  "authenticated",
-			LogFormat:      wantLog,
-			SMTP:           nil, // unset: mail is logged, not sent
-			MailFrom:       "NeoSC <no-reply@localhost>",
+			Addr:                  ":8080",
+			DatabaseURL:           "sqlite:data/neosc.db",
+			PublicURL:             "http://localhost:8080",
+			SigningKeyFile:        "data/signing-key.jwk",
+			TokenTTL:              time.Hour,
+			DefaultOrgName:        "Default Organization",
+			OIDCIssuer:            "",
+			OIDCAudience:          "",
+			OIDCOrgClaims:         contractOrgClaims,
+			OIDCAdminRole:         "admin",
+			Introspection:         "authenticated",
+			LogFormat:             wantLog,
+			SMTP:                  nil, // unset: mail is logged, not sent
+			MailFrom:              "NeoSC <no-reply@localhost>",
+			MaxPendingInvitations: 1000,
 		}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Errorf("terminal=%v: defaults\n got %+v\nwant %+v", terminal, cfg, want)
@@ -61,7 +62,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
 		"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
-		"NEOSC_DNS_RESOLVER",
+		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS",
 	} {
 		blank[name] = " \t "
 	}
@@ -93,38 +94,40 @@ func TestLoadNilGetenvUsesEnvironment(t *testing.T) {
 
 func TestLoadGoodValues(t *testing.T) {
 	cfg, err := config.Load(env(map[string]string{
-		"NEOSC_ADDR":             "[::1]:9000",
-		"NEOSC_DATABASE_URL":     " mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify ",
-		"NEOSC_PUBLIC_URL":       "https://api.example.com/",
-		"NEOSC_SIGNING_KEY_FILE": "/run/secrets/key.jwk",
-		"NEOSC_TOKEN_TTL":        "90m",
-		"NEOSC_DEFAULT_ORG_NAME": "Acme Users",
-		"NEOSC_OIDC_ISSUER":      "https://zitadel.example.com/",
-		"NEOSC_OIDC_AUDIENCE":    "123456@neosc",
-		"NEOSC_OIDC_ORG_CLAIMS":  "tenant",
-		"NEOSC_LOG_FORMAT":       "text",
-		"NEOSC_SMTP_URL":         "smtp://mailer:p%40ss@smtp.example.com:2587",
-		"NEOSC_DNS_RESOLVER":     " 127.0.0.53:53 ",
+		"NEOSC_ADDR":                    "[::1]:9000",
+		"NEOSC_DATABASE_URL":            " mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify ",
+		"NEOSC_PUBLIC_URL":              "https://api.example.com/",
+		"NEOSC_SIGNING_KEY_FILE":        "/run/secrets/key.jwk",
+		"NEOSC_TOKEN_TTL":               "90m",
+		"NEOSC_DEFAULT_ORG_NAME":        "Acme Users",
+		"NEOSC_OIDC_ISSUER":             "https://zitadel.example.com/",
+		"NEOSC_OIDC_AUDIENCE":           "123456@neosc",
+		"NEOSC_OIDC_ORG_CLAIMS":         "tenant",
+		"NEOSC_LOG_FORMAT":              "text",
+		"NEOSC_SMTP_URL":                "smtp://mailer:p%40ss@smtp.example.com:2587",
+		"NEOSC_DNS_RESOLVER":            " 127.0.0.53:53 ",
+		"NEOSC_MAX_PENDING_INVITATIONS": "25",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &config.Config{
-		Addr:           "[::1]:9000",
-		DatabaseURL:    "mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify",
-		PublicURL:      "https://api.example.com", // trailing slash dropped: it is the token issuer
-		SigningKeyFile: "/run/secrets/key.jwk",
-		TokenTTL:       90 * time.Minute,
-		DefaultOrgName: "Acme Users",
-		OIDCIssuer:     "https://zitadel.example.com/", // kept as given: some providers' iss ends in "/"
-		OIDCAudience:   "123456@neosc",
-		OIDCOrgClaims:  []string{"tenant"},
-		OIDCAdminRole:  "admin",
-		Introspection:  "authenticated",
-		LogFormat:      "text",
-		SMTP:           &config.SMTP{Host: "smtp.example.com", Port: 2587, Username: "mailer", Password: "p@ss"},
-		MailFrom:       "NeoSC <no-reply@api.example.com>", // derived from NEOSC_PUBLIC_URL
-		DNSResolver:    "127.0.0.53:53",
+		Addr:                  "[::1]:9000",
+		DatabaseURL:           "mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify",
+		PublicURL:             "https://api.example.com", // trailing slash dropped: it is the token issuer
+		SigningKeyFile:        "/run/secrets/key.jwk",
+		TokenTTL:              90 * time.Minute,
+		DefaultOrgName:        "Acme Users",
+		OIDCIssuer:            "https://zitadel.example.com/", // kept as given: some providers' iss ends in "/"
+		OIDCAudience:          "123456@neosc",
+		OIDCOrgClaims:         []string{"tenant"},
+		OIDCAdminRole:         "admin",
+		Introspection:         "authenticated",
+		LogFormat:             "text",
+		SMTP:                  &config.SMTP{Host: "smtp.example.com", Port: 2587, Username: "mailer", Password: "p@ss"},
+		MailFrom:              "NeoSC <no-reply@api.example.com>", // derived from NEOSC_PUBLIC_URL
+		DNSResolver:           "127.0.0.53:53",
+		MaxPendingInvitations: 25,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -256,6 +259,11 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_MAIL_FROM", value: "a@b, c@d"},
 		{name: "NEOSC_MAIL_FROM", value: "a@b\r\nBcc: victim@example.com"},
 		{name: "NEOSC_MAIL_FROM", value: "NeoSC <no-reply@example.com"},
+
+		{name: "NEOSC_MAX_PENDING_INVITATIONS", value: "0"},
+		{name: "NEOSC_MAX_PENDING_INVITATIONS", value: "-5"},
+		{name: "NEOSC_MAX_PENDING_INVITATIONS", value: "1e3"},
+		{name: "NEOSC_MAX_PENDING_INVITATIONS", value: "2000000"},
 	} {
 		t.Run(fmt.Sprintf("%s=%q", tc.name, tc.value), func(t *testing.T) {
 			// Every other variable is unset, so the error can only come from this one.

@@ -200,6 +200,21 @@ func acceptAs(env *apitest.Env, token, name string) *apitest.Response {
 		map[string]any{"in": map[string]any{"token": token, "name": name, "password": "correct horse battery"}})
 }
 
+// TestPendingInvitationsAreBounded: past NEOSC_MAX_PENDING_INVITATIONS
+// unexpired pending invitations, inviteUser answers QUOTA_EXCEEDED; a
+// revoked one frees its place.
+func TestPendingInvitationsAreBounded(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d, apitest.WithMaxPendingInvitations(2))
+		admin := env.Register("admin@bounded.test", "Bounded")
+		first := env.Do(admin.Token, inviteQ, inviteVars("a@x.test")).OK(t).Get("data.inviteUser.id").String()
+		env.Do(admin.Token, inviteQ, inviteVars("b@x.test")).OK(t)
+		env.Do(admin.Token, inviteQ, inviteVars("c@x.test")).Want(t, "QUOTA_EXCEEDED")
+		env.Do(admin.Token, `mutation($id: ID!) { revokeInvitation(id: $id) { status } }`, map[string]any{"id": first}).OK(t)
+		env.Do(admin.Token, inviteQ, inviteVars("c@x.test")).OK(t)
+	})
+}
+
 // TestVerifyEmail: a registrant's address is unverified until the mailed
 // link is used; the token works once.
 func TestVerifyEmail(t *testing.T) {

@@ -45,6 +45,9 @@ type Deps struct {
 	DefaultOrgName string
 	// PublicURL is the base of links in mails (NEOSC_PUBLIC_URL).
 	PublicURL string
+	// MaxPendingInvitations bounds each organization's pending invitations
+	// (NEOSC_MAX_PENDING_INVITATIONS; identity's default when 0).
+	MaxPendingInvitations int
 	// Introspection is who may introspect the schema: "authenticated"
 	// (default), "public" or "off".
 	Introspection string
@@ -62,7 +65,7 @@ func New(d Deps) http.Handler {
 	z := authz.New(graph.Schema(), st, d.Log)
 	doms := &domains.Service{Store: st, Authz: z, DNS: domains.NewResolver(d.DNSResolver), Log: d.Log}
 	ident := &identity.Service{Domains: doms, Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
-		Authz: z, PublicURL: d.PublicURL,
+		Authz: z, PublicURL: d.PublicURL, MaxPendingInvitations: d.MaxPendingInvitations,
 		Mail: func(ctx context.Context, tx *store.Store, orgID string, m identity.Mail) error {
 			return mail.Enqueue(ctx, tx, orgID, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
 		}}
