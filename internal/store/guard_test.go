@@ -77,6 +77,27 @@ var page = store.Page{First: 100}
 // empty scope is ErrNoScope, and organization A's scope never reaches
 // organization B's rows.
 var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
+	"Grants.Respond": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Grants.Respond(t.Context(), "", f.grantB.ID, store.GrantDeclined, f.now))
+		wantNotFound(t, s.Grants.Respond(t.Context(), f.a.ID, f.grantB.ID, store.GrantDeclined, f.now))
+	},
+	"Grants.ListIncoming": func(t *testing.T, s *store.Store, f *fixture) {
+		_, _, err := s.Grants.ListIncoming(t.Context(), "", page)
+		wantNoScope(t, err)
+		rows, _, _ := s.Grants.ListIncoming(t.Context(), f.a.ID, page)
+		for _, g := range rows {
+			if g.GranteeOrganizationID != f.a.ID {
+				t.Errorf("A's incoming grants hold one offered to %s", g.GranteeOrganizationID)
+			}
+		}
+	},
+	"Grants.CountIncoming": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Grants.CountIncoming(t.Context(), "")
+		wantNoScope(t, err)
+		if n, _ := s.Grants.CountIncoming(t.Context(), f.a.ID); n != 0 {
+			t.Errorf("A counts %d incoming grants, want none", n)
+		}
+	},
 	"Organizations.SetPrimaryDomain": func(t *testing.T, s *store.Store, f *fixture) {
 		d := "primary-" + f.b.ID[24:] + ".example"
 		wantNoScope(t, s.Organizations.SetPrimaryDomain(t.Context(), "", &d, ""))
