@@ -24,14 +24,7 @@ import (
 // does at their DNS provider: it publishes the TXT record, on a DNS server
 // on loopback that the server uses as NEOSC_DNS_RESOLVER.
 func TestMembershipWalkthrough(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "jq", "grep"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is needed for the membership walk-through", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	needTools(t, "bash", "curl", "jq", "grep")
 	doc, err := os.ReadFile("docs/membership.md")
 	if err != nil {
 		t.Fatal(err)

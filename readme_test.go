@@ -18,14 +18,7 @@ import (
 // against a fresh server started by the real `serve` command on SQLite, and
 // compares its output with the output the README shows.
 func TestReadmeWalkthrough(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is needed for the README walk-through", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	needTools(t, "bash", "curl", "jq")
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +58,20 @@ func TestReadmeWalkthrough(t *testing.T) {
 	}
 	if got, want := strings.TrimSpace(string(out)), strings.TrimSpace(string(printed[1])); got != want {
 		t.Errorf("walk-through printed\n%s\nREADME says\n%s", got, want)
+	}
+}
+
+// needTools skips the test when a command-line tool it runs is missing;
+// in CI (CI=true) that fails the test instead.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is needed by %s", tool, t.Name())
+			}
+			t.Skipf("%s not installed", tool)
+		}
 	}
 }
 

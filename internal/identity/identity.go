@@ -122,20 +122,13 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	if err != nil {
 		return nil, err
 	}
-	name, err := names.Display("name", in.Name, 200)
-	if err != nil {
-		return nil, err
-	}
-	if err := auth.CheckPasswordPolicy(in.Password); err != nil {
-		return nil, err
-	}
 	var orgName string
 	if in.Organization != nil {
 		if orgName, err = names.Display("organization", *in.Organization, 100); err != nil {
 			return nil, err
 		}
 	}
-	hash, err := auth.HashPassword(in.Password)
+	name, hash, err := newAccount(in.Name, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +192,19 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 		return nil, err
 	}
 	return session, nil
+}
+
+// newAccount checks a new account's display name and password and hashes
+// the password (the expensive step, last, after every cheap check).
+func newAccount(rawName, password string) (name, hash string, err error) {
+	if name, err = names.Display("name", rawName, 200); err != nil {
+		return "", "", err
+	}
+	if err = auth.CheckPasswordPolicy(password); err != nil {
+		return "", "", err
+	}
+	hash, err = auth.HashPassword(password)
+	return name, hash, err
 }
 
 // joining is where a registrant lands and as what.

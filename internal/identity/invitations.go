@@ -11,7 +11,6 @@ import (
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
-	"github.com/neosc/neosc/internal/names"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -167,14 +166,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 	if !ok {
 		return nil, errBadInvitation
 	}
-	name, err := names.Display("name", in.Name, 200)
-	if err != nil {
-		return nil, err
-	}
-	if err := auth.CheckPasswordPolicy(in.Password); err != nil {
-		return nil, err
-	}
-	hash, err := auth.HashPassword(in.Password)
+	name, hash, err := newAccount(in.Name, in.Password)
 	if err != nil {
 		return nil, err
 	}
