@@ -273,13 +273,14 @@ type ComplexityRoot struct {
 	}
 
 	WorkspaceGrant struct {
-		CreatedAt           func(childComplexity int) int
-		ExpiresAt           func(childComplexity int) int
-		GlobalID            func(childComplexity int) int
-		GranteeOrganization func(childComplexity int) int
-		Organization        func(childComplexity int) int
-		Status              func(childComplexity int) int
-		Workspace           func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		ExpiresAt            func(childComplexity int) int
+		GlobalID             func(childComplexity int) int
+		GranteeOrganization  func(childComplexity int) int
+		Organization         func(childComplexity int) int
+		OwnerVerifiedDomains func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Workspace            func(childComplexity int) int
 	}
 
 	WorkspaceGrantConnection struct {
@@ -358,6 +359,7 @@ type WorkspaceGrantResolver interface {
 	GranteeOrganization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error)
 
 	Organization(ctx context.Context, obj *store.WorkspaceGrant) (*store.Organization, error)
+	OwnerVerifiedDomains(ctx context.Context, obj *store.WorkspaceGrant) ([]string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1481,6 +1483,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WorkspaceGrant.Organization(childComplexity), true
+	case "WorkspaceGrant.ownerVerifiedDomains":
+		if e.ComplexityRoot.WorkspaceGrant.OwnerVerifiedDomains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceGrant.OwnerVerifiedDomains(childComplexity), true
 	case "WorkspaceGrant.status":
 		if e.ComplexityRoot.WorkspaceGrant.Status == nil {
 			break
@@ -1826,6 +1834,11 @@ type WorkspaceGrant implements Node @auth(requires: ORG_ADMIN) {
   status: GrantStatus!
   "The owner: the organization that shares the workspace. Its admins see it whole; the partner's admins, its id and name."
   organization: Organization!
+  """
+  The domains the owner proved by DNS, sorted (empty: none), shown next to
+  its name so that the partner's admins know whose offer they accept.
+  """
+  ownerVerifiedDomains: [String!]!
 }
 
 "Whether the partner took up a workspace grant."
@@ -2593,6 +2606,8 @@ func (ec *executionContext) childFields_WorkspaceGrant(ctx context.Context, fiel
 		return ec.fieldContext_WorkspaceGrant_status(ctx, field)
 	case "organization":
 		return ec.fieldContext_WorkspaceGrant_organization(ctx, field)
+	case "ownerVerifiedDomains":
+		return ec.fieldContext_WorkspaceGrant_ownerVerifiedDomains(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkspaceGrant", field.Name)
 }
@@ -8005,6 +8020,29 @@ func (ec *executionContext) fieldContext_WorkspaceGrant_organization(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _WorkspaceGrant_ownerVerifiedDomains(ctx context.Context, field graphql.CollectedField, obj *store.WorkspaceGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceGrant_ownerVerifiedDomains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkspaceGrant().OwnerVerifiedDomains(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceGrant_ownerVerifiedDomains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceGrant", field, true, true, "String")
+}
+
 func (ec *executionContext) _WorkspaceGrantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.WorkspaceGrantConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11498,6 +11536,12 @@ func (ec *executionContext) _WorkspaceGrant(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WorkspaceGrant_organization(ctx, field, obj)
 				})
+		case "ownerVerifiedDomains":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkspaceGrant_ownerVerifiedDomains(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12459,6 +12503,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

@@ -295,6 +295,11 @@ func (r *workspaceGrantResolver) Organization(ctx context.Context, obj *store.Wo
 	return r.Authz.ReachedFrom(ctx, obj, o)
 }
 
+// OwnerVerifiedDomains is the resolver for the ownerVerifiedDomains field.
+func (r *workspaceGrantResolver) OwnerVerifiedDomains(ctx context.Context, obj *store.WorkspaceGrant) ([]string, error) {
+	return loaders.VerifiedDomains(ctx, obj.OrganizationID)
+}
+
 // Invitation returns InvitationResolver implementation.
 func (r *Resolver) Invitation() InvitationResolver { return &invitationResolver{r} }
 

@@ -25,6 +25,8 @@ type Loaders struct {
 	Organizations *dataloadgen.Loader[string, *store.Organization]
 	Workspaces    *dataloadgen.Loader[string, *store.Workspace]
 	Users         *dataloadgen.Loader[string, *store.User]
+	// VerifiedDomains lists, by organization ID, the domains it verified.
+	VerifiedDomains *dataloadgen.Loader[string, []string]
 	// LiveGrants tells, by workspace ID, whether the caller's organization
 	// holds a live grant on it (nil for anonymous requests).
 	LiveGrants *dataloadgen.Loader[string, bool]
@@ -54,6 +56,9 @@ func New(s *store.Store, orgID string) *Loaders {
 		Organizations: byID(s.Organizations.ListByIDs, func(o *store.Organization) string { return o.ID }),
 		Workspaces:    byID(s.Workspaces.ListByIDs, func(w *store.Workspace) string { return w.ID }),
 		Users:         byID(s.Users.ListByIDs, func(u *store.User) string { return u.ID }),
+		VerifiedDomains: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string][]string, error) {
+			return s.Domains.VerifiedByOrganizations(ctx, keys)
+		}, dataloadgen.WithWait(Wait)),
 	}
 	if orgID != "" {
 		l.LiveGrants = dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]bool, []error) {
@@ -145,6 +150,20 @@ func For(ctx context.Context) *Loaders {
 // missing one is NOT_FOUND.
 func User(ctx context.Context, id string) (*store.User, error) {
 	return load(ctx, id, func(l *Loaders) *dataloadgen.Loader[string, *store.User] { return l.Users })
+}
+
+// VerifiedDomains lists the domains organization orgID verified by DNS
+// (none: an empty list).
+func VerifiedDomains(ctx context.Context, orgID string) ([]string, error) {
+	l := For(ctx)
+	if l == nil {
+		return nil, apperr.New(apperr.Internal, "loaders missing from request context")
+	}
+	d, err := l.VerifiedDomains.Load(ctx, orgID)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return []string{}, nil
+	}
+	return d, err
 }
 
 // Organization loads one organization by ID; a missing one is NOT_FOUND.

@@ -25,7 +25,7 @@ const (
 	wsFields      = `id name description type connectionType status imageUrl url cpuCores memoryMb storageGb createdAt updatedAt organization { id name }`
 	eventFields   = `id action outcome organizationId actorId actorEmail actorOrganizationId targetType targetId targetOrganizationId metadata ipAddress userAgent requestId createdAt`
 	tokenFields   = `id name scopes expiresAt createdAt lastUsedAt revokedAt`
-	grantFields   = `id createdAt expiresAt status workspace { id name } granteeOrganization { id name } organization { id name }`
+	grantFields   = `id createdAt expiresAt status ownerVerifiedDomains workspace { id name } granteeOrganization { id name } organization { id name }`
 	pageFields    = `pageInfo { hasNextPage endCursor }`
 	orgScalars    = `id name slug domain status userCount workspaceCount createdAt externalId`
 	orgEverything = orgScalars + `

@@ -20,6 +20,7 @@ import (
 	"github.com/neosc/neosc/internal/mailtest"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/testdb"
+	"github.com/neosc/neosc/internal/testdb/gen"
 )
 
 const registerQ = `mutation($in: RegisterInput!) { register(input: $in) { token user { id role status emailVerified organization { id name } } } }`
@@ -382,6 +383,15 @@ func TestUnsolicitedShares(t *testing.T) {
 			t.Fatalf("an unsolicited share is listed at once: %d", n)
 		}
 		env.Do(w.acmeMember.Token, `query($id: ID!) { workspace(id: $id) { name url } }`, map[string]any{"id": w.globexWS}).Want(t, "NOT_FOUND")
+		// The offer shows whose it is: the owner's name and the domains it
+		// proved by DNS.
+		now := time.Now()
+		gen.OrganizationDomain(t, d, store.OrganizationDomain{OrganizationID: rawID(t, w.globexAdmin.OrgID), Domain: "globex.com", VerifiedAt: &now})
+		offer := env.Do(w.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { incomingGrants { nodes { organization { name } ownerVerifiedDomains } } } }`,
+			map[string]any{"id": w.acmeAdmin.OrgID}).OK(t).Get("data.organization.incomingGrants.nodes.0")
+		if offer.Get("organization.name").String() != "Globex" || offer.Get("ownerVerifiedDomains").Raw != `["globex.com"]` {
+			t.Errorf("the offer shows: %s", offer.Raw)
+		}
 		env.Do(w.acmeAdmin.Token, `mutation($id: ID!) { declineWorkspaceGrant(id: $id) { status } }`, map[string]any{"id": id}).OK(t)
 		env.Do(w.acmeAdmin.Token, acceptGrant, map[string]any{"id": id}).Want(t, "CONFLICT")
 		if n := shared(); n != 0 {

@@ -139,3 +139,20 @@ func (r Domains) Delete(ctx context.Context, orgID, id string) error {
 	}
 	return deleteIn[OrganizationDomain](ctx, r.db, orgID, id)
 }
+
+// VerifiedByOrganizations returns, for each of the organizations orgIDs, the
+// domains it verified by DNS, sorted: public facts (anyone can look the TXT
+// records up), shown to the parties of a grant offer.
+func (r Domains) VerifiedByOrganizations(ctx context.Context, orgIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(orgIDs) == 0 {
+		return out, nil
+	}
+	var rows []OrganizationDomain
+	err := r.db.WithContext(ctx).Where("organization_id IN ? AND verified_domain IS NOT NULL", orgIDs).
+		Order("domain").Find(&rows).Error
+	for _, d := range rows {
+		out[d.OrganizationID] = append(out[d.OrganizationID], d.Domain)
+	}
+	return out, err
+}
