@@ -7,7 +7,8 @@
 //     never updated or deleted.
 //   - A denied cross-organization attempt is written once into each of the two
 //     organizations' trails (RecordDenied), so each side's admins see it and
-//     the table stays partitioned by organization_id.
+//     the table stays partitioned by organization_id; only the target's copy
+//     names the target's organization.
 //   - Secrets (passwords, tokens) never go into metadata.
 //   - Model snapshots and diffs come from the per-field table in fields.go:
 //     every field of an audited model is tracked, ignored or secret, and a
@@ -126,28 +127,28 @@ func Record(ctx context.Context, tx *store.Store, e Event) error {
 // RecordDenied records an access.denied event in the trail of the caller's
 // organization and in that of the target's, in one transaction of its own
 // (the denied request changes nothing). internal/authz calls it once per
-// target per request.
+// target per request. The caller's copy does not name the target's
+// organization: the caller's own admins (or the caller, if they are one)
+// would otherwise learn whose an ID is, which a random ID never tells.
 func RecordDenied(ctx context.Context, s *store.Store, actor *auth.Actor, targetType ids.Type, targetID, targetOrgID, reason string) error {
 	a := ActorOf(actor)
+	e := Event{
+		Action: AccessDenied, Outcome: store.OutcomeDenied, Actor: a, TargetType: targetType, TargetID: targetID,
+		Metadata: map[string]any{"reason": reason},
+	}
 	return s.Tx(ctx, func(tx *store.Store) error {
-		orgs := []string{a.OrganizationID}
-		if targetOrgID != a.OrganizationID {
-			orgs = append(orgs, targetOrgID)
-		}
-		for _, org := range orgs {
-			if org == "" {
-				continue
-			}
-			err := Record(ctx, tx, Event{
-				Action: AccessDenied, Outcome: store.OutcomeDenied, OrganizationID: org, Actor: a,
-				TargetType: targetType, TargetID: targetID, TargetOrgID: targetOrgID,
-				Metadata: map[string]any{"reason": reason},
-			})
-			if err != nil {
+		if a.OrganizationID != "" && a.OrganizationID != targetOrgID {
+			caller := e
+			caller.OrganizationID = a.OrganizationID
+			if err := Record(ctx, tx, caller); err != nil {
 				return err
 			}
 		}
-		return nil
+		if targetOrgID == "" {
+			return nil
+		}
+		e.OrganizationID, e.TargetOrgID = targetOrgID, targetOrgID
+		return Record(ctx, tx, e)
 	})
 }
 

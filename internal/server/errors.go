@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -18,6 +19,17 @@ import (
 
 // internalMessage is all a client learns of an internal error.
 const internalMessage = "internal server error"
+
+// suggestion is the validator's hint at a name of the schema ("Did you
+// mean \"me\"?", "Did you mean the enum value \"DEV\"?"): removed from every
+// message for every caller, so that typos do not map the schema for anyone
+// introspection is closed to.
+var suggestion = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
+
+// MaxErrors is how many errors one answer lists; past it, one more error
+// says how many were left out (a document of 5,000 bad directives must not
+// become a 2 MB answer).
+const MaxErrors = 20
 
 // errorPresenter maps every error to the contract: client errors keep their
 // code and message; parse and validation errors become BAD_USER_INPUT;
@@ -46,6 +58,7 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gqlErr.Path.String())
 			out.Message = internalMessage
 		}
+		out.Message = suggestion.ReplaceAllString(out.Message, "")
 		if out.Extensions == nil {
 			out.Extensions = map[string]any{}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -106,9 +107,24 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 }
 
 func writeJSON(w io.Writer, resp *graphql.Response) {
+	capErrors(resp)
 	b, err := json.Marshal(resp)
 	if err != nil {
 		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 	}
 	_, _ = w.Write(b)
+}
+
+// capErrors keeps the first MaxErrors errors of an answer and sums the rest
+// up in one more, with the code and request ID of the first.
+func capErrors(resp *graphql.Response) {
+	if len(resp.Errors) <= MaxErrors {
+		return
+	}
+	first := resp.Errors[0]
+	more := &gqlerror.Error{
+		Message:    fmt.Sprintf("too many errors: %d more not shown", len(resp.Errors)-MaxErrors),
+		Extensions: map[string]any{"code": first.Extensions["code"], "requestId": first.Extensions["requestId"]},
+	}
+	resp.Errors = append(resp.Errors[:MaxErrors:MaxErrors], more)
 }
