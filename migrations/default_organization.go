@@ -2,6 +2,7 @@ package migrations
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/gosimple/slug"
 	"github.com/pressly/goose/v3"
 
+	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/names"
 )
 
@@ -48,9 +50,20 @@ func Go(defaultOrg string) []*goose.Migration {
 //     it is renamed "<name> (renamed <date>)" (its members stay in it, the
 //     rename is audited in its trail for the operators to review) and the
 //     real default organization is created beside it.
+//  3. A primary domain is now set only by DNS verification. Before, a
+//     founder's email domain became the new organization's domain unverified
+//     (a squatter's "contoso.com" would keep showing, and keep the real
+//     company's verified domain from becoming its primary). Every primary
+//     domain of an organization not provisioned by SSO (whose domain comes
+//     from its identity provider, per the contract) is cleared and recorded
+//     as an unverified domain of it (none for a public mail domain), audited,
+//     for its admins to verify.
 func upDefaultOrganization(ctx context.Context, tx *sql.Tx, defaultOrg string) error {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	if err := rekey(ctx, tx, now); err != nil {
+		return err
+	}
+	if err := unverifyDomains(ctx, tx, now); err != nil {
 		return err
 	}
 	key := names.Skeleton(defaultOrg)
@@ -78,6 +91,46 @@ func upDefaultOrganization(ctx context.Context, tx *sql.Tx, defaultOrg string) e
 		}
 	}
 	return createDefault(ctx, tx, defaultOrg, key, now)
+}
+
+// unverifyDomains is step 3 of upDefaultOrganization.
+func unverifyDomains(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	type org struct{ id, domain string }
+	rows, err := tx.QueryContext(ctx, "SELECT id, domain FROM organizations WHERE domain IS NOT NULL AND external_issuer IS NULL")
+	if err != nil {
+		return err
+	}
+	var orgs []org
+	for rows.Next() {
+		var o org
+		if err := rows.Scan(&o.id, &o.domain); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		orgs = append(orgs, o)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		if _, err := tx.ExecContext(ctx, "UPDATE organizations SET domain = NULL, updated_at = ? WHERE id = ?", now, o.id); err != nil {
+			return err
+		}
+		if !domains.IsPublicMailDomain(o.domain) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO organization_domains
+				(id, organization_id, domain, verification_token, verified_at, verified_domain, enrollment, created_at, updated_at)
+				VALUES (?, ?, ?, ?, NULL, NULL, 'INVITATION_ONLY', ?, ?)`, uuid.Must(uuid.NewV7()).String(), o.id, o.domain, rand.Text(), now, now); err != nil {
+				return err
+			}
+		}
+		if err := audit(ctx, tx, o.id, "organization.updated", map[string]any{
+			"changes": map[string]any{"domain": map[string]any{"from": o.domain, "to": nil}},
+			"reason":  "a primary domain is now set only by DNS verification; verify it to make it primary again", "via": "migration 00007",
+		}, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rekey recomputes every name_key as the name's skeleton, renaming later

@@ -168,8 +168,9 @@ func (z *Authorizer) owner(ctx context.Context, actor *auth.Actor, rule Access, 
 	if rule != Partner || actor == nil || actor.IsMember(o.OrganizationID) || actor.IsPlatformAdmin() {
 		return o, nil
 	}
+	o.Reached = marked(ctx, obj, reachedMark)
 	var err error
-	if reach := z.Registry[obj.NodeType()].Reach; reach != nil {
+	if reach := z.Registry[obj.NodeType()].Reach; reach != nil && !o.Reached {
 		o.Granted, err = reach(ctx, obj)
 	}
 	return o, err
@@ -293,9 +294,6 @@ func marked(ctx context.Context, obj Object, m mark) bool {
 	defer r.mu.Unlock()
 	return r.marks[m][obj]
 }
-
-// reached reports whether obj was marked by ReachedFrom in this request.
-func reached(ctx context.Context, obj Object) bool { return marked(ctx, obj, reachedMark) }
 
 // Addressee marks obj, a row loaded for its addressee (the incoming grants
 // of the caller's organization), so that its rules are decided against the

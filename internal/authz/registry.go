@@ -36,8 +36,8 @@ type Kind struct {
 	// next); with lock the row stays locked until the transaction ends.
 	// A missing row answers apperr.ErrNotFound.
 	Load func(ctx context.Context, s *store.Store, id string, lock bool) (Object, error)
-	// Reach, when set, reports whether the caller's organization reaches
-	// obj, a row of another organization, through a partner grant.
+	// Reach, when set, reports whether the caller's organization holds a
+	// live partner grant on obj, a row of another organization.
 	Reach func(ctx context.Context, obj Object) (bool, error)
 }
 
@@ -49,7 +49,7 @@ type Registry map[ids.Type]Kind
 // NewRegistry returns the service's node types.
 func NewRegistry() Registry {
 	return Registry{
-		ids.Organization:   {Load: lookup[store.Organization], Reach: throughGrant},
+		ids.Organization:   {Load: lookup[store.Organization]},
 		ids.User:           {Load: lookup[store.User]},
 		ids.Workspace:      {Load: lookup[store.Workspace], Reach: liveGrant},
 		ids.AuditEvent:     {Load: lookup[store.AuditEvent]},
@@ -75,11 +75,4 @@ func lookup[T any, PT interface {
 // grant on it (batched per request, expiry checked at request time).
 func liveGrant(ctx context.Context, obj Object) (bool, error) {
 	return loaders.LiveGrant(ctx, obj.RowID())
-}
-
-// throughGrant: an organization is reached only as the value of a field of
-// a row the caller was authorized on (ReachedFrom marks it), e.g. the owner
-// of a workspace shared with the caller.
-func throughGrant(ctx context.Context, obj Object) (bool, error) {
-	return reached(ctx, obj), nil
 }

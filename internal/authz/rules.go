@@ -31,7 +31,11 @@ const (
 // partner grant (decided where the object was loaded, see Kind.Reach).
 type Owner struct {
 	OrganizationID string
-	Granted        bool
+	// Granted: the caller's organization holds a live grant on the object.
+	Granted bool
+	// Reached: the object is the value of a field of a row the caller was
+	// authorized on (ReachedFrom), e.g. the owner of a shared workspace.
+	Reached bool
 	// Self: the object is the caller's own account, which the caller may
 	// read even before belonging to its organization (a PENDING user).
 	Self bool
@@ -49,8 +53,10 @@ var rules = map[Access]Rule{
 	Member: func(a *auth.Actor, o Owner) Verdict {
 		return allowIf(a.IsMember(o.OrganizationID) || o.Self, Hide)
 	},
+	// A grant is held by the caller's organization: it reaches members, not
+	// a PENDING user, who belongs to no organization yet.
 	Partner: func(a *auth.Actor, o Owner) Verdict {
-		return allowIf(a.IsMember(o.OrganizationID) || o.Self || o.Granted, Hide)
+		return allowIf(a.IsMember(o.OrganizationID) || o.Self || o.Reached || o.Granted && a.IsMember(a.OrganizationID()), Hide)
 	},
 	// An API token holds no role: within its own organization the @scope
 	// it needed for the field stands in for ORG_ADMIN.

@@ -37,11 +37,19 @@ func TestDefaultOrganizationMigration(t *testing.T) {
 			if defID == "" || defID == squatter {
 				t.Fatal("no separate reserved default organization was created")
 			}
-			var users, renamed int64
+			var users, updated, claims int64
+			var domain *string
 			d.Raw("SELECT COUNT(*) FROM users WHERE organization_id = ?", squatter).Row().Scan(&users)
-			d.Raw("SELECT COUNT(*) FROM audit_events WHERE organization_id = ? AND action = 'organization.updated'", squatter).Row().Scan(&renamed)
-			if users != 1 || renamed != 1 {
-				t.Errorf("members of the renamed organization: %d (want 1); rename events: %d (want 1)", users, renamed)
+			d.Raw("SELECT COUNT(*) FROM audit_events WHERE organization_id = ? AND action = 'organization.updated'", squatter).Row().Scan(&updated)
+			d.Raw("SELECT domain FROM organizations WHERE id = ?", squatter).Row().Scan(&domain)
+			d.Raw("SELECT COUNT(*) FROM organization_domains WHERE organization_id = ? AND domain = 'evil.test' AND verified_at IS NULL", squatter).Row().Scan(&claims)
+			if users != 1 || updated != 2 {
+				t.Errorf("members of the renamed organization: %d (want 1); organization.updated events: %d (want 2: domain, name)", users, updated)
+			}
+			// A primary domain set before DNS verification existed is now an
+			// unverified claim (the squatting attack of issue 8).
+			if domain != nil || claims != 1 {
+				t.Errorf("primary domain after 00007: %v; unverified claims: %d (want none; 1)", domain, claims)
 			}
 		})
 		t.Run(string(e)+"/the genuine one", func(t *testing.T) {

@@ -68,6 +68,9 @@ func (s *Service) Add(ctx context.Context, rawDomain string) (*store.Organizatio
 	if err != nil {
 		return nil, err
 	}
+	if actor.Organization.Reserved() {
+		return nil, apperr.New(apperr.Forbidden, "a reserved organization has no domains")
+	}
 	var d *store.OrganizationDomain
 	err = s.Store.Tx(ctx, func(tx *store.Store) error {
 		d, err = s.AddUnverified(ctx, tx, actor.OrganizationID(), rawDomain, audit.ActorOf(actor))

@@ -243,8 +243,8 @@ func (s *Service) organizationFor(ctx context.Context, tx *store.Store, name, em
 	switch {
 	case org.Reserved():
 		return nil, &errDenied{org: org, reason: "reserved organization"}
-	case org.Status != store.OrganizationActive:
-		return nil, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
+	case org.Status != store.OrganizationActive: // the same answer: registration tells nothing of an organization's state
+		return nil, &errDenied{org: org, reason: "organization suspended"}
 	case org.RequiresSSO():
 		return nil, &errDenied{org: org, reason: "organization signs in with its identity provider"}
 	}
@@ -359,8 +359,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		reason = "unknown email"
 	case !ok:
 		reason = "wrong password"
-	case u.Status != store.UserActive:
-		reason = "user deactivated"
+	case u.Status == store.UserDeactivated:
+		reason = "user deactivated" // a PENDING user signs in: they need a session to verify
 	}
 	if reason == "" {
 		var err error

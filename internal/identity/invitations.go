@@ -1,9 +1,11 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/neosc/neosc/internal/apperr"
@@ -65,6 +67,9 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*store.Invitation
 		// pending count with concurrent invitations.
 		org, err := tx.Organizations.Lock(ctx, inv.OrganizationID)
 		if err != nil {
+			return err
+		}
+		if err := invitable(org); err != nil {
 			return err
 		}
 		if err := s.checkInvitable(ctx, tx, inv, now); err != nil {
@@ -222,7 +227,9 @@ func (s *Service) openInvitation(ctx context.Context, tx *store.Store, id, secre
 	if taken, err := tx.Users.EmailTaken(ctx, inv.Email); err != nil {
 		return nil, nil, err
 	} else if taken {
-		return nil, nil, apperr.New(apperr.Conflict, "an account with this email already exists")
+		if err := s.releaseUnverified(ctx, tx, inv); err != nil {
+			return nil, nil, err
+		}
 	}
 	org, err := tx.Organizations.GetByID(ctx, inv.OrganizationID)
 	if err != nil {
@@ -231,5 +238,46 @@ func (s *Service) openInvitation(ctx context.Context, tx *store.Store, id, secre
 	if org.Status != store.OrganizationActive {
 		return nil, nil, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
 	}
+	if err := invitable(org); err != nil {
+		return nil, nil, err
+	}
 	return inv, org, nil
+}
+
+// invitable refuses invitations into an organization that admits no one
+// by invitation with a password: a reserved one (platform administrators
+// come from `neosc create-admin`) and one whose users come from its
+// identity provider.
+func invitable(org *store.Organization) error {
+	switch {
+	case org.Reserved():
+		return apperr.New(apperr.Forbidden, "the %s organization admits no one by invitation", strings.ToLower(string(org.Kind)))
+	case org.RequiresSSO():
+		return apperr.New(apperr.Forbidden, "this organization's users sign in with its identity provider; invite them there")
+	}
+	return nil
+}
+
+// releaseUnverified frees inv's address when the account holding it never
+// proved it (registered with an address it does not own, or never
+// verified): the invitee just proved it by opening the mail, so the address
+// is theirs. The old account is deactivated under a stand-in address, and
+// that is recorded in its organization's trail. A verified or SSO account
+// keeps its address: CONFLICT.
+func (s *Service) releaseUnverified(ctx context.Context, tx *store.Store, inv *store.Invitation) error {
+	taken := apperr.New(apperr.Conflict, "an account with this email already exists")
+	u, err := tx.Users.GetByEmail(ctx, inv.Email)
+	if err != nil || u == nil || u.EmailVerified() {
+		return cmp.Or(err, error(taken))
+	}
+	now := s.now()
+	standIn := "released-" + u.ID + "@neosc.invalid"
+	if err := tx.Users.ReleaseEmail(ctx, u.OrganizationID, u.ID, standIn, now); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, audit.Event{
+		Action: audit.UserDeactivated, OrganizationID: u.OrganizationID, Actor: audit.Actor{Email: inv.Email},
+		TargetType: ids.User, TargetID: u.ID, TargetOrgID: u.OrganizationID,
+		Metadata: map[string]any{"reason": "another account proved this unverified address", "email": inv.Email, "emailNow": standIn},
+	})
 }

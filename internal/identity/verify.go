@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,6 +89,9 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*Session, erro
 		if row.User.Email != v.Email || row.User.Status == store.UserDeactivated {
 			return errBadVerification
 		}
+		if err := s.stillAdmitted(ctx, tx, &row.User); err != nil {
+			return err
+		}
 		activated, err := tx.Users.MarkEmailVerified(ctx, v.OrganizationID, v.UserID, now)
 		if err != nil {
 			return err
@@ -136,4 +140,21 @@ func (s *Service) ResendVerification(ctx context.Context) (bool, error) {
 		return s.sendVerification(ctx, tx, &u)
 	})
 	return err == nil, err
+}
+
+// stillAdmitted refuses to activate a PENDING user whose organization no
+// longer admits their email domain automatically (the domain was removed or
+// set back to INVITATION_ONLY since they registered).
+func (s *Service) stillAdmitted(ctx context.Context, tx *store.Store, u *store.User) error {
+	if u.Status != store.UserPending {
+		return nil
+	}
+	_, domain, err := NormalizeEmail(u.Email)
+	if err != nil {
+		return err
+	}
+	if ok, err := s.autoJoins(ctx, tx, u.OrganizationID, domain); err != nil || !ok {
+		return cmp.Or(err, error(errAdmitsByInvitation))
+	}
+	return nil
 }

@@ -131,8 +131,8 @@ type key struct{}
 // they are after the change.
 func Middleware(s *store.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		org := ""
-		if a := auth.ActorFrom(r.Context()); a != nil {
+		org := "" // grants reach members only: none for anonymous or PENDING callers
+		if a := auth.ActorFrom(r.Context()); a != nil && a.IsMember(a.OrganizationID()) {
 			org = a.OrganizationID()
 		}
 		l := New(s, org)

@@ -173,8 +173,9 @@ func TestInvitations(t *testing.T) {
 				t.Errorf("expired invitations: %s", r.Body)
 			}
 		})
-		t.Run("an address with an account", func(t *testing.T) {
+		t.Run("an address with a verified account", func(t *testing.T) {
 			env.Register("heidi@x.test", "Heidi Co")
+			env.Do("", `mutation($t: String!) { verifyEmail(token: $t) { token } }`, map[string]any{"t": env.MailedToken("heidi@x.test")}).OK(t)
 			env.Do(admin.Token, inviteQ, inviteVars("heidi@x.test")).OK(t)
 			acceptAs(env, env.MailedToken("heidi@x.test"), "heidi").Want(t, "CONFLICT")
 		})
@@ -399,6 +400,130 @@ func TestUnsolicitedShares(t *testing.T) {
 		}
 		if n := env.Count("SELECT COUNT(*) FROM audit_events WHERE action = 'grant.declined'"); n != 2 {
 			t.Errorf("grant.declined events: %d, want one in each trail", n)
+		}
+	})
+}
+
+// autoJoinWorld is Acme (founded by its admin) with acme.com verified by DNS
+// and enrollment AUTO_JOIN, and Globex, which shares a workspace with Acme
+// (accepted).
+func autoJoinWorld(t *testing.T, d *db.DB) *world {
+	t.Helper()
+	w := newWorld(t, d)
+	now := time.Now()
+	gen.OrganizationDomain(t, d, store.OrganizationDomain{OrganizationID: rawID(t, w.acmeAdmin.OrgID), Domain: "acme.com",
+		VerifiedAt: &now, Enrollment: store.EnrollmentAutoJoin})
+	grant(t, w.env, w.globexAdmin, w.globexWS, w.acmeAdmin)
+	return w
+}
+
+// TestPendingUserReadsNoSharedWorkspaces (review): anyone who typed an
+// address at an AUTO_JOIN domain got a PENDING token that read the
+// workspaces partners share with the organization, urls included. A grant
+// reaches the members of the organization holding it; a PENDING user is a
+// member of nothing yet.
+func TestPendingUserReadsNoSharedWorkspaces(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		w := autoJoinWorld(t, d)
+		r := w.env.Do("", registerQ, registerInput("mallory@acme.com", "Acme")).OK(t)
+		if r.Get("data.register.user.status").String() != "PENDING" {
+			t.Fatalf("registration: %s", r.Body)
+		}
+		pending := r.Get("data.register.token").String()
+		if n := w.env.Do(pending, `{ sharedWorkspaces { totalCount nodes { id } } }`, nil).OK(t).Get("data.sharedWorkspaces.totalCount").Int(); n != 0 {
+			t.Errorf("a pending user lists %d shared workspaces", n)
+		}
+		for _, q := range []string{`query($id: ID!) { workspace(id: $id) { name url } }`, `query($id: ID!) { node(id: $id) { ... on Workspace { name url } } }`} {
+			w.env.Do(pending, q, map[string]any{"id": w.globexWS}).Want(t, "NOT_FOUND")
+		}
+		w.env.Do(w.acmeMember.Token, `query($id: ID!) { workspace(id: $id) { name } }`, map[string]any{"id": w.globexWS}).OK(t) // members still do
+	})
+}
+
+// TestPendingUserSignsInAgain (review): a PENDING user could not log in,
+// so once their first session expired they could never ask for a new
+// verification mail.
+func TestPendingUserSignsInAgain(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		w := autoJoinWorld(t, d)
+		w.env.Do("", registerQ, registerInput("late@acme.com", "Acme")).OK(t)
+		r := w.env.Do("", `mutation { login(input: {email: "late@acme.com", password: "correct horse battery"}) { token user { status } } }`, nil).OK(t)
+		if r.Get("data.login.user.status").String() != "PENDING" {
+			t.Fatalf("login: %s", r.Body)
+		}
+		w.env.Exec("UPDATE email_verifications SET created_at = ? WHERE email = 'late@acme.com'", time.Now().Add(-time.Hour).UTC())
+		if !w.env.Do(r.Get("data.login.token").String(), `mutation { resendVerificationEmail }`, nil).OK(t).Get("data.resendVerificationEmail").Bool() {
+			t.Error("resend after signing in again sent nothing")
+		}
+	})
+}
+
+// TestVerifiedAfterAutoJoinEnded (review): a PENDING user whose domain
+// stopped admitting automatically (removed, or set back to
+// INVITATION_ONLY) still became ACTIVE by verifying the address.
+func TestVerifiedAfterAutoJoinEnded(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		w := autoJoinWorld(t, d)
+		w.env.Do("", registerQ, registerInput("slow@acme.com", "Acme")).OK(t)
+		w.env.Exec("UPDATE organization_domains SET enrollment = 'INVITATION_ONLY' WHERE domain = 'acme.com'")
+		w.env.Do("", `mutation($t: String!) { verifyEmail(token: $t) { user { status } } }`, map[string]any{"t": w.env.MailedToken("slow@acme.com")}).Want(t, "FORBIDDEN")
+		if n := w.env.Count("SELECT COUNT(*) FROM users WHERE email = 'slow@acme.com' AND status = 'PENDING'"); n != 1 {
+			t.Error("the user was activated")
+		}
+	})
+}
+
+// TestUnverifiedAccountCannotHoldAnAddress (review): registering someone
+// else's address (never verified) blocked every later invitation of it
+// with CONFLICT. The invitee proves the address by opening the mail: the
+// unverified account is deactivated under a stand-in address and the
+// invitation accepted; a verified account keeps its address.
+func TestUnverifiedAccountCannotHoldAnAddress(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		squat := w.env.Register("newhire@partner.example", "")
+		w.env.Do(w.acmeAdmin.Token, inviteQ, inviteVars("newhire@partner.example")).OK(t)
+		acceptAs(w.env, w.env.MailedToken("newhire@partner.example"), "New Hire").OK(t)
+		w.env.Do(squat.Token, `{ me { id } }`, nil).Want(t, "UNAUTHENTICATED")
+		if n := w.env.Count("SELECT COUNT(*) FROM audit_events WHERE action = 'user.deactivated' AND target_id = ?", rawID(t, squat.UserID)); n != 1 {
+			t.Errorf("the release was not audited: %d", n)
+		}
+
+		owner := w.env.Register("owner@partner.example", "")
+		w.env.Do("", `mutation($t: String!) { verifyEmail(token: $t) { token } }`, map[string]any{"t": w.env.MailedToken("owner@partner.example")}).OK(t)
+		w.env.Do(w.acmeAdmin.Token, inviteQ, inviteVars("owner@partner.example")).OK(t)
+		acceptAs(w.env, w.env.MailedToken("owner@partner.example"), "Owner").Want(t, "CONFLICT")
+		w.env.Do(owner.Token, `{ me { id } }`, nil).OK(t)
+	})
+}
+
+// TestReservedAndSSOOrganizationsAdmitNoInvitations (review): a platform
+// administrator could invite an ADMIN into the default organization, who
+// could then give it a domain; an SSO organization's admin could invite
+// password accounts past its identity provider; registering into a
+// suspended organization answered differently from every other refusal.
+func TestReservedAndSSOOrganizationsAdmitNoInvitations(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d)
+		op := env.Register("operator@example.com", "")
+		env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = 'operator@example.com'")
+		env.Do(op.Token, inviteQ, inviteVars("deputy@example.com")).Want(t, "FORBIDDEN")
+		env.Do(op.Token, `mutation { addOrganizationDomain(domain: "example.org") { domain } }`, nil).Want(t, "FORBIDDEN")
+
+		issuer := "https://idp.example.com"
+		sso := gen.Organization(t, d, store.Organization{Name: "Federated", ExternalIssuer: &issuer})
+		admin := gen.User(t, d, store.User{OrganizationID: sso.ID, Role: store.RoleAdmin})
+		tok, _, err := env.Tokens.Issue(admin.ID, sso.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Do(tok, inviteQ, inviteVars("contractor@example.com")).Want(t, "FORBIDDEN")
+
+		env.Register("boss@frozen.example", "Frozen")
+		env.Exec("UPDATE organizations SET status = 'SUSPENDED' WHERE name = 'Frozen'")
+		r := env.Do("", registerQ, registerInput("spy@frozen.example", "Frozen")).Want(t, "FORBIDDEN")
+		if !strings.Contains(r.Message(), "admits members by invitation") {
+			t.Errorf("a suspended organization answers %q", r.Message())
 		}
 	})
 }

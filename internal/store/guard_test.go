@@ -110,6 +110,10 @@ var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
 		_, err := s.Organizations.Lock(t.Context(), "")
 		wantNoScope(t, err)
 	},
+	"Users.ReleaseEmail": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Users.ReleaseEmail(t.Context(), "", f.userB.ID, "x@released.invalid", f.now))
+		wantNotFound(t, s.Users.ReleaseEmail(t.Context(), f.a.ID, f.userB.ID, "x@released.invalid", f.now))
+	},
 	"Users.MemberByEmail": func(t *testing.T, s *store.Store, f *fixture) {
 		_, err := s.Users.MemberByEmail(t.Context(), "", f.userB.Email)
 		wantNoScope(t, err)

@@ -109,18 +109,19 @@ func (r Outbox) MarkSent(ctx context.Context, id string, at time.Time) error {
 // MarkFailed records a failed attempt of a pending mail: lastError (cut to
 // MaxLastError characters; the caller keeps credentials out of it) and
 // when to try again. A zero nextAttemptAt gives up: the row stays, with its
-// last error, and is never claimed again. A mail already sent is left as
+// last error and without its body, and is never claimed again. A mail already sent is left as
 // it is.
 func (r Outbox) MarkFailed(ctx context.Context, id, lastError string, nextAttemptAt time.Time) error {
 	if runes := []rune(lastError); len(runes) > MaxLastError {
 		lastError = string(runes[:MaxLastError])
 	}
-	var next any
-	if !nextAttemptAt.IsZero() {
-		next = nextAttemptAt.UTC()
+	cols := map[string]any{"last_error": lastError, "next_attempt_at": nil, "claimed_until": nil}
+	if nextAttemptAt.IsZero() {
+		cols["body"] = "" // given up: its single-use links must not stay readable
+	} else {
+		cols["next_attempt_at"] = nextAttemptAt.UTC()
 	}
-	return r.db.WithContext(ctx).Model(&OutboxMail{}).Where("id = ? AND sent_at IS NULL", id).
-		Updates(map[string]any{"last_error": lastError, "next_attempt_at": next, "claimed_until": nil}).Error
+	return r.db.WithContext(ctx).Model(&OutboxMail{}).Where("id = ? AND sent_at IS NULL", id).Updates(cols).Error
 }
 
 // Release hands a claimed mail back unattempted (its sender is shutting

@@ -46,6 +46,18 @@ func (r Users) EmailTakenInScope(ctx context.Context, email, scope string) (bool
 	return n > 0, err
 }
 
+// ReleaseEmail frees the address of an unverified account: it takes the
+// stand-in address given and is deactivated (someone else proved the
+// address). NOT_FOUND when the account is verified meanwhile.
+func (r Users) ReleaseEmail(ctx context.Context, orgID, userID, standIn string, at time.Time) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	return exactlyOne(r.db.WithContext(ctx).Model(&User{}).
+		Where("organization_id = ? AND id = ? AND email_verified_at IS NULL", orgID, userID).
+		Updates(map[string]any{"email": standIn, "status": UserDeactivated, "updated_at": at}))
+}
+
 // MemberByEmail reports whether organization orgID has a user with email.
 func (r Users) MemberByEmail(ctx context.Context, orgID, email string) (bool, error) {
 	if orgID == "" {

@@ -217,6 +217,9 @@ func (s *Service) SharedWith(ctx context.Context, page store.Page) (store.Listin
 	if actor == nil {
 		return store.Listing[*store.Workspace]{}, apperr.ErrUnauthenticated
 	}
+	if !actor.IsMember(actor.OrganizationID()) { // PENDING: a member of nothing yet
+		return store.Listing[*store.Workspace]{Count: func(context.Context) (int, error) { return 0, nil }}, nil
+	}
 	now := time.Now()
 	rows, hasNext, err := s.Store.Grants.SharedWith(ctx, actor.OrganizationID(), page, now)
 	if err != nil {
