@@ -290,7 +290,7 @@ func TestRetryWithBackoff(t *testing.T) {
 		})
 		time.Sleep(300 * time.Millisecond) // several polls: no further attempt
 		row = only(t, d, "never@example.test")
-		if row.SentAt != nil || row.Attempts != 4 || srv.Refused() != 2+4 || row.LastError == nil || row.Body == "" {
+		if row.SentAt != nil || row.Attempts != 4 || srv.Refused() != 2+4 || row.LastError == nil || row.Body != "" { // given up: body emptied
 			t.Errorf("abandoned row: sent %v attempts %d refused %d last error %v", row.SentAt, row.Attempts, srv.Refused()-2, row.LastError)
 		}
 		if n := len(logLines(t, &logs, "mail abandoned")); n != 1 {
