@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -57,33 +58,35 @@ func TestMembershipWalkthrough(t *testing.T) {
 	waitHealthy(t, "http://"+addr)
 
 	// One shell: the second block uses the first one's functions and token.
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", invite+"\necho __published__? >&2\nread -r _\n"+verify)
+	// The marker between the blocks is on stdout, so that it cannot overtake
+	// the first block's output.
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", invite+"\necho __published__?\nread -r _\n"+verify)
 	cmd.Env = append(os.Environ(), "API=http://"+addr, "LOG="+logPath)
 	stdin, _ := cmd.StdinPipe()
-	stderr, _ := cmd.StderrPipe()
-	var out strings.Builder
-	cmd.Stdout = &out
+	stdout, _ := cmd.StdoutPipe()
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var errOut strings.Builder
-	sc := bufio.NewScanner(stderr)
+	var out []string
+	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		if sc.Text() != "__published__?" {
-			errOut.WriteString(sc.Text() + "\n")
+			out = append(out, sc.Text())
 			continue
 		}
-		if got := strings.TrimSpace(out.String()); got != invitePrinted {
+		if got := strings.TrimSpace(strings.Join(out, "\n")); got != invitePrinted {
 			t.Errorf("the invitation block printed\n%s\nthe document says\n%s", got, invitePrinted)
 		}
-		out.Reset()
+		out = nil
 		publish(t, dbURL, dnsSrv)
 		_, _ = io.WriteString(stdin, "\n")
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("walk-through failed: %v\n%s%s", err, out.String(), errOut.String())
+		t.Fatalf("walk-through failed: %v\n%s%s", err, strings.Join(out, "\n"), errOut.String())
 	}
-	if got := strings.TrimSpace(out.String()); got != verifyPrinted {
+	if got := strings.TrimSpace(strings.Join(out, "\n")); got != verifyPrinted {
 		t.Errorf("the verification block printed\n%s\nthe document says\n%s", got, verifyPrinted)
 	}
 }
