@@ -102,6 +102,13 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	if _, err := m.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	// signOut deletes expired denylist rows as it goes; a start does too,
+	// for a deployment where nobody has signed out for a while.
+	if n, err := store.New(d.DB).Sessions.DeleteExpired(ctx, time.Now().UTC()); err != nil {
+		log.Warn("delete expired signed-out sessions", "err", err)
+	} else if n > 0 {
+		log.Info("expired signed-out sessions deleted", "rows", n)
+	}
 	key, err := auth.LoadOrCreateSigningKey(cfg.SigningKeyFile)
 	if err != nil {
 		return err

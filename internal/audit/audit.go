@@ -57,6 +57,13 @@ const (
 	DomainRemoved           = "domain.removed"
 )
 
+// Actions of sessions.
+const (
+	// UserSessionsRevoked: signOut (metadata sessions "current"),
+	// signOutEverywhere and revokeSessions (sessions "all").
+	UserSessionsRevoked = "user.sessions_revoked"
+)
+
 // Request is what is known of the HTTP request behind an event.
 type Request struct {
 	IP        string

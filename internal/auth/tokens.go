@@ -57,19 +57,32 @@ type Claims struct {
 	APITokenID     string
 	OrganizationID string
 	JTI            string
+	IssuedAt       time.Time // zero when the token has no iat
 	ExpiresAt      time.Time
 }
 
 // Issue signs a session token for a user of an organization (raw UUIDs).
 func (t *Tokens) Issue(userID, orgID string) (string, time.Time, error) {
+	return t.IssueAfter(userID, orgID, time.Time{})
+}
+
+// IssueAfter is Issue for a user whose tokens issued before validAfter are
+// refused (store.User.SessionsValidAfter): the token's iat is never earlier
+// than validAfter. validAfter is a whole second at most a second ahead (see
+// SessionsCutoff), well within the clock skew allowed for iat.
+func (t *Tokens) IssueAfter(userID, orgID string, validAfter time.Time) (string, time.Time, error) {
 	now := t.now().UTC().Truncate(time.Second)
 	exp := now.Add(t.ttl)
+	iat := now
+	if validAfter.After(iat) {
+		iat = validAfter.UTC()
+	}
 	tok, err := jwt.NewBuilder().
 		Issuer(t.issuer).
 		Audience([]string{Audience}).
 		Subject(ids.Encode(ids.User, userID)).
 		Claim("org", ids.Encode(ids.Organization, orgID)).
-		IssuedAt(now).
+		IssuedAt(iat).
 		NotBefore(now).
 		Expiration(exp).
 		JwtID(ids.New()).
@@ -82,6 +95,14 @@ func (t *Tokens) Issue(userID, orgID string) (string, time.Time, error) {
 		return "", time.Time{}, err
 	}
 	return string(signed), exp, nil
+}
+
+// SessionsCutoff is the sessions_valid_after that ends every session token
+// issued up to now: tokens carry iat in whole seconds, so the cutoff is the
+// next whole second (a token issued later in the same second is refused
+// too, unless issued with IssueAfter).
+func SessionsCutoff(now time.Time) time.Time {
+	return now.UTC().Truncate(time.Second).Add(time.Second)
 }
 
 // IssueAPIToken signs a partner API token: sub and jti are the token's ID,
@@ -136,7 +157,7 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: org is not an organization ID", ErrBadToken)
 	}
-	c := &Claims{OrganizationID: orgID, JTI: tok.JwtID(), ExpiresAt: tok.Expiration()}
+	c := &Claims{OrganizationID: orgID, JTI: tok.JwtID(), IssuedAt: tok.IssuedAt(), ExpiresAt: tok.Expiration()}
 	switch typ, id, _ := ids.Parse(tok.Subject()); typ {
 	case ids.User:
 		c.UserID = id

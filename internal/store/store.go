@@ -40,6 +40,7 @@ type Store struct {
 	Verifications EmailVerifications
 	Outbox        Outbox
 	Domains       Domains
+	Sessions      Sessions
 }
 
 // New returns a store over db.
@@ -57,6 +58,7 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.Verifications = EmailVerifications{db}
 	s.Outbox = Outbox{db}
 	s.Domains = Domains{db}
+	s.Sessions = Sessions{db}
 	return s
 }
 
