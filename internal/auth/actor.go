@@ -128,7 +128,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.external(w, r, next, raw)
 			return
 		}
-		claims, err := a.Tokens.Verify(raw)
+		claims, err := a.Tokens.VerifyContext(r.Context(), raw)
 		if err != nil {
 			a.refuse(w, r, err)
 			return

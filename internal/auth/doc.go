@@ -10,6 +10,9 @@
 //     organization, a signed-out session token or one issued before its
 //     user's sessions were ended counts on the next request, whatever the
 //     token says.
+//   - Signing keys are a file (one node) or sealed in the database under
+//     NEOSC_KEY_ENCRYPTION_KEY (any number of replicas, rotated); verifying
+//     reads them from memory, never from the database per request.
 //   - Passwords are hashed with argon2id and never leave this package in
 //     clear.
 package auth

@@ -430,8 +430,16 @@ var unscoped = map[string]string{
 	"Outbox.MarkSent":   "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.MarkFailed": "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.Release":    "platform-level: by the ID of a mail the sender claimed",
-	// Ending sessions: the denylist's cleanup belongs to no organization.
-	"Sessions.DeleteExpired": "platform-level: deletes the denylist rows of every organization whose tokens have expired",
+	// Ending sessions and signing tokens: the denylist's cleanup and the
+	// service's signing keys belong to no organization.
+	"Sessions.DeleteExpired":    "platform-level: deletes the denylist rows of every organization whose tokens have expired",
+	"SigningKeys.ListLive":      "platform-level: the service's signing keys, shared by every replica",
+	"SigningKeys.MaxGeneration": "platform-level: the service's signing keys",
+	"SigningKeys.Create":        "platform-level: the service's signing keys",
+	"SigningKeys.Retire":        "platform-level: the service's signing keys (neosc keys rotate)",
+	"SigningKeys.KeepFor":       "platform-level: the key that signed an API token verifies until it expires",
+	"SigningKeys.DeleteExpired": "platform-level: the service's signing keys",
+	"APITokens.LatestExpiry":    "platform-level: how long a key file taken into the database must verify the API tokens it signed",
 }
 
 // invitationOf inserts a pending invitation into org.

@@ -41,6 +41,7 @@ type Store struct {
 	Outbox        Outbox
 	Domains       Domains
 	Sessions      Sessions
+	SigningKeys   SigningKeys
 }
 
 // New returns a store over db.
@@ -59,6 +60,7 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.Outbox = Outbox{db}
 	s.Domains = Domains{db}
 	s.Sessions = Sessions{db}
+	s.SigningKeys = SigningKeys{db}
 	return s
 }
 
