@@ -282,3 +282,31 @@ func TestNoKeyRotation(t *testing.T) {
 		})
 	})
 }
+
+// TestALeakedKeyEndsAtOnce runs the procedure of docs/operations.md for a
+// leaked key: rotate, then expire the old key by hand.
+func TestALeakedKeyEndsAtOnce(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		ring := openRing(t, d, newKEK(t), nil)
+		env := apitest.New(t, d, apitest.WithKeys(ring))
+		acc := env.Register("leak@keys.test", "Leak")
+		leaked := kidOf(t, acc.Token)
+		if err := store.New(d.DB).Tx(context.Background(), func(tx *store.Store) error {
+			_, err := ring.Rotate(context.Background(), tx, time.Hour)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		now := map[db.Engine]string{db.MySQL: "UTC_TIMESTAMP(6)", db.SQLite: "CURRENT_TIMESTAMP"}[d.Engine]
+		env.Exec("UPDATE signing_keys SET expires_at = "+now+", keep_until = NULL WHERE id = ?", leaked)
+		if err := ring.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		wantSignedOut(t, env, acc.Token, "a token of the leaked key")
+		tok := signIn(t, env, acc.Email, "password-leak@keys.test")
+		if kidOf(t, tok) == leaked {
+			t.Error("the leaked key still signs")
+		}
+		wantSignedIn(t, env, tok, "a token of the new key")
+	})
+}
