@@ -3,6 +3,7 @@
 //	neosc [serve]                                 run the server (migrates first)
 //	neosc migrate up|down|status                  migrations only
 //	neosc create-admin --email E --name N         platform administrator; password on stdin
+//	neosc keys rotate                             new signing key (database keys only)
 //	neosc healthcheck                             exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the NEOSC_* environment variables (README).
@@ -24,9 +25,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/pressly/goose/v3"
 
 	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/config"
 	"github.com/neosc/neosc/internal/db"
@@ -55,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "create-admin", "healthcheck":
+	case "serve", "migrate", "create-admin", "keys", "healthcheck":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrate(ctx, m, args, stdout)
 	case "create-admin":
 		return createAdmin(ctx, cfg, d, m, log, args, stdin, stdout)
+	case "keys":
+		return keysCommand(ctx, cfg, d, m, log, args, stdout)
 	}
 	return serve(ctx, cfg, d, m, log)
 }
@@ -95,6 +100,8 @@ const usage = `usage:
   neosc migrate up|down|status            migrations only
   neosc create-admin --email E --name N   create or promote a platform administrator;
                                           the password is read from standard input
+  neosc keys rotate                       store a new signing key and retire the current one
+                                          (needs NEOSC_KEY_ENCRYPTION_KEY)
   neosc healthcheck                       exit 0 when the server at NEOSC_ADDR answers /readyz
 `
 
@@ -102,14 +109,21 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	if _, err := m.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	key, err := auth.LoadOrCreateSigningKey(cfg.SigningKeyFile)
+	// signOut deletes expired denylist rows as it goes; a start does too,
+	// for a deployment where nobody has signed out for a while.
+	if n, err := store.New(d.DB).Sessions.DeleteExpired(ctx, time.Now().UTC()); err != nil {
+		log.Warn("delete expired signed-out sessions", "err", err)
+	} else if n > 0 {
+		log.Info("expired signed-out sessions deleted", "rows", n)
+	}
+	signingKeys, err := openSigningKeys(ctx, cfg, d, log)
 	if err != nil {
 		return err
 	}
-	tokens, err := auth.NewTokens(cfg.PublicURL, cfg.TokenTTL, key)
-	if err != nil {
-		return err
+	if ring, ok := signingKeys.(*auth.Keyring); ok {
+		defer ring.Start(ctx)()
 	}
+	tokens := auth.NewTokensWith(cfg.PublicURL, cfg.TokenTTL, signingKeys)
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
 		PublicURL: cfg.PublicURL, MaxPendingInvitations: cfg.MaxPendingInvitations,
 		DNSResolver: cfg.DNSResolver}
@@ -128,10 +142,89 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	go func() {
 		if addr, ok := <-ready; ok {
 			log.Info("serving", "addr", addr, "url", cfg.PublicURL+"/graphql",
-				"database", db.RedactURL(cfg.DatabaseURL), "kid", key.KeyID())
+				"database", db.RedactURL(cfg.DatabaseURL), "kid", tokens.SigningKey().KeyID())
 		}
 	}()
 	return server.Serve(ctx, cfg.Addr, h, shutdownGrace, log, ready)
+}
+
+// openSigningKeys returns the keys tokens are signed with. Without
+// NEOSC_KEY_ENCRYPTION_KEY: the key file (created on first start), the
+// zero-setup default of a single node, which every replica would have to
+// share. With it: the keys in the database, shared by every replica and
+// rotated by `neosc keys rotate`; when the database has none yet, the key
+// file (if there is one) becomes the first, so its tokens keep working.
+func openSigningKeys(ctx context.Context, cfg *config.Config, d *db.DB, log *slog.Logger) (auth.Keys, error) {
+	if cfg.KeyEncryptionKey == nil {
+		key, err := auth.LoadOrCreateSigningKey(cfg.SigningKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		if d.Engine == db.MySQL {
+			log.Warn("the signing key is a file: every replica must have this same file; set NEOSC_KEY_ENCRYPTION_KEY to keep the keys in the database instead",
+				"file", cfg.SigningKeyFile, "kid", key.KeyID())
+		}
+		return auth.SingleKey(key)
+	}
+	return openKeyring(ctx, cfg, store.New(d.DB), log)
+}
+
+func openKeyring(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*auth.Keyring, error) {
+	return auth.OpenKeyring(ctx, st, cfg.KeyEncryptionKey.Bytes(), auth.KeyringOptions{Log: log,
+		FirstKey: func() (jwk.Key, error) { return auth.ReadSigningKeyFile(cfg.SigningKeyFile) }})
+}
+
+// keysCommand runs `neosc keys rotate`: a new key that signs once every replica
+// has loaded it, and the current one retired once the tokens it signed have
+// expired (at the NEOSC_TOKEN_TTL given here: the servers' own).
+func keysCommand(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "rotate" {
+		return errors.New("usage: neosc keys rotate")
+	}
+	if cfg.KeyEncryptionKey == nil {
+		return errors.New("keys rotate: the signing key is the file NEOSC_SIGNING_KEY_FILE, which does not rotate; set NEOSC_KEY_ENCRYPTION_KEY to keep the keys in the database (docs/operations.md)")
+	}
+	if _, err := m.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	st := store.New(d.DB)
+	ring, err := openKeyring(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	var rot *auth.Rotation
+	err = st.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if rot, err = ring.Rotate(ctx, tx, cfg.TokenTTL); err != nil {
+			return err
+		}
+		retired := make([]map[string]any, len(rot.Retired))
+		for i, k := range rot.Retired {
+			retired[i] = map[string]any{"kid": k.ID, "verifiesUntil": verifiesUntil(k).Format(time.RFC3339)}
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			Action: audit.SigningKeyRotated, Actor: audit.Actor{Email: "cli:keys rotate"},
+			Metadata: map[string]any{"kid": rot.New.ID, "activatesAt": rot.New.ActivatesAt.Format(time.RFC3339), "retired": retired},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("keys rotate: %w", err)
+	}
+	fmt.Fprintf(stdout, "new key %s published; it signs from %s, when every replica has loaded it\n", rot.New.ID, rot.New.ActivatesAt.UTC().Format(time.RFC3339))
+	for _, k := range rot.Retired {
+		fmt.Fprintf(stdout, "key %s retired: its tokens verify until %s (session tokens of NEOSC_TOKEN_TTL=%s at most)\n",
+			k.ID, verifiesUntil(k).UTC().Format(time.RFC3339), cfg.TokenTTL)
+	}
+	return nil
+}
+
+// verifiesUntil is when a retired key stops verifying: the later of the
+// end of its session tokens and of its API tokens.
+func verifiesUntil(k *store.SigningKey) time.Time {
+	if k.KeepUntil != nil && k.KeepUntil.After(*k.ExpiresAt) {
+		return *k.KeepUntil
+	}
+	return *k.ExpiresAt
 }
 
 func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Writer) error {

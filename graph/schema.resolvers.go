@@ -138,6 +138,26 @@ func (r *mutationResolver) RemoveOrganizationDomain(ctx context.Context, domain 
 	return r.Resolver.Domains.Remove(ctx, domain)
 }
 
+// SignOut is the resolver for the signOut field.
+func (r *mutationResolver) SignOut(ctx context.Context) (bool, error) {
+	return r.Identity.SignOut(ctx)
+}
+
+// SignOutEverywhere is the resolver for the signOutEverywhere field.
+func (r *mutationResolver) SignOutEverywhere(ctx context.Context) (bool, error) {
+	return r.Identity.SignOutEverywhere(ctx)
+}
+
+// RevokeSessions is the resolver for the revokeSessions field.
+func (r *mutationResolver) RevokeSessions(ctx context.Context, userID string) (*store.User, error) {
+	return r.Identity.RevokeSessions(ctx, userID)
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input identity.ChangePasswordInput) (*model.AuthPayload, error) {
+	return payload(r.Identity.ChangePassword(ctx, input))
+}
+
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {

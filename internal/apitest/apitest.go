@@ -40,7 +40,7 @@ type Env struct {
 	DB       *db.DB
 	Server   *httptest.Server
 	Tokens   *auth.Tokens
-	Key      jwk.Key // the private signing key, for hand-built tokens
+	Key      jwk.Key // the private signing key (at start), for hand-built tokens
 	Counter  *testdb.Counter
 	Handler  http.Handler
 	Migrator *db.Migrator
@@ -94,6 +94,12 @@ func WithMaxPendingInvitations(n int) Option {
 	return func(d *server.Deps) { d.MaxPendingInvitations = n }
 }
 
+// WithKeys signs and verifies tokens with keys (a database Keyring, as
+// replicas share) instead of a key file of the test's own.
+func WithKeys(keys auth.Keys) Option {
+	return func(d *server.Deps) { d.Tokens = auth.NewTokensWith(Issuer, time.Hour, keys) }
+}
+
 // New starts the service on d (already migrated).
 func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()
@@ -111,12 +117,13 @@ func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	}
 	logs := &SyncBuffer{}
 	log := server.NewLogger(logs, "json", slog.LevelInfo)
-	e := &Env{T: t, DB: d, Tokens: tokens, Key: key, Migrator: m, Logs: logs}
+	e := &Env{T: t, DB: d, Migrator: m, Logs: logs}
 	e.Counter = testdb.CountStatements(t, d)
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg, PublicURL: Issuer}
 	for _, o := range opts {
 		o(&deps)
 	}
+	e.Tokens, e.Key = deps.Tokens, deps.Tokens.SigningKey()
 	if deps.OIDC != nil {
 		e.OIDC = deps.OIDC
 		t.Cleanup(deps.OIDC.Close)

@@ -100,7 +100,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (string, *store.AP
 			return err
 		}
 		var err error
-		secret, err = s.Tokens.IssueAPIToken(t.ID, t.OrganizationID, exp, scopeNames)
+		secret, err = s.Tokens.IssueAPIToken(ctx, tx, t.ID, t.OrganizationID, exp, scopeNames)
 		return err
 	})
 	if err != nil {

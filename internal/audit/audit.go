@@ -58,6 +58,15 @@ const (
 	DomainRemoved           = "domain.removed"
 )
 
+// Actions of sessions and signing keys.
+const (
+	// UserSessionsRevoked: signOut (metadata sessions "current"),
+	// signOutEverywhere and revokeSessions (sessions "all").
+	UserSessionsRevoked = "user.sessions_revoked"
+	// SigningKeyRotated: `neosc keys rotate`, a platform event.
+	SigningKeyRotated = "signing_key.rotated"
+)
+
 // Request is what is known of the HTTP request behind an event.
 type Request struct {
 	IP        string

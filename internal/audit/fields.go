@@ -97,6 +97,9 @@ var table = map[reflect.Type]map[string]field{
 		"LastLoginAt": ignore("lastLoginAt"),
 		// user.email_verified records the proof; the snapshot shows whether.
 		"EmailVerifiedAt": track("emailVerifiedAt"),
+		// Moved by user.sessions_revoked and user.password_changed, whose
+		// metadata carry it as validAfter.
+		"SessionsValidAfter": ignore("sessionsValidAfter"),
 	},
 	reflect.TypeFor[store.Workspace](): {
 		"ID":             ignore("id"),

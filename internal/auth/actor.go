@@ -19,6 +19,16 @@ type Actor struct {
 	User         store.User
 	Organization store.Organization
 	APIToken     *store.APIToken
+	// Session is the service session token the user called with; nil for
+	// an API token and for an external (SSO) access token.
+	Session *SessionToken
+}
+
+// SessionToken is what signOut needs of the calling session token.
+type SessionToken struct {
+	JTI       string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
 }
 
 // UserID is the caller's user ID (raw UUID); "" for an API token.
@@ -94,7 +104,10 @@ type Authenticator struct {
 // Middleware authenticates the request. Without an Authorization header the
 // request goes on anonymous (PUBLIC fields only). With one, the token must
 // verify (no SQL before that), and the user it names must exist, be active
-// and still belong to the organization the token names; otherwise the
+// and still belong to the organization the token names, and the session
+// token must be neither signed out (the denylist) nor issued before the
+// user's sessions were ended, all read in the one statement that loads the
+// user and organization; otherwise the
 // request ends here with UNAUTHENTICATED (401). A PENDING user is
 // authenticated but a member of nothing (see IsMember). A suspended organization
 // answers ORGANIZATION_SUSPENDED (403), except to platform administrators.
@@ -115,7 +128,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.external(w, r, next, raw)
 			return
 		}
-		claims, err := a.Tokens.Verify(raw)
+		claims, err := a.Tokens.VerifyContext(r.Context(), raw)
 		if err != nil {
 			a.refuse(w, r, err)
 			return
@@ -124,7 +137,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.apiToken(w, r, next, claims)
 			return
 		}
-		row, err := a.Store.Users.GetActor(r.Context(), claims.UserID)
+		row, err := a.Store.Users.GetActor(r.Context(), claims.UserID, claims.JTI)
 		if err != nil {
 			if apperr.CodeOf(err) == apperr.NotFound {
 				a.refuse(w, r, errors.New("token names an unknown user"))
@@ -140,11 +153,18 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		case row.User.Status == store.UserDeactivated:
 			a.refuse(w, r, errors.New("user is deactivated"))
 			return
+		case row.SignedOut:
+			a.refuse(w, r, errors.New("session token signed out"))
+			return
+		case row.User.SessionsValidAfter != nil && claims.IssuedAt.Before(*row.User.SessionsValidAfter):
+			a.refuse(w, r, errors.New("session token issued before the user's sessions were ended"))
+			return
 		case row.Organization.Status != store.OrganizationActive && !row.User.PlatformAdmin:
 			a.Reject(w, r, http.StatusForbidden, apperr.New(apperr.OrganizationSuspended, "organization is suspended"))
 			return
 		}
-		actor := &Actor{User: row.User, Organization: row.Organization}
+		actor := &Actor{User: row.User, Organization: row.Organization,
+			Session: &SessionToken{JTI: claims.JTI, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt}}
 		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 	})
 }

@@ -5,9 +5,14 @@
 //   - A Bearer token is verified (signature with the key's own algorithm,
 //     exp required, iss and aud checked, small skew) before any SQL runs; any
 //     failure is UNAUTHENTICATED.
-//   - The caller is then loaded from the database once per request: a
-//     deactivated user, a changed role or a suspended organization counts on
-//     the next request, whatever the token says.
+//   - The caller is then loaded from the database once per request, in one
+//     statement: a deactivated user, a changed role, a suspended
+//     organization, a signed-out session token or one issued before its
+//     user's sessions were ended counts on the next request, whatever the
+//     token says.
+//   - Signing keys are a file (one node) or sealed in the database under
+//     NEOSC_KEY_ENCRYPTION_KEY (any number of replicas, rotated); verifying
+//     reads them from memory, never from the database per request.
 //   - Passwords are hashed with argon2id and never leave this package in
 //     clear.
 package auth

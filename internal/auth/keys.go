@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -8,31 +9,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/neosc/neosc/internal/store"
 )
 
 // LoadOrCreateSigningKey reads the private JWK at path, or generates an
 // Ed25519 key there (mode 0600, directory 0700) when the file is absent. The
 // key gets a kid (its RFC 7638 thumbprint) and alg when it lacks them.
 func LoadOrCreateSigningKey(path string) (jwk.Key, error) {
-	b, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		return parseSigningKey(b)
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("signing key %s: %w", path, err)
+	if key, err := ReadSigningKeyFile(path); key != nil || err != nil {
+		return key, err
 	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	key, err := NewSigningKey()
 	if err != nil {
-		return nil, err
-	}
-	key, err := jwk.FromRaw(priv)
-	if err != nil {
-		return nil, err
-	}
-	if err := completeKey(key); err != nil {
 		return nil, err
 	}
 	out, err := json.Marshal(key)
@@ -57,6 +50,35 @@ func LoadOrCreateSigningKey(path string) (jwk.Key, error) {
 	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// ReadSigningKeyFile reads the private JWK at path; nil, without an error,
+// when there is no such file.
+func ReadSigningKeyFile(path string) (jwk.Key, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		return parseSigningKey(b)
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	}
+	return nil, fmt.Errorf("signing key %s: %w", path, err)
+}
+
+// NewSigningKey generates an Ed25519 private JWK with its kid, alg and use.
+func NewSigningKey() (jwk.Key, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	key, err := jwk.FromRaw(priv)
+	if err != nil {
+		return nil, err
+	}
+	if err := completeKey(key); err != nil {
+		return nil, err
 	}
 	return key, nil
 }
@@ -119,3 +141,50 @@ func PublicKeySet(keys ...jwk.Key) (jwk.Set, error) {
 	}
 	return set, nil
 }
+
+// Keys are what Tokens signs and verifies with: one private key signs new
+// tokens; the public keys of every key whose tokens are still accepted
+// verify them. A key file is one key (SingleKey); the database holds many
+// (Keyring).
+type Keys interface {
+	// Signer is the private key that signs new tokens, with kid and alg.
+	Signer() jwk.Key
+	// Verifier is the public key named kid, if tokens it signed are still
+	// accepted. It may look for a key it does not know (bounded).
+	Verifier(ctx context.Context, kid string) (jwk.Key, bool)
+	// Public is the JWKS of every key whose tokens are accepted.
+	Public() jwk.Set
+	// Signed records, through tx, that key kid signed a token valid until
+	// exp that may outlive session tokens (an API token), so that the key
+	// keeps verifying until then.
+	Signed(ctx context.Context, tx *store.Store, kid string, exp time.Time) error
+}
+
+// SingleKey is the one key of a key file: it signs and verifies, forever.
+func SingleKey(key jwk.Key) (Keys, error) {
+	var alg jwa.SignatureAlgorithm
+	if err := alg.Accept(key.Algorithm().String()); err != nil {
+		return nil, err
+	}
+	public, err := PublicKeySet(key)
+	if err != nil {
+		return nil, err
+	}
+	pub, _ := public.Key(0)
+	return &singleKey{key: key, pub: pub, public: public}, nil
+}
+
+type singleKey struct {
+	key, pub jwk.Key
+	public   jwk.Set
+}
+
+func (s *singleKey) Signer() jwk.Key { return s.key }
+
+func (s *singleKey) Verifier(_ context.Context, kid string) (jwk.Key, bool) {
+	return s.pub, kid == s.pub.KeyID()
+}
+
+func (s *singleKey) Public() jwk.Set { return s.public }
+
+func (s *singleKey) Signed(context.Context, *store.Store, string, time.Time) error { return nil }

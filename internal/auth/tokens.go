@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/store"
 )
 
 // Audience is the `aud` of service-issued tokens.
@@ -27,27 +29,31 @@ const maxTokenLen = 8 << 10
 type Tokens struct {
 	issuer string
 	ttl    time.Duration
-	key    jwk.Key
-	alg    jwa.SignatureAlgorithm
-	public jwk.Set
+	keys   Keys
 	now    func() time.Time
 }
 
-// NewTokens returns a signer/verifier for tokens issued by issuer.
+// NewTokens returns a signer/verifier for tokens issued by issuer, with one
+// key (a key file).
 func NewTokens(issuer string, ttl time.Duration, key jwk.Key) (*Tokens, error) {
-	public, err := PublicKeySet(key)
+	keys, err := SingleKey(key)
 	if err != nil {
 		return nil, err
 	}
-	var alg jwa.SignatureAlgorithm
-	if err := alg.Accept(key.Algorithm().String()); err != nil {
-		return nil, err
-	}
-	return &Tokens{issuer: issuer, ttl: ttl, key: key, alg: alg, public: public, now: time.Now}, nil
+	return NewTokensWith(issuer, ttl, keys), nil
+}
+
+// NewTokensWith returns a signer/verifier for tokens issued by issuer with
+// keys (a Keyring, in the database).
+func NewTokensWith(issuer string, ttl time.Duration, keys Keys) *Tokens {
+	return &Tokens{issuer: issuer, ttl: ttl, keys: keys, now: time.Now}
 }
 
 // PublicKeys is the JWKS served at /.well-known/jwks.json.
-func (t *Tokens) PublicKeys() jwk.Set { return t.public }
+func (t *Tokens) PublicKeys() jwk.Set { return t.keys.Public() }
+
+// SigningKey is the private key that signs new tokens now.
+func (t *Tokens) SigningKey() jwk.Key { return t.keys.Signer() }
 
 // Claims are the verified claims the service relies on; IDs are raw UUIDs.
 // Exactly one of UserID (a session token) and APITokenID (a partner API
@@ -57,19 +63,32 @@ type Claims struct {
 	APITokenID     string
 	OrganizationID string
 	JTI            string
+	IssuedAt       time.Time // zero when the token has no iat
 	ExpiresAt      time.Time
 }
 
 // Issue signs a session token for a user of an organization (raw UUIDs).
 func (t *Tokens) Issue(userID, orgID string) (string, time.Time, error) {
+	return t.IssueAfter(userID, orgID, time.Time{})
+}
+
+// IssueAfter is Issue for a user whose tokens issued before validAfter are
+// refused (store.User.SessionsValidAfter): the token's iat is never earlier
+// than validAfter. validAfter is a whole second at most a second ahead (see
+// SessionsCutoff), well within the clock skew allowed for iat.
+func (t *Tokens) IssueAfter(userID, orgID string, validAfter time.Time) (string, time.Time, error) {
 	now := t.now().UTC().Truncate(time.Second)
 	exp := now.Add(t.ttl)
+	iat := now
+	if validAfter.After(iat) {
+		iat = validAfter.UTC()
+	}
 	tok, err := jwt.NewBuilder().
 		Issuer(t.issuer).
 		Audience([]string{Audience}).
 		Subject(ids.Encode(ids.User, userID)).
 		Claim("org", ids.Encode(ids.Organization, orgID)).
-		IssuedAt(now).
+		IssuedAt(iat).
 		NotBefore(now).
 		Expiration(exp).
 		JwtID(ids.New()).
@@ -77,17 +96,37 @@ func (t *Tokens) Issue(userID, orgID string) (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	signed, err := jwt.Sign(tok, jwt.WithKey(t.alg, t.key))
+	signed, _, err := t.sign(tok)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	return string(signed), exp, nil
+	return signed, exp, nil
+}
+
+// SessionsCutoff is the sessions_valid_after that ends every session token
+// issued up to now: tokens carry iat in whole seconds, so the cutoff is the
+// next whole second (a token issued later in the same second is refused
+// too, unless issued with IssueAfter).
+func SessionsCutoff(now time.Time) time.Time {
+	return now.UTC().Truncate(time.Second).Add(time.Second)
+}
+
+// sign signs tok with the current signing key and answers the key's kid.
+func (t *Tokens) sign(tok jwt.Token) (string, string, error) {
+	key := t.keys.Signer()
+	var alg jwa.SignatureAlgorithm
+	if err := alg.Accept(key.Algorithm().String()); err != nil {
+		return "", "", err
+	}
+	signed, err := jwt.Sign(tok, jwt.WithKey(alg, key))
+	return string(signed), key.KeyID(), err
 }
 
 // IssueAPIToken signs a partner API token: sub and jti are the token's ID,
 // exp its expiry, scope its scopes (informative: the database's scopes are
-// the ones enforced).
-func (t *Tokens) IssueAPIToken(tokenID, orgID string, exp time.Time, scopes []string) (string, error) {
+// the ones enforced). It runs in tx, the transaction storing the token,
+// which also records that the signing key must verify until exp.
+func (t *Tokens) IssueAPIToken(ctx context.Context, tx *store.Store, tokenID, orgID string, exp time.Time, scopes []string) (string, error) {
 	now := t.now().UTC().Truncate(time.Second)
 	tok, err := jwt.NewBuilder().
 		Issuer(t.issuer).
@@ -103,8 +142,11 @@ func (t *Tokens) IssueAPIToken(tokenID, orgID string, exp time.Time, scopes []st
 	if err != nil {
 		return "", err
 	}
-	signed, err := jwt.Sign(tok, jwt.WithKey(t.alg, t.key))
-	return string(signed), err
+	signed, kid, err := t.sign(tok)
+	if err != nil {
+		return "", err
+	}
+	return signed, t.keys.Signed(ctx, tx, kid, exp)
 }
 
 // ErrBadToken is every verification failure; the reason is for logs only.
@@ -112,13 +154,19 @@ var ErrBadToken = errors.New("invalid token")
 
 // Verify checks a compact JWS: signature by one of the service's keys with
 // that key's algorithm, exp present and not passed, nbf and iat not in the
-// future, iss and aud ours, sub and org well-formed IDs. It runs no SQL.
+// future, iss and aud ours, sub and org well-formed IDs. It runs no SQL
+// (but for the bounded reload of database keys for an unknown kid).
 func (t *Tokens) Verify(raw string) (*Claims, error) {
+	return t.VerifyContext(context.Background(), raw)
+}
+
+// VerifyContext is Verify within ctx.
+func (t *Tokens) VerifyContext(ctx context.Context, raw string) (*Claims, error) {
 	if len(raw) == 0 || len(raw) > maxTokenLen || strings.Count(raw, ".") != 2 || strings.ContainsAny(raw, " \t\r\n{") {
 		return nil, fmt.Errorf("%w: not a compact JWS", ErrBadToken)
 	}
 	tok, err := jwt.ParseString(raw,
-		jwt.WithKeySet(t.public, jws.WithInferAlgorithmFromKey(false), jws.WithRequireKid(true)),
+		jwt.WithKeyProvider(t.keyFor(ctx)),
 		jwt.WithValidate(true),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(Audience),
@@ -136,7 +184,7 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: org is not an organization ID", ErrBadToken)
 	}
-	c := &Claims{OrganizationID: orgID, JTI: tok.JwtID(), ExpiresAt: tok.Expiration()}
+	c := &Claims{OrganizationID: orgID, JTI: tok.JwtID(), IssuedAt: tok.IssuedAt(), ExpiresAt: tok.Expiration()}
 	switch typ, id, _ := ids.Parse(tok.Subject()); typ {
 	case ids.User:
 		c.UserID = id
@@ -149,4 +197,27 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: sub is neither a user nor an API token", ErrBadToken)
 	}
 	return c, nil
+}
+
+// keyFor offers the public key the signature's kid names, with that key's
+// own algorithm (never one inferred from the key or taken from the header);
+// a signature without kid, or naming no key whose tokens are accepted, gets
+// none.
+func (t *Tokens) keyFor(ctx context.Context) jws.KeyProvider {
+	return jws.KeyProviderFunc(func(_ context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
+		kid := sig.ProtectedHeaders().KeyID()
+		if kid == "" {
+			return errors.New("no kid")
+		}
+		key, ok := t.keys.Verifier(ctx, kid)
+		if !ok {
+			return fmt.Errorf("no key %q", kid)
+		}
+		var alg jwa.SignatureAlgorithm
+		if err := alg.Accept(key.Algorithm().String()); err != nil {
+			return err
+		}
+		sink.Key(alg, key)
+		return nil
+	})
 }

@@ -4,7 +4,9 @@
 package config
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -41,7 +43,30 @@ type Config struct {
 	// MaxPendingInvitations bounds each organization's unexpired pending
 	// invitations.
 	MaxPendingInvitations int
+	// KeyEncryptionKey (NEOSC_KEY_ENCRYPTION_KEY), when set, keeps the
+	// signing keys in the database, sealed with it; nil: the key file
+	// SigningKeyFile.
+	KeyEncryptionKey *Secret
 }
+
+// Secret is a 32-byte key. String, GoString, LogValue and MarshalJSON show
+// it redacted, so printing, logging or encoding a Config never leaks it.
+type Secret [32]byte
+
+// Bytes is the key itself.
+func (s *Secret) Bytes() []byte { return s[:] }
+
+// String is "REDACTED".
+func (s *Secret) String() string { return "REDACTED" }
+
+// GoString is String, so %#v redacts too.
+func (s *Secret) GoString() string { return s.String() }
+
+// LogValue is String, so slog redacts too.
+func (s *Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON is String as a JSON string, so encoding/json redacts too.
+func (s *Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // SMTP is the mail server of NEOSC_SMTP_URL. It holds a password: String,
 // GoString, LogValue and MarshalJSON show it redacted, so printing, logging
@@ -229,7 +254,27 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	if c.MailFrom, err = mailFrom(get("NEOSC_MAIL_FROM", ""), c.PublicURL); err != nil {
 		return nil, err
 	}
+	if v := get("NEOSC_KEY_ENCRYPTION_KEY", ""); v != "" {
+		if c.KeyEncryptionKey, err = parseSecret(v); err != nil {
+			return nil, &Error{"NEOSC_KEY_ENCRYPTION_KEY", err.Error()}
+		}
+	}
 	return c, nil
+}
+
+// parseSecret decodes 32 bytes of base64 (standard or URL alphabet,
+// padded or not). Its errors never quote the value.
+func parseSecret(v string) (*Secret, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			if len(b) != len(Secret{}) {
+				return nil, fmt.Errorf("want 32 bytes, base64-encoded, got %d bytes (make one with: openssl rand -base64 32)", len(b))
+			}
+			s := Secret(b)
+			return &s, nil
+		}
+	}
+	return nil, errors.New("not base64: want 32 random bytes, base64-encoded (make one with: openssl rand -base64 32)")
 }
 
 // parseSMTPURL parses smtp://[USER:PASS@]HOST[:PORT] or smtps://…. Its

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,6 +200,10 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_DATABASE_URL", value: "sqlite:"},
 		{name: "NEOSC_DATABASE_URL", value: "mysql://"},
 		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:3306", secret: "hunter2pw"},
+
+		{name: "NEOSC_KEY_ENCRYPTION_KEY", value: "hunter2-is-no-key", secret: "hunter2"},
+		{name: "NEOSC_KEY_ENCRYPTION_KEY", value: "aHVudGVyMnB3", secret: "aHVudGVyMnB3"},                                     // 9 bytes
+		{name: "NEOSC_KEY_ENCRYPTION_KEY", value: "aHVudGVyMnB3aHVudGVyMnB3aHVudGVyMnB3aHVudGVyMnB3", secret: "aHVudGVyMnB3"}, // 36 bytes
 		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:3306/", secret: "hunter2pw"},
 		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:3306/a/b", secret: "hunter2pw"},
 		{name: "NEOSC_DATABASE_URL", value: "mysql://neosc:hunter2pw@db:bad port/neosc", secret: "hunter2pw"},
@@ -422,6 +428,37 @@ func TestMailFrom(t *testing.T) {
 		}
 		if cfg.MailFrom != tc.want {
 			t.Errorf("NEOSC_MAIL_FROM=%q NEOSC_PUBLIC_URL=%q: %q, want %q", tc.from, tc.publicURL, cfg.MailFrom, tc.want)
+		}
+	}
+}
+
+func TestKeyEncryptionKey(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		v := enc.EncodeToString(key)
+		cfg, err := config.Load(env(map[string]string{"NEOSC_KEY_ENCRYPTION_KEY": " " + v + " "}), false)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if cfg.KeyEncryptionKey == nil || !bytes.Equal(cfg.KeyEncryptionKey.Bytes(), key) {
+			t.Fatalf("%s: decoded %v", v, cfg.KeyEncryptionKey)
+		}
+		var logged strings.Builder
+		slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "kek", cfg.KeyEncryptionKey, "config", cfg)
+		encoded, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, out := range []string{
+			fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.KeyEncryptionKey), fmt.Sprintf("%v %+v %#v", *cfg, *cfg, *cfg),
+			logged.String(), string(encoded),
+		} {
+			if strings.Contains(out, v) || strings.Contains(out, fmt.Sprint(key)) || strings.Contains(out, fmt.Sprintf("%x", key)) {
+				t.Errorf("the key is printed: %s", out)
+			}
 		}
 	}
 }

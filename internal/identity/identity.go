@@ -11,6 +11,10 @@
 //   - A wrong email and a wrong password give the same UNAUTHENTICATED answer
 //     and cost the same hashing work.
 //   - Each change and its audit event share one transaction.
+//   - Sessions end on demand (sessions.go): signOut denylists the calling
+//     token; signOutEverywhere, revokeSessions, changePassword and a
+//     password reset refuse every token the user was issued until then. A
+//     new session is never issued before the user's cutoff (sign).
 package identity
 
 import (
@@ -419,8 +423,14 @@ func (s *Service) recordLoginFailed(ctx context.Context, u *store.User, email, r
 	}
 }
 
+// sign starts a session for u: a token never older than the cutoff that
+// ended the user's earlier sessions, if any.
 func (s *Service) sign(u *store.User, org *store.Organization) (*Session, error) {
-	token, exp, err := s.Tokens.Issue(u.ID, u.OrganizationID)
+	var validAfter time.Time
+	if u.SessionsValidAfter != nil {
+		validAfter = *u.SessionsValidAfter
+	}
+	token, exp, err := s.Tokens.IssueAfter(u.ID, u.OrganizationID, validAfter)
 	if err != nil {
 		return nil, err
 	}
@@ -462,9 +472,14 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 			if err := tx.Users.SetPlatformAdmin(ctx, existing.OrganizationID, existing.ID, &hash); err != nil {
 				return err
 			}
-			action, meta := audit.UserRoleChanged, map[string]any{"platformAdmin": map[string]any{"from": false, "to": true}, "passwordChanged": true, "via": "cli"}
+			// A new password ends the sessions the old one started.
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			if err := tx.Users.RevokeSessions(ctx, existing.OrganizationID, existing.ID, laterCutoff(existing, now), now); err != nil {
+				return err
+			}
+			action, meta := audit.UserRoleChanged, map[string]any{"platformAdmin": map[string]any{"from": false, "to": true}, "passwordChanged": true, "sessions": "all", "via": "cli"}
 			if existing.PlatformAdmin {
-				action, meta = audit.UserPasswordChanged, map[string]any{"via": "cli"}
+				action, meta = audit.UserPasswordChanged, map[string]any{"sessions": "all", "via": "cli"}
 			}
 			existing.PlatformAdmin = true
 			out = existing

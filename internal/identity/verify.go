@@ -82,7 +82,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*Session, erro
 		if err := tx.Verifications.MarkUsed(ctx, v.OrganizationID, v.ID, now); err != nil {
 			return err
 		}
-		row, err := tx.Users.GetActor(ctx, v.UserID)
+		row, err := tx.Users.GetActor(ctx, v.UserID, "")
 		if err != nil {
 			return err
 		}

@@ -174,6 +174,15 @@ var deniedCases = []deniedCase{
 		target: func(ts *tenants) (string, string, ids.Type) {
 			return ts.globexGrant, ts.globexAdmin.OrgID, ids.WorkspaceGrant
 		}},
+	{name: "revokeSessions of another organization's user", query: `mutation($id: ID!) { revokeSessions(userId: $id) { ` + userFields + ` } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexAdmin.UserID, ts.globexAdmin.OrgID, ids.User
+		}},
+	{name: "revokeSessions by a member", query: `mutation($id: ID!) { revokeSessions(userId: $id) { id } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexAdmin.UserID, ts.globexAdmin.OrgID, ids.User
+		},
+		actor: func(ts *tenants) apitest.Account { return ts.acmeMember }},
 }
 
 // isolatedCase has no foreign ID to refuse; its check shows that the
@@ -320,6 +329,36 @@ var isolatedCases = []isolatedCase{
 	{"removeOrganizationDomain names the caller's organization's domains only", removeDomain,
 		func(t *testing.T, ts *tenants, q string) {
 			domainUnchanged(t, ts, q, dvar(ts.globexDomain), "NOT_FOUND")
+		}},
+	{"signOut ends the caller's token only", `mutation { signOut }`,
+		func(t *testing.T, ts *tenants, q string) {
+			tok := signIn(t, ts.env, "member@acme.test", "password-member@acme.test")
+			r := ts.env.Do(tok, q, nil).OK(t)
+			noForeign(t, r, ts)
+			wantSignedOut(t, ts.env, tok, "the signed-out token")
+			wantSignedIn(t, ts.env, ts.globexAdmin.Token, "Globex's admin")
+			wantSignedIn(t, ts.env, ts.acmeMember.Token, "the member's other token")
+		}},
+	{"signOutEverywhere ends the caller's sessions only", `mutation { signOutEverywhere }`,
+		func(t *testing.T, ts *tenants, q string) {
+			u := ts.env.Register("leaver-"+ids.New()[24:]+"@acme.test", "")
+			r := ts.env.Do(u.Token, q, nil).OK(t)
+			noForeign(t, r, ts)
+			wantSignedOut(t, ts.env, u.Token, "the caller's token")
+			wantSignedIn(t, ts.env, ts.globexAdmin.Token, "Globex's admin")
+			wantSignedIn(t, ts.env, ts.acmeAdmin.Token, "Acme's admin")
+		}},
+	{"changePassword changes the caller's password only", `mutation($in: ChangePasswordInput!) { changePassword(input: $in) { token expiresAt user { ` + userFields + ` } } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			email := "changer-" + ids.New()[24:] + "@acme.test"
+			u := ts.env.Register(email, "")
+			r := ts.env.Do(u.Token, q, map[string]any{"in": map[string]any{"currentPassword": "password-" + email, "newPassword": "another long one"}}).OK(t)
+			noForeign(t, r, ts)
+			if r.Get("data.changePassword.user.id").String() != u.UserID {
+				t.Errorf("changed %s", r.Body)
+			}
+			wantSignedIn(t, ts.env, ts.globexAdmin.Token, "Globex's admin")
+			signIn(t, ts.env, "admin@globex.test", "password-admin@globex.test")
 		}},
 	{"createApiToken: the token reaches its own organization only", `mutation($in: CreateApiTokenInput!) { createApiToken(input: $in) { token apiToken { ` + tokenFields + ` } } }`,
 		func(t *testing.T, ts *tenants, q string) {

@@ -106,7 +106,7 @@ func New(d Deps) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(auth.JWKSMaxAge.Seconds())))
 		_, _ = w.Write(b)
 	})
 	return requestContext(d.Log, recoverHTTP(d.Log, mux))

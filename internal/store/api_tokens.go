@@ -89,3 +89,15 @@ func (r APITokens) GetActor(ctx context.Context, id string) (*TokenActor, error)
 
 var tokenActorColumns = columns("t", "t_", "id", "organization_id", "name", "scopes", "created_by_id", "expires_at",
 	"created_at", "last_used_at", "revoked_at") + ", " + columns("o", "o_", orgColumns...)
+
+// LatestExpiry is the expiry of the longest-lived token that still works
+// at now, in any organization (zero when there is none): how long a signing
+// key that signed tokens before the service recorded which (a key file taken
+// into the database) must keep verifying.
+func (r APITokens) LatestExpiry(ctx context.Context, now time.Time) (time.Time, error) {
+	t, err := firstOrNil[APIToken](r.db.WithContext(ctx).Where("revoked_at IS NULL AND expires_at > ?", now).Order("expires_at DESC"))
+	if err != nil || t == nil {
+		return time.Time{}, err
+	}
+	return t.ExpiresAt, nil
+}

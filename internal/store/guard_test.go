@@ -369,6 +369,25 @@ var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
 			t.Error("A's scope changed B's domain")
 		}
 	},
+	"Users.RevokeSessions": func(t *testing.T, s *store.Store, f *fixture) {
+		cutoff := f.now.Truncate(time.Second).Add(time.Second)
+		wantNoScope(t, s.Users.RevokeSessions(t.Context(), "", f.userB.ID, cutoff, f.now))
+		must(t, s.Users.RevokeSessions(t.Context(), f.a.ID, f.userB.ID, cutoff, f.now))
+		if u, _ := s.Users.GetByID(t.Context(), f.userB.ID); u.SessionsValidAfter != nil {
+			t.Error("A's scope ended B's user's sessions")
+		}
+	},
+	"Users.SetPassword": func(t *testing.T, s *store.Store, f *fixture) {
+		cutoff := f.now.Truncate(time.Second).Add(time.Second)
+		wantNoScope(t, s.Users.SetPassword(t.Context(), "", f.userB.ID, "h", cutoff, f.now))
+		must(t, s.Users.SetPassword(t.Context(), f.a.ID, f.userB.ID, "pwned", cutoff, f.now))
+		if u, _ := s.Users.GetByID(t.Context(), f.userB.ID); u.PasswordHash != nil && *u.PasswordHash == "pwned" || u.SessionsValidAfter != nil {
+			t.Error("A's scope changed B's user's password")
+		}
+	},
+	"Sessions.Revoke": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Sessions.Revoke(t.Context(), &store.RevokedSession{JTI: ids.New(), UserID: f.userB.ID, ExpiresAt: f.now.Add(time.Hour), CreatedAt: f.now}))
+	},
 	"Domains.Delete": func(t *testing.T, s *store.Store, f *fixture) {
 		wantNoScope(t, s.Domains.Delete(t.Context(), "", f.domB.ID))
 		wantNotFound(t, s.Domains.Delete(t.Context(), f.a.ID, f.domB.ID))
@@ -415,6 +434,16 @@ var unscoped = map[string]string{
 	"Outbox.MarkSent":   "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.MarkFailed": "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.Release":    "platform-level: by the ID of a mail the sender claimed",
+	// Ending sessions and signing tokens: the denylist's cleanup and the
+	// service's signing keys belong to no organization.
+	"Sessions.DeleteExpired":    "platform-level: deletes the denylist rows of every organization whose tokens have expired",
+	"SigningKeys.ListLive":      "platform-level: the service's signing keys, shared by every replica",
+	"SigningKeys.MaxGeneration": "platform-level: the service's signing keys",
+	"SigningKeys.Create":        "platform-level: the service's signing keys",
+	"SigningKeys.Retire":        "platform-level: the service's signing keys (neosc keys rotate)",
+	"SigningKeys.KeepFor":       "platform-level: the key that signed an API token verifies until it expires",
+	"SigningKeys.DeleteExpired": "platform-level: the service's signing keys",
+	"APITokens.LatestExpiry":    "platform-level: how long a key file taken into the database must verify the API tokens it signed",
 }
 
 // invitationOf inserts a pending invitation into org.

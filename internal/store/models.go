@@ -68,6 +68,9 @@ type User struct {
 	// EmailVerifiedAt is when the address was proven (a verification link,
 	// an accepted invitation, or the identity provider's email_verified).
 	EmailVerifiedAt *time.Time
+	// SessionsValidAfter ends the user's session tokens issued before it
+	// (signOutEverywhere, revokeSessions, changePassword); nil: none ended.
+	SessionsValidAfter *time.Time
 }
 
 // EmailVerified reports whether the user's address is proven.

@@ -40,6 +40,8 @@ type Store struct {
 	Verifications EmailVerifications
 	Outbox        Outbox
 	Domains       Domains
+	Sessions      Sessions
+	SigningKeys   SigningKeys
 }
 
 // New returns a store over db.
@@ -57,6 +59,8 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.Verifications = EmailVerifications{db}
 	s.Outbox = Outbox{db}
 	s.Domains = Domains{db}
+	s.Sessions = Sessions{db}
+	s.SigningKeys = SigningKeys{db}
 	return s
 }
 

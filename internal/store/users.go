@@ -168,26 +168,56 @@ func (r Users) MarkEmailVerified(ctx context.Context, orgID, userID string, at t
 }
 
 // Actor is a user with their organization, as loaded once per request to
-// authorize it.
+// authorize it. SignedOut reports that the session token it was loaded for
+// has been ended by signOut.
 type Actor struct {
 	User         User
 	Organization Organization
+	SignedOut    bool
 }
 
-// GetActor loads a user and their organization in one statement.
-func (r Users) GetActor(ctx context.Context, userID string) (*Actor, error) {
+// GetActor loads a user and their organization in one statement, which
+// also tells whether the session token with ID jti is on the signOut
+// denylist ("" for none: SignedOut is then false).
+func (r Users) GetActor(ctx context.Context, userID, jti string) (*Actor, error) {
 	var row struct {
 		User         User         `gorm:"embedded;embeddedPrefix:u_"`
 		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
+		SignedOut    bool         `gorm:"column:signed_out"`
 	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`,
+		EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = ?) AS signed_out
 		FROM users u JOIN organizations o ON o.id = u.organization_id
-		WHERE u.id = ?`, userID)
+		WHERE u.id = ?`, jti, userID)
 	if err != nil {
 		return nil, err
 	}
-	return &Actor{User: row.User, Organization: row.Organization}, nil
+	return &Actor{User: row.User, Organization: row.Organization, SignedOut: row.SignedOut}, nil
 }
+
+// RevokeSessions ends the session tokens of user userID of organization
+// orgID issued before validAfter; a later cutoff already set stays.
+func (r Users) RevokeSessions(ctx context.Context, orgID, userID string, validAfter, at time.Time) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	return r.db.WithContext(ctx).Exec(`UPDATE users SET `+laterCutoff+`, updated_at = ?
+		WHERE organization_id = ? AND id = ?`, validAfter, validAfter, at, orgID, userID).Error
+}
+
+// SetPassword replaces the password hash of user userID of organization
+// orgID and ends their session tokens issued before validAfter.
+func (r Users) SetPassword(ctx context.Context, orgID, userID, hash string, validAfter, at time.Time) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	return r.db.WithContext(ctx).Exec(`UPDATE users SET password_hash = ?, `+laterCutoff+`, updated_at = ?
+		WHERE organization_id = ? AND id = ?`, hash, validAfter, validAfter, at, orgID, userID).Error
+}
+
+// laterCutoff moves sessions_valid_after forward to its two arguments (the
+// same instant), never back.
+const laterCutoff = `sessions_valid_after = CASE WHEN sessions_valid_after IS NULL OR sessions_valid_after < ? THEN ? ELSE sessions_valid_after END`
 
 // scanOne runs a raw query expected to find one row; none is NOT_FOUND.
 func scanOne(db *gorm.DB, dest any, sql string, args ...any) error {
@@ -202,7 +232,8 @@ func scanOne(db *gorm.DB, dest any, sql string, args ...any) error {
 }
 
 var actorColumns = columns("u", "u_", "id", "organization_id", "email", "email_scope", "name", "password_hash", "role",
-	"platform_admin", "status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at", "email_verified_at") +
+	"platform_admin", "status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at", "email_verified_at",
+	"sessions_valid_after") +
 	", " + columns("o", "o_", orgColumns...)
 
 var orgColumns = []string{"id", "name", "name_key", "slug", "domain", "status", "external_issuer", "external_id",
