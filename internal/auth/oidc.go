@@ -154,7 +154,9 @@ func (o *OIDC) keys(ctx context.Context, kid string) (jwk.Set, error) {
 }
 
 // Verify checks an external access token: compact JWS only, no jku/x5u/jwk
-// headers, signature by the provider's key with that key's own algorithm,
+// headers, signature by the provider's key of the header's kid with an
+// algorithm that key allows (its alg, or its key type's when it has none;
+// never HS* or none, see signatureKeyOf),
 // iss equal to the provider, aud containing the configured audience, exp
 // required, nbf/iat honoured with a 30 s skew. It runs no SQL.
 func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error) {
@@ -176,15 +178,27 @@ func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
-	tok, err := jwt.ParseString(raw,
-		jwt.WithKeySet(set, jws.WithInferAlgorithmFromKey(false), jws.WithRequireKid(true)),
+	// The header's alg is used only when the key of that kid allows it:
+	// its own alg, or (a key without alg) one of its key type's.
+	alg := hdr.Algorithm()
+	verify := []jwt.ParseOption{
 		jwt.WithValidate(true),
 		jwt.WithIssuer(o.exactIssuer()),
 		jwt.WithAudience(o.Audience),
 		jwt.WithRequiredClaim("exp"),
 		jwt.WithRequiredClaim("sub"),
 		jwt.WithAcceptableSkew(ClockSkew),
-	)
+	}
+	n := len(verify)
+	for it := set.Keys(ctx); it.Next(ctx); {
+		if k, ok := signatureKeyOf(it.Pair().Value.(jwk.Key)); ok && k.key.KeyID() == hdr.KeyID() && k.allows(alg) {
+			verify = append(verify, jwt.WithKey(alg, k.key))
+		}
+	}
+	if len(verify) == n {
+		return nil, fmt.Errorf("%w: no key %q of the provider verifies alg %q", ErrBadToken, hdr.KeyID(), alg)
+	}
+	tok, err := jwt.ParseString(raw, verify...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}

@@ -1,0 +1,155 @@
+package server_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/lestrrat-go/jwx/v2/jwt"
+
+	"github.com/neosc/neosc/internal/apitest"
+	"github.com/neosc/neosc/internal/config"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/oidctest"
+	"github.com/neosc/neosc/internal/testdb"
+)
+
+// providerEnv is ssoEnv for a provider of another shape (oidctest options)
+// and the organization claims orgClaims (comma-separated; "" for the
+// default).
+func providerEnv(t *testing.T, d *db.DB, orgClaims string, opts ...oidctest.Option) (*apitest.Env, *oidctest.Provider) {
+	t.Helper()
+	op := oidctest.Start(t, opts...)
+	if orgClaims == "" {
+		orgClaims = config.DefaultOrgClaims
+	}
+	return apitest.New(t, d, apitest.WithOIDC(op.Issuer, op.ClientID(), strings.Split(orgClaims, ","))), op
+}
+
+// wantRefused checks that tok gets 401 UNAUTHENTICATED, as a Bearer token
+// and from ssoLogin, before any SQL runs.
+func wantRefused(t *testing.T, env *apitest.Env, tok string) {
+	t.Helper()
+	env.Counter.Reset()
+	if r := env.Do(tok, meQuery, nil); r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" {
+		t.Errorf("status %d code %q: %.200s", r.Status, r.Code(), r.Body)
+	}
+	if r := env.Do("", ssoLogin, map[string]any{"t": tok}); r.Code() != "UNAUTHENTICATED" {
+		t.Errorf("ssoLogin: %q: %.200s", r.Code(), r.Body)
+	}
+	if n := env.Counter.N(); n != 0 {
+		t.Errorf("%d statements ran before refusal:\n%s", n, env.Counter.SQL())
+	}
+}
+
+// TestSSOKeyWithoutAlg (finding: "a JWKS key without alg is never usable").
+// RFC 7517 makes a JWK's alg optional and Microsoft Entra ID and panva's
+// oidc-provider omit it for RSA keys. Such a key verifies the tokens it
+// signs with an algorithm its key type allows: RSA RS256/384/512 and
+// PS256/384/512, EC by curve ES256/384/512, OKP Ed25519 EdDSA.
+func TestSSOKeyWithoutAlg(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env, op := providerEnv(t, d, "")
+		op.SetJWKSOmitAlg(true)
+		// One token per key, all keys in the JWKS before the service
+		// fetches it (a token of each, in turn, would wait for the
+		// rate-limited refresh of unknown kids).
+		tokens := map[string]string{"RS256": op.Token(t, zitadelUser("no-alg", "zorg-no-alg"))}
+		for _, alg := range []string{"PS256", "RS512", "ES256", "ES384", "ES512", "EdDSA"} {
+			op.RotateKeyTo(t, alg)
+			tokens[alg] = op.Token(t, zitadelUser("no-alg", "zorg-no-alg"))
+		}
+		for alg, tok := range tokens {
+			if r := env.Do(tok, meQuery, nil); r.Code() != "" {
+				t.Errorf("token signed %s by a key without alg: %s", alg, r.Body)
+			}
+		}
+	})
+}
+
+// TestSSOKeyWithoutAlgConfusion: a key without alg accepts only what its key
+// type allows, with its own signature: HS*/none confusion and algorithms of
+// another key type stay refused, and a symmetric (oct) key in the JWKS is
+// never used.
+func TestSSOKeyWithoutAlgConfusion(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env, op := providerEnv(t, d, "")
+		op.SetJWKSOmitAlg(true)
+		secret := []byte("a-provider-that-publishes-its-hmac-secret")
+		oct, _ := jwk.FromRaw(secret)
+		_ = oct.Set(jwk.KeyIDKey, "oct-1")
+		op.PublishKey(t, oct)
+		// An RSA and an EC key, both published without alg and both in the
+		// JWKS before the service first fetches it.
+		rsaKey, rsaTok := op.SigningKey(), op.Token(t, zitadelUser("warm", "zorg-warm"))
+		op.RotateKeyTo(t, "ES256")
+		ecKey, ecTok := op.SigningKey(), op.Token(t, zitadelUser("warm", "zorg-warm"))
+		env.Do(rsaTok, meQuery, nil).OK(t)
+		env.Do(ecTok, meQuery, nil).OK(t)
+		rsaParts, ecParts := strings.Split(rsaTok, "."), strings.Split(ecTok, ".")
+
+		pub, _ := rsaKey.PublicKey()
+		pubJSON, _ := json.Marshal(pub)
+		var rawPub rsa.PublicKey
+		_ = pub.Raw(&rawPub)
+		ecPub, _ := ecKey.PublicKey()
+		ecPubJSON, _ := json.Marshal(ecPub)
+		// Raw keys: signing with a jwk.Key would set its own kid.
+		var rsaRaw rsa.PrivateKey
+		var ecRaw ecdsa.PrivateKey
+		_ = rsaKey.Raw(&rsaRaw)
+		_ = ecKey.Raw(&ecRaw)
+		attackerRSA, _ := rsa.GenerateKey(rand.Reader, 2048)
+		attackerEC, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		iss, aud := op.Issuer, op.ClientID()
+		withKid := func(kid string) func(jwt.Token, jws.Headers) {
+			return func(_ jwt.Token, h jws.Headers) { _ = h.Set(jws.KeyIDKey, kid) }
+		}
+
+		for name, tok := range map[string]string{
+			"alg none, RSA key without alg":         b64(map[string]any{"alg": "none", "kid": rsaKey.KeyID()}) + "." + rsaParts[1] + ".",
+			"alg none, EC key without alg":          b64(map[string]any{"alg": "none", "kid": ecKey.KeyID()}) + "." + ecParts[1] + ".",
+			"HS256 keyed with the RSA JWK":          signExternal(t, iss, aud, pubJSON, jwa.HS256, withKid(rsaKey.KeyID())),
+			"HS256 keyed with the RSA modulus":      signExternal(t, iss, aud, rawPub.N.Bytes(), jwa.HS256, withKid(rsaKey.KeyID())),
+			"HS384 keyed with the EC JWK":           signExternal(t, iss, aud, ecPubJSON, jwa.HS384, withKid(ecKey.KeyID())),
+			"HS256 with the published oct key":      signExternal(t, iss, aud, secret, jwa.HS256, withKid("oct-1")),
+			"ES256 by another key on the RSA kid":   signExternal(t, iss, aud, attackerEC, jwa.ES256, withKid(rsaKey.KeyID())),
+			"RS256 by another key on the EC kid":    signExternal(t, iss, aud, attackerRSA, jwa.RS256, withKid(ecKey.KeyID())),
+			"PS256 by another key on the RSA kid":   signExternal(t, iss, aud, attackerRSA, jwa.PS256, withKid(rsaKey.KeyID())),
+			"ES384 by the P-256 key":                signExternal(t, iss, aud, &ecRaw, jwa.ES384, withKid(ecKey.KeyID())),
+			"the EC key's ES256 on the RSA kid":     signExternal(t, iss, aud, &ecRaw, jwa.ES256, withKid(rsaKey.KeyID())),
+			"the RSA key's RS256 on the EC kid":     signExternal(t, iss, aud, &rsaRaw, jwa.RS256, withKid(ecKey.KeyID())),
+			"the RSA key's RS256 without kid":       signExternal(t, iss, aud, &rsaRaw, jwa.RS256, nil),
+			"the RSA key's RS256 on an unknown kid": signExternal(t, iss, aud, &rsaRaw, jwa.RS256, withKid("not-published")),
+			"RS384 header over the RSA key's RS256": b64(map[string]any{"alg": "RS384", "kid": rsaKey.KeyID()}) + "." + rsaParts[1] + "." + rsaParts[2],
+			"EdDSA header over the EC key's ES256":  b64(map[string]any{"alg": "EdDSA", "kid": ecKey.KeyID()}) + "." + ecParts[1] + "." + ecParts[2],
+		} {
+			t.Run(name, func(t *testing.T) { wantRefused(t, env, tok) })
+		}
+		// The control: the provider's own keys without alg, with an
+		// algorithm of their type that the provider did not advertise.
+		env.Do(signExternal(t, iss, aud, &rsaRaw, jwa.PS384, withKid(rsaKey.KeyID())), meQuery, nil).OK(t)
+		env.Do(signExternal(t, iss, aud, &ecRaw, jwa.ES256, withKid(ecKey.KeyID())), meQuery, nil).OK(t)
+	})
+}
+
+// TestSSOKeyWithAlgIsPinned: a key whose JWK names its alg verifies only
+// that algorithm, even one its key type would allow.
+func TestSSOKeyWithAlgIsPinned(t *testing.T) {
+	env, op := providerEnv(t, testdb.New(t, db.SQLite), "")
+	env.Do(op.Token(t, zitadelUser("warm", "zorg-warm")), meQuery, nil).OK(t)
+	key := op.SigningKey() // published with alg RS256
+	withKid := func(_ jwt.Token, h jws.Headers) { _ = h.Set(jws.KeyIDKey, key.KeyID()) }
+	env.Do(signExternal(t, op.Issuer, op.ClientID(), key, jwa.RS256, withKid), meQuery, nil).OK(t)
+	for _, alg := range []jwa.SignatureAlgorithm{jwa.PS256, jwa.RS512} {
+		t.Run(alg.String(), func(t *testing.T) { wantRefused(t, env, signExternal(t, op.Issuer, op.ClientID(), key, alg, withKid)) })
+	}
+}
