@@ -232,7 +232,10 @@ func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error
 
 // organization returns the first present organization claim's ID (and a
 // name when the claim carries one). Accepted shapes: a string (Zitadel,
-// Auth0 org_id), a list of strings, or Keycloak's map {alias: {id: ...}}.
+// Auth0 org_id), a list of strings (Keycloak's aliases), or Keycloak's map
+// {alias: {id: ...}}. A user in several organizations belongs to the first
+// in alphabetical order, whatever order the token lists them in: the same
+// user must land in the same organization on every request.
 func (o *OIDC) organization(claims map[string]any) (string, string) {
 	for _, name := range o.OrgClaims {
 		switch v := claims[name].(type) {
@@ -240,11 +243,16 @@ func (o *OIDC) organization(claims map[string]any) (string, string) {
 			if v != "" {
 				return v, ""
 			}
-		case []any:
-			if len(v) > 0 {
-				if s := str(v[0]); s != "" {
-					return s, s
+		case []any: // Keycloak: ["acme", "beta"]; the first in sorted order counts
+			var aliases []string
+			for _, a := range v {
+				if s := str(a); s != "" {
+					aliases = append(aliases, s)
 				}
+			}
+			if len(aliases) > 0 {
+				s := slices.Min(aliases)
+				return s, s
 			}
 		case map[string]any: // Keycloak: {"acme": {"id": "..."}}; only the first alias in sorted order counts
 			if len(v) == 0 {

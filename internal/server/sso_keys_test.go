@@ -153,3 +153,29 @@ func TestSSOKeyWithAlgIsPinned(t *testing.T) {
 		t.Run(alg.String(), func(t *testing.T) { wantRefused(t, env, signExternal(t, op.Issuer, op.ClientID(), key, alg, withKid)) })
 	}
 }
+
+// TestSSOKeycloakOrganizationOrder (finding: "a Keycloak organization list
+// is read in token order"). A user in two Keycloak organizations belongs to
+// the first alias in alphabetical order, whatever order the token lists
+// them in, so a token that lists them the other way round does not lock the
+// user out.
+func TestSSOKeycloakOrganizationOrder(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env, op := providerEnv(t, d, "organization")
+		member := func(orgs ...any) oidctest.User {
+			return oidctest.User{Subject: "kc-two-orgs", OmitOrgClaims: true, Extra: map[string]any{"organization": orgs}}
+		}
+		const q = `{ me { id organization { externalId } } }`
+		first := env.Do(op.Token(t, member("zeta", "acme")), q, nil).OK(t)
+		if got := first.Get("data.me.organization.externalId").String(); got != "acme" {
+			t.Errorf("listed [zeta acme]: organization %q, want acme (alphabetical)", got)
+		}
+		again := env.Do(op.Token(t, member("acme", "zeta")), q, nil)
+		if again.Code() != "" || again.Get("data.me.id").String() != first.Get("data.me.id").String() {
+			t.Errorf("listed [acme zeta]: %s", again.Body)
+		}
+		if n := env.Count("SELECT COUNT(*) FROM organizations WHERE external_id IN ('acme', 'zeta')"); n != 1 {
+			t.Errorf("%d organizations provisioned, want 1", n)
+		}
+	})
+}
