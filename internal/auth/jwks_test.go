@@ -6,8 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -82,5 +84,30 @@ func TestSignatureKeyOf(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCacheMaxAge(t *testing.T) {
+	for header, want := range map[string]time.Duration{
+		"":                                   -1,
+		"public":                             -1,
+		"public, max-age=300":                300 * time.Second,
+		"max-age=86400, private":             24 * time.Hour,
+		`max-age="60"`:                       time.Minute,
+		"no-cache":                           0,
+		"no-store, max-age=600":              0,
+		"Max-Age=20, s-maxage=5":             20 * time.Second,
+		"max-age=junk":                       -1,
+		"max-age=-5":                         -1,
+		"max-age=60, max-age=30":             30 * time.Second,
+		"public, max-age=15, stale-if-error": 15 * time.Second,
+	} {
+		h := http.Header{}
+		if header != "" {
+			h.Set("Cache-Control", header)
+		}
+		if got := cacheMaxAge(h); got != want {
+			t.Errorf("Cache-Control %q: %v, want %v", header, got, want)
+		}
 	}
 }

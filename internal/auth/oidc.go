@@ -15,33 +15,50 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/lestrrat-go/jwx/v2/jwt"
 )
 
 // OIDC verifies access tokens of one external OpenID Provider. Its keys come
-// from the provider's discovery document (jwks_uri) through a jwk.Cache, and
-// are used only for tokens whose iss is that provider: keys of different
-// issuers never mix.
+// from the provider's discovery document (jwks_uri), are kept in memory (see
+// keysFor) and are used only for tokens whose iss is that provider: keys of
+// different issuers never mix.
 type OIDC struct {
 	Issuer    string
 	Audience  string
 	OrgClaims []string
 	AdminRole string
-	// MinRefresh is the least time between two JWKS fetches, including the
-	// one an unknown kid triggers.
+	// RefreshInterval is the longest the provider's keys are used without
+	// fetching the JWKS again: a key the provider removes is refused at most
+	// this long after. A JWKS response with a shorter Cache-Control max-age
+	// (or no-cache, no-store) shortens it, down to MinRefresh; a longer one
+	// changes nothing.
+	RefreshInterval time.Duration
+	// MinRefresh is the least time between two JWKS fetches of one kind: a
+	// refresh the JWKS's max-age asks for, the fetch a token with an unknown
+	// kid triggers (across all requests), and the retry after a failed
+	// fetch.
 	MinRefresh time.Duration
 	Client     *http.Client
 
-	cache   *jwk.Cache
-	cancel  context.CancelFunc
+	ctx    context.Context // of JWKS fetches: Close cancels it
+	cancel context.CancelFunc
+	now    func() time.Time // the clock; nil is time.Now
+
 	mu      sync.Mutex
 	jwksURL string
 	iss     string    // the issuer exactly as the discovery document spells it
 	lastTry time.Time // of discovery
-	lastRef time.Time // of a refresh for an unknown kid
+	jwks    keyCache
+
+	fetchMu sync.Mutex // one JWKS fetch at a time
 }
+
+// Defaults of NewOIDC.
+const (
+	DefaultJWKSRefreshInterval = 5 * time.Minute
+	DefaultJWKSMinRefresh      = 10 * time.Second
+)
 
 // ExternalIdentity is what a verified external token says about its subject.
 type ExternalIdentity struct {
@@ -55,18 +72,17 @@ type ExternalIdentity struct {
 	Admin     bool // the admin role is granted under OrgID
 }
 
-// NewOIDC returns a verifier for issuer. Close releases its cache.
+// NewOIDC returns a verifier for issuer. Close stops its JWKS fetches.
 func NewOIDC(issuer, audience string, orgClaims []string, adminRole string) *OIDC {
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &OIDC{
+	return &OIDC{
 		Issuer: issuer, Audience: audience, OrgClaims: orgClaims, AdminRole: adminRole,
-		MinRefresh: 5 * time.Minute, Client: &http.Client{Timeout: 10 * time.Second}, cancel: cancel,
+		RefreshInterval: DefaultJWKSRefreshInterval, MinRefresh: DefaultJWKSMinRefresh,
+		Client: &http.Client{Timeout: 10 * time.Second}, ctx: ctx, cancel: cancel,
 	}
-	o.cache = jwk.NewCache(ctx)
-	return o
 }
 
-// Close stops the background refresh of the provider's keys.
+// Close cancels a JWKS fetch in flight and any later one.
 func (o *OIDC) Close() { o.cancel() }
 
 // discover returns the provider's jwks_uri, fetching the discovery document
@@ -106,9 +122,6 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 	if !strings.HasPrefix(doc.JWKSURI, "https://") && !strings.HasPrefix(doc.JWKSURI, "http://") {
 		return "", errors.New("oidc: discovery has no usable jwks_uri")
 	}
-	if err := o.cache.Register(doc.JWKSURI, jwk.WithMinRefreshInterval(o.MinRefresh), jwk.WithHTTPClient(o.Client)); err != nil {
-		return "", err
-	}
 	o.jwksURL, o.iss = doc.JWKSURI, doc.Issuer
 	return o.jwksURL, nil
 }
@@ -122,35 +135,6 @@ func (o *OIDC) exactIssuer() string {
 // Handles reports whether a token's unverified iss names this provider.
 func (o *OIDC) Handles(iss string) bool {
 	return iss != "" && strings.TrimRight(iss, "/") == strings.TrimRight(o.Issuer, "/")
-}
-
-// keys returns the provider's key set; when it lacks kid, it refreshes once
-// (at most every 10 seconds across all requests). If the JWKS endpoint is
-// down, the keys fetched last keep working.
-func (o *OIDC) keys(ctx context.Context, kid string) (jwk.Set, error) {
-	u, err := o.discover(ctx)
-	if err != nil {
-		return nil, err
-	}
-	set, err := o.cache.Get(ctx, u)
-	if err != nil {
-		return nil, fmt.Errorf("oidc: keys: %w", err)
-	}
-	if _, ok := set.LookupKeyID(kid); ok {
-		return set, nil
-	}
-	o.mu.Lock()
-	refresh := time.Since(o.lastRef) >= 10*time.Second
-	if refresh {
-		o.lastRef = time.Now()
-	}
-	o.mu.Unlock()
-	if refresh {
-		if fresh, err := o.cache.Refresh(ctx, u); err == nil {
-			return fresh, nil
-		}
-	}
-	return set, nil
 }
 
 // Verify checks an external access token: compact JWS only, no jku/x5u/jwk
@@ -174,7 +158,7 @@ func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error
 	if hdr.KeyID() == "" {
 		return nil, fmt.Errorf("%w: no kid", ErrBadToken)
 	}
-	set, err := o.keys(ctx, hdr.KeyID())
+	keys, err := o.keysFor(ctx, hdr.KeyID())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
@@ -190,8 +174,8 @@ func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error
 		jwt.WithAcceptableSkew(ClockSkew),
 	}
 	n := len(verify)
-	for it := set.Keys(ctx); it.Next(ctx); {
-		if k, ok := signatureKeyOf(it.Pair().Value.(jwk.Key)); ok && k.key.KeyID() == hdr.KeyID() && k.allows(alg) {
+	for _, k := range keys {
+		if k.allows(alg) {
 			verify = append(verify, jwt.WithKey(alg, k.key))
 		}
 	}
