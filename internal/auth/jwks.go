@@ -92,19 +92,11 @@ func (o *OIDC) refreshKeys(u string, attempts uint64) {
 // Cache-Control max-age (negative when it has none). A key this service
 // cannot read or must not use is left out; the others still count.
 func (o *OIDC) fetchJWKS(u string) (map[string][]signatureKey, time.Duration, error) {
-	req, err := http.NewRequestWithContext(o.ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	res, err := o.Client.Do(req)
+	res, err := o.get(o.ctx, u)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("JWKS status %d", res.StatusCode)
-	}
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}

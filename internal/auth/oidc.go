@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -39,7 +41,11 @@ type OIDC struct {
 	// kid triggers (across all requests), and the retry after a failed
 	// fetch.
 	MinRefresh time.Duration
-	Client     *http.Client
+	// AllowInsecure accepts a plain-http issuer, jwks_uri or redirect to a
+	// host that is not loopback (NEOSC_OIDC_ALLOW_INSECURE); otherwise only
+	// https, or http to loopback, is fetched.
+	AllowInsecure bool
+	Client        *http.Client
 
 	ctx    context.Context // of JWKS fetches: Close cancels it
 	cancel context.CancelFunc
@@ -97,18 +103,11 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 		return "", errors.New("oidc: discovery failed recently")
 	}
 	o.lastTry = time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(o.Issuer, "/")+"/.well-known/openid-configuration", nil)
-	if err != nil {
-		return "", err
-	}
-	res, err := o.Client.Do(req)
+	res, err := o.get(ctx, strings.TrimRight(o.Issuer, "/")+"/.well-known/openid-configuration")
 	if err != nil {
 		return "", fmt.Errorf("oidc: discovery: %w", err)
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("oidc: discovery: status %d", res.StatusCode)
-	}
 	var doc struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
@@ -119,11 +118,71 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 	if strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(o.Issuer, "/") {
 		return "", fmt.Errorf("oidc: discovery names issuer %q, want %q", doc.Issuer, o.Issuer)
 	}
-	if !strings.HasPrefix(doc.JWKSURI, "https://") && !strings.HasPrefix(doc.JWKSURI, "http://") {
+	if u, err := url.Parse(doc.JWKSURI); err != nil || u.Host == "" {
 		return "", errors.New("oidc: discovery has no usable jwks_uri")
+	} else if err := o.checkURL(u); err != nil {
+		return "", fmt.Errorf("oidc: discovery's jwks_uri: %w", err)
 	}
 	o.jwksURL, o.iss = doc.JWKSURI, doc.Issuer
 	return o.jwksURL, nil
+}
+
+// get fetches rawURL (discovery, JWKS) when checkURL allows it and every
+// redirect on the way; any status but 200 is an error.
+func (o *OIDC) get(ctx context.Context, rawURL string) (*http.Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.checkURL(u); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	client := *o.Client
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return o.checkURL(req.URL)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		res.Body.Close()
+		return nil, fmt.Errorf("status %d", res.StatusCode)
+	}
+	return res, nil
+}
+
+// checkURL allows https, and plain http only to a loopback host (a provider
+// on this machine, as in tests) or with AllowInsecure: over plain http
+// anyone on the path could serve their own keys, and their tokens would
+// verify.
+func (o *OIDC) checkURL(u *url.URL) error {
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme != "http":
+		return fmt.Errorf("%s: want an https URL", u.Redacted())
+	case o.AllowInsecure || loopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%s is plain http to a host that is not loopback: use https, or set NEOSC_OIDC_ALLOW_INSECURE=true to accept it", u.Redacted())
+}
+
+// loopback reports whether host is localhost or a loopback address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (o *OIDC) exactIssuer() string {

@@ -2,6 +2,10 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -170,6 +174,57 @@ func TestJWKSRefresh(t *testing.T) {
 		wg.Wait()
 		if n := op.JWKSRequests(); n != 2 || accepted.Load() != 20 {
 			t.Errorf("%d JWKS fetches (want 2), %d of 20 requests accepted", n, accepted.Load())
+		}
+	})
+}
+
+// TestOIDCInsecureURLs (finding: "http:// issuers and JWKS URLs are
+// accepted silently"): discovery refuses a plain-http issuer or jwks_uri,
+// or a redirect to one, unless the host is loopback or AllowInsecure
+// (NEOSC_OIDC_ALLOW_INSECURE) is set; the error names the variable.
+func TestOIDCInsecureURLs(t *testing.T) {
+	ctx := context.Background()
+	// A provider on loopback whose discovery advertises jwks_uri.
+	provider := func(t *testing.T, jwksURI string) *httptest.Server {
+		var srv *httptest.Server
+		srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_ = json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": jwksURI})
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	wantRefused := func(t *testing.T, o *OIDC) {
+		t.Helper()
+		if _, err := o.discover(ctx); err == nil || !strings.Contains(err.Error(), "NEOSC_OIDC_ALLOW_INSECURE=true") {
+			t.Errorf("want an error naming NEOSC_OIDC_ALLOW_INSECURE=true, got %v", err)
+		}
+	}
+
+	t.Run("http issuer on another host", func(t *testing.T) {
+		wantRefused(t, NewOIDC("http://idp.example.invalid", "aud", []string{"org"}, ""))
+	})
+	t.Run("http jwks_uri on another host", func(t *testing.T) {
+		srv := provider(t, "http://keys.example.invalid/jwks")
+		wantRefused(t, NewOIDC(srv.URL, "aud", []string{"org"}, ""))
+		o := NewOIDC(srv.URL, "aud", []string{"org"}, "")
+		o.AllowInsecure = true
+		if u, err := o.discover(ctx); err != nil || u != "http://keys.example.invalid/jwks" {
+			t.Errorf("with AllowInsecure: %q, %v", u, err)
+		}
+	})
+	t.Run("a redirect to http on another host", func(t *testing.T) {
+		tls := httptest.NewTLSServer(http.RedirectHandler("http://idp.example.invalid/.well-known/openid-configuration", http.StatusFound))
+		t.Cleanup(tls.Close)
+		o := NewOIDC(tls.URL, "aud", []string{"org"}, "")
+		o.Client = tls.Client()
+		wantRefused(t, o)
+	})
+	t.Run("loopback over http is allowed", func(t *testing.T) {
+		for _, host := range []string{"127.0.0.1", "localhost", "[::1]"} {
+			srv := provider(t, "http://"+host+":1/jwks")
+			if _, err := NewOIDC(srv.URL, "aud", []string{"org"}, "").discover(ctx); err != nil {
+				t.Errorf("jwks_uri on %s: %v", host, err)
+			}
 		}
 	})
 }
