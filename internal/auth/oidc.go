@@ -68,6 +68,8 @@ const (
 
 // ExternalIdentity is what a verified external token says about its subject.
 type ExternalIdentity struct {
+	// Issuer is the provider's issuer in canonical form (CanonicalIssuer):
+	// with Subject it keys the user, with OrgID the organization.
 	Issuer    string
 	Subject   string
 	Email     string
@@ -103,7 +105,7 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 		return "", errors.New("oidc: discovery failed recently")
 	}
 	o.lastTry = time.Now()
-	res, err := o.get(ctx, strings.TrimRight(o.Issuer, "/")+"/.well-known/openid-configuration")
+	res, err := o.get(ctx, CanonicalIssuer(o.Issuer)+"/.well-known/openid-configuration")
 	if err != nil {
 		return "", fmt.Errorf("oidc: discovery: %w", err)
 	}
@@ -115,7 +117,7 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&doc); err != nil {
 		return "", fmt.Errorf("oidc: discovery: %w", err)
 	}
-	if strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(o.Issuer, "/") {
+	if CanonicalIssuer(doc.Issuer) != CanonicalIssuer(o.Issuer) {
 		return "", fmt.Errorf("oidc: discovery names issuer %q, want %q", doc.Issuer, o.Issuer)
 	}
 	if u, err := url.Parse(doc.JWKSURI); err != nil || u.Host == "" {
@@ -191,9 +193,17 @@ func (o *OIDC) exactIssuer() string {
 	return o.iss
 }
 
+// CanonicalIssuer is an issuer as it keys identities (users.sso_issuer and
+// email_scope, organizations.external_issuer): without trailing slashes.
+// NEOSC_OIDC_ISSUER, the discovery document and the tokens' iss may differ
+// only by those (discover checks it), so whichever spelling is configured,
+// a provider's users and organizations keep one key. Migration 00008
+// brought rows keyed by older spellings to this form.
+func CanonicalIssuer(iss string) string { return strings.TrimRight(iss, "/") }
+
 // Handles reports whether a token's unverified iss names this provider.
 func (o *OIDC) Handles(iss string) bool {
-	return iss != "" && strings.TrimRight(iss, "/") == strings.TrimRight(o.Issuer, "/")
+	return iss != "" && CanonicalIssuer(iss) == CanonicalIssuer(o.Issuer)
 }
 
 // Verify checks an external access token: compact JWS only, no jku/x5u/jwk
@@ -249,7 +259,7 @@ func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
-	id := &ExternalIdentity{Issuer: o.Issuer, Subject: tok.Subject()}
+	id := &ExternalIdentity{Issuer: CanonicalIssuer(tok.Issuer()), Subject: tok.Subject()}
 	if len(id.Subject) > 255 {
 		return nil, fmt.Errorf("%w: sub too long", ErrBadToken)
 	}

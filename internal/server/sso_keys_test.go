@@ -179,3 +179,47 @@ func TestSSOKeycloakOrganizationOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestSSOIssuerSpelling (finding: "NEOSC_OIDC_ISSUER with or without a
+// trailing / provisions duplicates"). Both spellings verify the same
+// tokens; they must also reach the same user and organization, for a
+// provider whose issuer has no trailing slash (Zitadel, Keycloak, Entra ID)
+// and for one whose issuer has one (Auth0). Identities are keyed by the
+// provider's issuer without its trailing slash.
+func TestSSOIssuerSpelling(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		for _, c := range []struct {
+			name string
+			opts []oidctest.Option
+		}{
+			{"discovery without trailing slash", nil},
+			{"discovery with trailing slash (Auth0)", []oidctest.Option{oidctest.WithTrailingSlash()}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				op := oidctest.Start(t, c.opts...)
+				canonical := strings.TrimSuffix(op.Issuer, "/")
+				u := zitadelUser("spelled", "zorg-spelled-"+strings.ReplaceAll(c.name, " ", "-"))
+				const q = `{ me { id ssoIssuer organization { id } } }`
+				var first string
+				for _, configured := range []string{canonical + "/", canonical, canonical + "/"} {
+					env := apitest.New(t, d, apitest.WithOIDC(configured, op.ClientID(), strings.Split(config.DefaultOrgClaims, ",")))
+					r := env.Do(op.Token(t, u), q, nil).OK(t)
+					if r.Get("data.me.ssoIssuer").String() != canonical {
+						t.Errorf("NEOSC_OIDC_ISSUER=%s: ssoIssuer %q, want %q", configured, r.Get("data.me.ssoIssuer"), canonical)
+					}
+					if got := r.Get("data.me.id").String() + r.Get("data.me.organization.id").String(); first == "" {
+						first = got
+					} else if got != first {
+						t.Errorf("NEOSC_OIDC_ISSUER=%s: another user or organization: %s", configured, r.Body)
+					}
+				}
+				var orgs, users int64
+				d.Raw("SELECT COUNT(*) FROM organizations WHERE external_id = ?", u.OrgID).Row().Scan(&orgs)
+				d.Raw("SELECT COUNT(*) FROM users WHERE sso_subject = ? AND sso_issuer LIKE ?", u.Subject, canonical+"%").Row().Scan(&users)
+				if orgs != 1 || users != 1 {
+					t.Errorf("%d organizations and %d users provisioned, want 1 each", orgs, users)
+				}
+			})
+		}
+	})
+}
