@@ -223,3 +223,93 @@ func TestSSOIssuerSpelling(t *testing.T) {
 		}
 	})
 }
+
+const providerMe = `{ me { id email name role ssoIssuer organization { id name externalId } } }`
+
+// TestSSOEntraID: tokens shaped like Microsoft Entra ID's v2.0 access
+// tokens for an API: issuer https://login.microsoftonline.com/{tid}/v2.0,
+// RS256 keys published without alg, the tenant in tid, the user's object
+// ID in oid, a pairwise sub, no email_verified. NEOSC_OIDC_ORG_CLAIMS=tid
+// makes the tenant the organization (docs/sso.md, "Entra ID").
+func TestSSOEntraID(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+		env, op := providerEnv(t, d, "tid", oidctest.WithIssuerPath("/"+tid+"/v2.0"))
+		op.SetJWKSOmitAlg(true)
+		entra := func(sub, oid, upn string) oidctest.User {
+			return oidctest.User{Subject: sub, Name: "User " + upn, Extra: map[string]any{
+				"tid": tid, "oid": oid, "ver": "2.0", "preferred_username": upn, "azp": "c0ffee00-0000-4000-8000-000000000001",
+				"scp": "access_as_user", "email": upn, // Entra sends no email_verified
+			}}
+		}
+		r := env.Do(op.Token(t, entra("AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "00000000-0000-0000-66f3-3332eca7ea81", "alice@contoso.example")), providerMe, nil).OK(t)
+		me := r.Get("data.me")
+		if me.Get("organization.externalId").String() != tid || me.Get("role").String() != "MEMBER" ||
+			me.Get("ssoIssuer").String() != op.Issuer || !strings.HasSuffix(op.Issuer, "/"+tid+"/v2.0") {
+			t.Errorf("Entra ID user: %s", r.Body)
+		}
+		if me.Get("email").String() == "alice@contoso.example" || me.Get("name").String() != "User alice@contoso.example" {
+			t.Errorf("an email without email_verified was taken, or the name was not: %s", r.Body)
+		}
+		orgID := me.Get("organization.id").String()
+		bob := env.Do("", ssoLogin, map[string]any{"t": op.Token(t, entra("BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "00000000-0000-0000-1234-000000000002", "bob@contoso.example"))}).OK(t)
+		if bob.Get("data.ssoLogin.user.organization.id").String() != orgID {
+			t.Errorf("a second user of the tenant landed elsewhere: %s", bob.Body)
+		}
+		// Another tenant has another issuer: its tokens are not this
+		// provider's.
+		other := oidctest.Start(t, oidctest.WithIssuerPath("/11111111-2222-3333-4444-555555555555/v2.0"))
+		other.SetJWKSOmitAlg(true)
+		wantRefused(t, env, other.Token(t, entra("CCCC", "00000000-0000-0000-0000-000000000003", "eve@fabrikam.example")))
+	})
+}
+
+// TestSSOKeycloak: tokens shaped like Keycloak's: issuer /realms/{realm},
+// an RSA signing key with alg beside an encryption key (use enc,
+// RSA-OAEP) in the JWKS, the organization claim as a list of aliases and
+// as a map with ids.
+func TestSSOKeycloak(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env, op := providerEnv(t, d, "organization", oidctest.WithIssuerPath("/realms/neosc"))
+		encRaw, _ := rsa.GenerateKey(rand.Reader, 2048)
+		enc, _ := jwk.FromRaw(&encRaw.PublicKey)
+		_ = enc.Set(jwk.KeyIDKey, "enc-key")
+		_ = enc.Set(jwk.KeyUsageKey, "enc")
+		_ = enc.Set(jwk.AlgorithmKey, jwa.RSA_OAEP)
+		op.PublishKey(t, enc)
+		keycloak := func(sub string, orgs any) oidctest.User {
+			return oidctest.User{Subject: sub, Email: sub + "@kc.example", Name: "KC " + sub,
+				Extra: map[string]any{"preferred_username": sub, "typ": "Bearer", "azp": "neosc-console", "organization": orgs}}
+		}
+		r := env.Do(op.Token(t, keycloak("kc-list", []any{"globex", "acme"})), providerMe, nil).OK(t)
+		if r.Get("data.me.organization.externalId").String() != "acme" || r.Get("data.me.organization.name").String() != "acme" ||
+			r.Get("data.me.email").String() != "kc-list@kc.example" || r.Get("data.me.ssoIssuer").String() != op.Issuer {
+			t.Errorf("list form: %s", r.Body)
+		}
+		r = env.Do(op.Token(t, keycloak("kc-map", map[string]any{
+			"globex": map[string]any{"id": "5e1c7a8e-globex"}, "initech": map[string]any{"id": "0b6f9d2c-initech"}})), providerMe, nil).OK(t)
+		if r.Get("data.me.organization.externalId").String() != "5e1c7a8e-globex" || r.Get("data.me.organization.name").String() != "globex" {
+			t.Errorf("map form: %s", r.Body)
+		}
+		// The encryption key verifies nothing, even with a signature it made.
+		wantRefused(t, env, signExternal(t, op.Issuer, op.ClientID(), encRaw, jwa.RS256, func(_ jwt.Token, h jws.Headers) { _ = h.Set(jws.KeyIDKey, "enc-key") }))
+	})
+}
+
+// TestSSOAuth0: tokens shaped like Auth0's for an API: issuer ending in
+// "/", RS256 keys with alg, the organization in org_id.
+func TestSSOAuth0(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env, op := providerEnv(t, d, "org_id", oidctest.WithTrailingSlash())
+		u := oidctest.User{Subject: "auth0|65f0c1d2e3", Email: "ann@initech.example", Name: "Ann",
+			Extra: map[string]any{"org_id": "org_Xk2Pq9RvT1", "org_name": "initech", "azp": "spa-client", "scope": "openid profile"}}
+		r := env.Do(op.Token(t, u), providerMe, nil).OK(t)
+		if r.Get("data.me.organization.externalId").String() != "org_Xk2Pq9RvT1" || r.Get("data.me.email").String() != "ann@initech.example" ||
+			r.Get("data.me.ssoIssuer").String() != strings.TrimSuffix(op.Issuer, "/") {
+			t.Errorf("Auth0 user: %s", r.Body)
+		}
+		if l := env.Do("", ssoLogin, map[string]any{"t": op.Token(t, u)}).OK(t); l.Get("data.ssoLogin.user.id").String() != r.Get("data.me.id").String() {
+			t.Errorf("ssoLogin: %s", l.Body)
+		}
+	})
+}
