@@ -65,6 +65,13 @@ func (c *fakeClock) now() time.Time {
 	return c.t
 }
 
+// clocked is newTestOIDC with its key cache on a fake clock set to start.
+func clocked(t *testing.T, op *oidctest.Provider, start time.Time) (*OIDC, *fakeClock) {
+	o, clock := newTestOIDC(t, op), &fakeClock{t: start}
+	o.now = clock.now
+	return o, clock
+}
+
 func (c *fakeClock) set(start time.Time, d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -83,9 +90,7 @@ func TestJWKSRefresh(t *testing.T) {
 	setup := func(t *testing.T, maxAge time.Duration) (*oidctest.Provider, *OIDC, *fakeClock, string, func()) {
 		op := oidctest.Start(t)
 		op.SetJWKSMaxAge(maxAge)
-		o := newTestOIDC(t, op)
-		clock := &fakeClock{t: t0}
-		o.now = clock.now
+		o, clock := clocked(t, op, t0)
 		old := providerToken(t, op)
 		if _, err := o.Verify(ctx, old); err != nil {
 			t.Fatal(err)
@@ -150,9 +155,7 @@ func TestJWKSRefresh(t *testing.T) {
 	t.Run("no keys yet: refused, and retried after MinRefresh", func(t *testing.T) {
 		op := oidctest.Start(t)
 		op.SetJWKSDown(true)
-		o := newTestOIDC(t, op)
-		clock := &fakeClock{t: t0}
-		o.now = clock.now
+		o, clock := clocked(t, op, t0)
 		tok := providerToken(t, op)
 		trusted(t, op, o, clock, tok, 0, false, 1)
 		trusted(t, op, o, clock, tok, 9*time.Second, false, 1)

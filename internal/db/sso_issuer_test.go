@@ -136,10 +136,7 @@ func (s *seeder) next() time.Time {
 func (s *seeder) org(issuer, externalID string) string {
 	s.t.Helper()
 	id, now := ids.New(), s.next()
-	var iss, ext any
-	if issuer != "" {
-		iss, ext = issuer, externalID
-	}
+	iss, ext := ssoKey(issuer, externalID)
 	if err := s.d.Exec(`INSERT INTO organizations (id, name, name_key, slug, status, external_issuer, external_id, user_count, workspace_count, kind, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, 0, 0, 'TENANT', ?, ?)`, id, "Org "+id, "org "+id, id, iss, ext, now, now).Error; err != nil {
 		s.t.Fatal(err)
@@ -152,10 +149,7 @@ func (s *seeder) org(issuer, externalID string) string {
 func (s *seeder) user(org, issuer, subject, email string) string {
 	s.t.Helper()
 	id, now := ids.New(), s.next()
-	var iss, sub any
-	if issuer != "" {
-		iss, sub = issuer, subject
-	}
+	iss, sub := ssoKey(issuer, subject)
 	if err := s.d.Exec(`INSERT INTO users (id, organization_id, email, email_scope, name, role, platform_admin, status, sso_issuer, sso_subject, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'U', 'MEMBER', FALSE, 'ACTIVE', ?, ?, ?, ?)`, id, org, email, issuer, iss, sub, now, now).Error; err != nil {
 		s.t.Fatal(err)
@@ -164,6 +158,14 @@ func (s *seeder) user(org, issuer, subject, email string) string {
 		s.t.Fatal(err)
 	}
 	return id
+}
+
+// ssoKey is the (issuer, key) column pair: both NULL when issuer is "".
+func ssoKey(issuer, key string) (any, any) {
+	if issuer == "" {
+		return nil, nil
+	}
+	return issuer, key
 }
 
 func (s *seeder) scalar(query string, args ...any) string {
