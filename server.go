@@ -129,8 +129,12 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 		DNSResolver: cfg.DNSResolver}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
+		deps.OIDC.AllowInsecure = cfg.OIDCAllowInsecure
 		defer deps.OIDC.Close()
 		log.Info("single sign-on enabled", "issuer", cfg.OIDCIssuer, "audience", cfg.OIDCAudience, "org_claims", cfg.OIDCOrgClaims)
+		if cfg.OIDCAllowInsecure {
+			log.Warn("NEOSC_OIDC_ALLOW_INSECURE=true: the provider's discovery and keys may be fetched over plain http")
+		}
 	}
 	h := server.New(deps)
 	sender, err := mail.NewSender(store.New(d.DB), mail.Options{SMTP: cfg.SMTP, From: cfg.MailFrom, Log: log})

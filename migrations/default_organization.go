@@ -31,6 +31,7 @@ func Go(defaultOrg string) []*goose.Migration {
 		goose.NewGoMigration(7,
 			&goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error { return upDefaultOrganization(ctx, tx, defaultOrg) }},
 			&goose.GoFunc{RunTx: downDefaultOrganization}),
+		goose.NewGoMigration(8, &goose.GoFunc{RunTx: upCanonicalIssuers}, &goose.GoFunc{RunTx: downCanonicalIssuers}),
 	}
 }
 
@@ -123,7 +124,7 @@ func unverifyDomains(ctx context.Context, tx *sql.Tx, now time.Time) error {
 				return err
 			}
 		}
-		if err := audit(ctx, tx, o.id, "organization.updated", map[string]any{
+		if err := audit(ctx, tx, "00007", o.id, "organization.updated", map[string]any{
 			"changes": map[string]any{"domain": map[string]any{"from": o.domain, "to": nil}},
 			"reason":  "a primary domain is now set only by DNS verification; verify it to make it primary again", "via": "migration 00007",
 		}, now); err != nil {
@@ -186,7 +187,7 @@ func rename(ctx context.Context, tx *sql.Tx, id, from, to string, now time.Time,
 		to, names.Skeleton(to), now, id); err != nil {
 		return err
 	}
-	return audit(ctx, tx, id, "organization.updated", map[string]any{
+	return audit(ctx, tx, "00007", id, "organization.updated", map[string]any{
 		"changes": map[string]any{"name": map[string]any{"from": from, "to": to}}, "reason": reason, "via": "migration 00007",
 	}, now)
 }
@@ -214,18 +215,20 @@ func createDefault(ctx context.Context, tx *sql.Tx, name, key string, now time.T
 		VALUES (?, ?, ?, ?, NULL, 'ACTIVE', NULL, NULL, 0, 0, 'DEFAULT', ?, ?)`, id, name, key, s, now, now); err != nil {
 		return err
 	}
-	return audit(ctx, tx, id, "organization.created", map[string]any{"name": name, "slug": s, "reserved": true, "via": "migration 00007"}, now)
+	return audit(ctx, tx, "00007", id, "organization.created", map[string]any{"name": name, "slug": s, "reserved": true, "via": "migration 00007"}, now)
 }
 
-func audit(ctx context.Context, tx *sql.Tx, orgID, action string, meta map[string]any, now time.Time) error {
+// audit records an event about organization orgID in its trail, the actor
+// being migration version.
+func audit(ctx context.Context, tx *sql.Tx, version, orgID, action string, meta map[string]any, now time.Time) error {
 	metadata, err := json.Marshal(meta)
 	if err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
 		(id, organization_id, action, outcome, actor_email, target_type, target_id, target_organization_id, metadata, created_at)
-		VALUES (?, ?, ?, 'SUCCESS', 'migration:00007', 'Organization', ?, ?, ?, ?)`,
-		uuid.Must(uuid.NewV7()).String(), orgID, action, orgID, orgID, string(metadata), now)
+		VALUES (?, ?, ?, 'SUCCESS', ?, 'Organization', ?, ?, ?, ?)`,
+		uuid.Must(uuid.NewV7()).String(), orgID, action, "migration:"+version, orgID, orgID, string(metadata), now)
 	return err
 }
 

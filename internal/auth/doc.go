@@ -2,7 +2,7 @@
 // touch.
 //
 // Rules:
-//   - A Bearer token is verified (signature with the key's own algorithm,
+//   - A Bearer token is verified (signature with an algorithm the key allows,
 //     exp required, iss and aud checked, small skew) before any SQL runs; any
 //     failure is UNAUTHENTICATED.
 //   - The caller is then loaded from the database once per request, in one

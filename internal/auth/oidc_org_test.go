@@ -3,7 +3,7 @@ package auth
 import "testing"
 
 // TestOrganizationClaimShapes pins which organization a claim set yields, in
-// particular for Keycloak's map: only the first alias in sorted order counts,
+// particular for Keycloak's list and map: only the first alias in sorted order counts,
 // with its id when it has one and the alias itself otherwise, and an empty map
 // falls through to the next configured claim.
 func TestOrganizationClaimShapes(t *testing.T) {
@@ -16,6 +16,9 @@ func TestOrganizationClaimShapes(t *testing.T) {
 		{"string", map[string]any{"organization": "o1"}, "o1", ""},
 		{"empty string falls through", map[string]any{"organization": "", "org_id": "o2"}, "o2", ""},
 		{"list", map[string]any{"organization": []any{"acme", "beta"}}, "acme", "acme"},
+		{"list in another order: still the first alias in sorted order", map[string]any{"organization": []any{"zeta", "beta", "acme"}}, "acme", "acme"},
+		{"list: blanks and non-strings are skipped", map[string]any{"organization": []any{"", 7, "beta", " "}}, "beta", "beta"},
+		{"list of nothing usable falls through", map[string]any{"organization": []any{"", nil}, "org_id": "o4"}, "o4", ""},
 		{"map with ids", map[string]any{"organization": map[string]any{
 			"zeta": map[string]any{"id": "z"}, "acme": map[string]any{"id": "a"}}}, "a", "acme"},
 		{"map: first alias has no id", map[string]any{"organization": map[string]any{

@@ -35,11 +35,15 @@ type Config struct {
 	OIDCAudience   string
 	OIDCOrgClaims  []string
 	OIDCAdminRole  string
-	LogFormat      string // "text" or "json"
-	Introspection  string // "authenticated", "public" or "off"
-	SMTP           *SMTP  // nil: NEOSC_SMTP_URL unset, mail is logged instead of sent
-	MailFrom       string // the From of every mail, a valid RFC 5322 address
-	DNSResolver    string // "host:port" of the resolver for domain verification; "" = the system's
+	// OIDCAllowInsecure (NEOSC_OIDC_ALLOW_INSECURE) lets the provider's
+	// issuer, jwks_uri and redirects be plain http on a host that is not
+	// loopback.
+	OIDCAllowInsecure bool
+	LogFormat         string // "text" or "json"
+	Introspection     string // "authenticated", "public" or "off"
+	SMTP              *SMTP  // nil: NEOSC_SMTP_URL unset, mail is logged instead of sent
+	MailFrom          string // the From of every mail, a valid RFC 5322 address
+	DNSResolver       string // "host:port" of the resolver for domain verification; "" = the system's
 	// MaxPendingInvitations bounds each organization's unexpired pending
 	// invitations.
 	MaxPendingInvitations int
@@ -84,11 +88,14 @@ type SMTP struct {
 // Loopback reports whether the server is on this host (localhost or a
 // loopback address): mail to it never crosses a network, so a plain server
 // without STARTTLS or AUTH (a local relay, a test server) is used as it is.
-func (s *SMTP) Loopback() bool {
-	if strings.EqualFold(s.Host, "localhost") {
+func (s *SMTP) Loopback() bool { return loopbackHost(s.Host) }
+
+// loopbackHost reports whether host is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(s.Host)
+	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
 
@@ -204,9 +211,20 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	if strings.IndexFunc(c.DefaultOrgName, unicode.IsControl) >= 0 {
 		return nil, &Error{"NEOSC_DEFAULT_ORG_NAME", "must not contain control characters"}
 	}
+	switch get("NEOSC_OIDC_ALLOW_INSECURE", "false") {
+	case "true":
+		c.OIDCAllowInsecure = true
+	case "false":
+	default:
+		return nil, &Error{"NEOSC_OIDC_ALLOW_INSECURE", "want true or false"}
+	}
 	if c.OIDCIssuer != "" {
-		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		u, err := url.Parse(c.OIDCIssuer)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, &Error{"NEOSC_OIDC_ISSUER", "want an absolute http(s) URL"}
+		}
+		if u.Scheme == "http" && !loopbackHost(u.Hostname()) && !c.OIDCAllowInsecure {
+			return nil, &Error{"NEOSC_OIDC_ISSUER", "plain http to a host that is not loopback lets anyone on the path serve their own keys: use https, or set NEOSC_OIDC_ALLOW_INSECURE=true to accept it"}
 		}
 		if strings.TrimRight(c.OIDCIssuer, "/") == c.PublicURL {
 			return nil, &Error{"NEOSC_OIDC_ISSUER", "must not be the service's own NEOSC_PUBLIC_URL"}

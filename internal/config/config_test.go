@@ -63,7 +63,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 	for _, name := range []string{
 		"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
-		"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
+		"NEOSC_OIDC_ALLOW_INSECURE", "NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
 		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS",
 	} {
 		blank[name] = " \t "
@@ -459,6 +459,40 @@ func TestKeyEncryptionKey(t *testing.T) {
 			if strings.Contains(out, v) || strings.Contains(out, fmt.Sprint(key)) || strings.Contains(out, fmt.Sprintf("%x", key)) {
 				t.Errorf("the key is printed: %s", out)
 			}
+		}
+	}
+}
+
+// TestOIDCInsecureIssuer (finding: "http:// issuers are accepted
+// silently"): a plain-http issuer is refused unless its host is loopback or
+// NEOSC_OIDC_ALLOW_INSECURE=true, and the error names that variable.
+func TestOIDCInsecureIssuer(t *testing.T) {
+	load := func(issuer, allow string) (*config.Config, error) {
+		return config.Load(env(map[string]string{"NEOSC_OIDC_ISSUER": issuer, "NEOSC_OIDC_AUDIENCE": "x", "NEOSC_OIDC_ALLOW_INSECURE": allow}), false)
+	}
+	for _, issuer := range []string{"http://idp.example.com", "http://idp.example.com/realms/neosc/", "http://10.0.0.5:8080", "http://localhost.example.com"} {
+		_, err := load(issuer, "")
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != "NEOSC_OIDC_ISSUER" || !strings.Contains(err.Error(), "NEOSC_OIDC_ALLOW_INSECURE=true") {
+			t.Errorf("%s: want a NEOSC_OIDC_ISSUER error naming NEOSC_OIDC_ALLOW_INSECURE=true, got %v", issuer, err)
+		}
+		if _, err := load(issuer, "false"); err == nil {
+			t.Errorf("%s with NEOSC_OIDC_ALLOW_INSECURE=false accepted", issuer)
+		}
+	}
+	for _, issuer := range []string{"https://idp.example.com", "http://localhost:8081", "http://127.0.0.1:9000/realms/x", "http://[::1]:9000", "http://LOCALHOST:1"} {
+		if cfg, err := load(issuer, ""); err != nil || cfg.OIDCAllowInsecure {
+			t.Errorf("%s: refused (%v) or insecure allowed (%v)", issuer, err, cfg != nil && cfg.OIDCAllowInsecure)
+		}
+	}
+	if cfg, err := load("http://idp.example.com", "true"); err != nil || !cfg.OIDCAllowInsecure {
+		t.Errorf("NEOSC_OIDC_ALLOW_INSECURE=true: %v", err)
+	}
+	for _, bad := range []string{"yes", "1", "TRUE", "on"} {
+		_, err := load("https://idp.example.com", bad)
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != "NEOSC_OIDC_ALLOW_INSECURE" {
+			t.Errorf("NEOSC_OIDC_ALLOW_INSECURE=%s: want its error, got %v", bad, err)
 		}
 	}
 }

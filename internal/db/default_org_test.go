@@ -24,7 +24,7 @@ import (
 func TestDefaultOrganizationMigration(t *testing.T) {
 	for _, e := range testdb.Engines(t) {
 		t.Run(string(e)+"/taken by a registrant", func(t *testing.T) {
-			d := upTo6(t, e)
+			d := upTo(t, e, 6)
 			squatter := seedOrg(t, d, "Default Organization", "evil.test", true)
 			migrateRest(t, d, "Default Organization")
 			var name, kind string
@@ -53,7 +53,7 @@ func TestDefaultOrganizationMigration(t *testing.T) {
 			}
 		})
 		t.Run(string(e)+"/the genuine one", func(t *testing.T) {
-			d := upTo6(t, e)
+			d := upTo(t, e, 6)
 			genuine := seedOrg(t, d, "Operations Org", "", false)
 			migrateRest(t, d, "Operations Org")
 			var n int64
@@ -67,9 +67,10 @@ func TestDefaultOrganizationMigration(t *testing.T) {
 	}
 }
 
-// upTo6 returns a fresh database migrated up to version 6, the state
-// before the default organization became a migration.
-func upTo6(t *testing.T, e db.Engine) *db.DB {
+// upTo returns a fresh database migrated up to version (6: the state before
+// the default organization became a migration; 7: before SSO issuers became
+// canonical).
+func upTo(t *testing.T, e db.Engine, version int64) *db.DB {
 	t.Helper()
 	d := testdb.NewEmpty(t, e)
 	sub, err := fs.Sub(migrations.FS, string(e))
@@ -80,11 +81,12 @@ func upTo6(t *testing.T, e db.Engine) *db.DB {
 	if e == db.MySQL {
 		dialect = goose.DialectMySQL
 	}
-	p, err := goose.NewProvider(dialect, d.SQL(), sub, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(dialect, d.SQL(), sub, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(migrations.Go("")...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(context.Background(), 6); err != nil {
+	if _, err := p.UpTo(context.Background(), version); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -122,6 +124,6 @@ func migrateRest(t *testing.T, d *db.DB, defaultOrg string) {
 		t.Fatal(err)
 	}
 	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatalf("migrate up from 6: %v", err)
+		t.Fatalf("migrate up the rest: %v", err)
 	}
 }

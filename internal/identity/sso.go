@@ -20,7 +20,8 @@ import (
 
 // SSO rules:
 //   - An organization is matched by (issuer, external ID), a user by
-//     (issuer, sub); never by email or name. An SSO user whose email equals a
+//     (issuer, sub), the issuer in canonical form (auth.CanonicalIssuer);
+//     never by email or name. An SSO user whose email equals a
 //     password account's is a different user in the provider's organization.
 //   - Unknown ones are provisioned on first sight (organization.created with
 //     the provider as actor, user.sso_provisioned), exactly once even under

@@ -3,17 +3,27 @@
 // The provider is Zitadel's own OP library (github.com/zitadel/oidc/v3/pkg/op)
 // with an in-memory storage written for tests. It serves OIDC discovery, a JWKS
 // endpoint, a token endpoint, userinfo and introspection over real HTTP
-// (net/http/httptest on 127.0.0.1). Access tokens are JWTs signed RS256 and are
-// obtained from the OP's token endpoint with the OAuth2 client_credentials grant:
-// the confidential client ClientID() authenticates with HTTP Basic and selects
+// (net/http/httptest on 127.0.0.1). Access tokens are JWTs signed RS256 (or,
+// after RotateKeyTo, another asymmetric algorithm) and are obtained from the
+// OP's token endpoint with the OAuth2 client_credentials grant: the
+// confidential client ClientID() authenticates with HTTP Basic and selects
 // the user the token is for with a test-only scope (see Token).
 //
 // Endpoint paths mimic Zitadel's (/oauth/v2/token, /oauth/v2/keys, ...), but
-// code under test should find them through discovery.
+// code under test should find them through discovery. Options and setters
+// give the provider other real providers' shapes: an issuer with a path
+// (Microsoft Entra ID's /{tenant}/v2.0, Keycloak's /realms/{realm}) or a
+// trailing slash (Auth0), a JWKS whose keys carry no alg (Entra ID,
+// panva's oidc-provider), a Cache-Control max-age on the JWKS, keys
+// published beside the signing keys (an encryption or symmetric key).
 package oidctest
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
@@ -24,6 +34,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,7 +161,9 @@ func (u *User) claims() map[string]any {
 
 // Provider is a running OpenID Provider.
 type Provider struct {
-	// Issuer is the issuer URL, e.g. http://127.0.0.1:PORT (no trailing slash).
+	// Issuer is the issuer URL exactly as discovery and tokens spell it:
+	// http://127.0.0.1:PORT by default (no trailing slash), with the path of
+	// WithIssuerPath and the trailing slash of WithTrailingSlash.
 	Issuer string
 
 	server       *httptest.Server
@@ -158,20 +171,48 @@ type Provider struct {
 	storage      *storage
 	clientID     string
 	clientSecret string
+	base         string // Issuer without a trailing slash: endpoints are base + path
+	path         string // the issuer's path, stripped before the OP sees a request
 
 	jwksDown     atomic.Bool
 	jwksRequests atomic.Int64
+	jwksMaxAge   atomic.Int64 // seconds of Cache-Control: max-age; negative: no header
 }
 
+// Option shapes the provider Start starts.
+type Option func(*options)
+
+type options struct {
+	path          string
+	trailingSlash bool
+}
+
+// WithIssuerPath serves the provider under path, as Microsoft Entra ID
+// ("/{tenant}/v2.0") and Keycloak ("/realms/{realm}") do: the issuer is
+// http://127.0.0.1:PORT{path} and discovery is at {issuer}/.well-known/….
+func WithIssuerPath(path string) Option {
+	return func(o *options) { o.path = "/" + strings.Trim(path, "/") }
+}
+
+// WithTrailingSlash makes the issuer end in "/" in discovery and in every
+// token's iss, as Auth0's does ("https://TENANT.auth0.com/").
+func WithTrailingSlash() Option { return func(o *options) { o.trailingSlash = true } }
+
 // Start starts an OpenID Provider on 127.0.0.1 (httptest), stopped at cleanup.
-func Start(t testing.TB) *Provider {
+func Start(t testing.TB, opts ...Option) *Provider {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	p := &Provider{
 		clientID:     "neosc-" + randomHex(t, 6),
 		clientSecret: randomHex(t, 24),
+		path:         o.path,
 	}
+	p.jwksMaxAge.Store(-1)
 	st := newStorage(p.clientID, p.clientSecret)
-	if err := st.rotate(); err != nil {
+	if err := st.rotate(jose.RS256); err != nil {
 		t.Fatalf("oidctest: generate signing key: %v", err)
 	}
 	p.storage = st
@@ -179,7 +220,11 @@ func Start(t testing.TB) *Provider {
 	// The listener exists before the server starts, so the issuer is known
 	// before the OP is built and before any request can be served.
 	p.server = httptest.NewUnstartedServer(http.HandlerFunc(p.serveHTTP))
-	p.Issuer = "http://" + p.server.Listener.Addr().String()
+	p.base = "http://" + p.server.Listener.Addr().String() + o.path
+	p.Issuer = p.base
+	if o.trailingSlash {
+		p.Issuer += "/"
+	}
 
 	var cryptoKey [32]byte
 	if _, err := rand.Read(cryptoKey[:]); err != nil {
@@ -207,19 +252,32 @@ func Start(t testing.TB) *Provider {
 	p.op = provider
 	p.server.Start()
 	t.Cleanup(p.server.Close)
-	if p.server.URL != p.Issuer {
+	if p.server.URL+o.path != p.base {
 		t.Fatalf("oidctest: server URL %s != issuer %s", p.server.URL, p.Issuer)
 	}
 	return p
 }
 
-// serveHTTP wraps the OP's handler to implement SetJWKSDown and JWKSRequests.
+// serveHTTP strips the issuer's path and wraps the OP's handler to implement
+// SetJWKSDown, SetJWKSMaxAge and JWKSRequests.
 func (p *Provider) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.path != "" {
+		rest, ok := strings.CutPrefix(r.URL.Path, p.path)
+		if !ok || (rest != "" && rest[0] != '/') {
+			http.NotFound(w, r)
+			return
+		}
+		r = r.Clone(r.Context())
+		r.URL.Path, r.URL.RawPath = rest, ""
+	}
 	if r.URL.Path == pathKeys {
 		p.jwksRequests.Add(1)
 		if p.jwksDown.Load() {
 			http.Error(w, "JWKS unavailable (oidctest.SetJWKSDown)", http.StatusServiceUnavailable)
 			return
+		}
+		if age := p.jwksMaxAge.Load(); age >= 0 {
+			w.Header().Set("Cache-Control", "public, max-age="+strconv.FormatInt(age, 10))
 		}
 	}
 	p.op.ServeHTTP(w, r)
@@ -231,14 +289,15 @@ func (p *Provider) ClientID() string { return p.clientID }
 // ClientSecret is the secret of the confidential client ClientID().
 func (p *Provider) ClientSecret() string { return p.clientSecret }
 
-// DiscoveryURL is {Issuer}/.well-known/openid-configuration.
-func (p *Provider) DiscoveryURL() string { return p.Issuer + oidc.DiscoveryEndpoint }
+// DiscoveryURL is {Issuer}/.well-known/openid-configuration (without a
+// doubled slash when the issuer ends in one).
+func (p *Provider) DiscoveryURL() string { return p.base + oidc.DiscoveryEndpoint }
 
 // JWKSURI is the jwks_uri advertised by discovery.
-func (p *Provider) JWKSURI() string { return p.Issuer + pathKeys }
+func (p *Provider) JWKSURI() string { return p.base + pathKeys }
 
 // TokenEndpoint is the token_endpoint advertised by discovery.
-func (p *Provider) TokenEndpoint() string { return p.Issuer + pathToken }
+func (p *Provider) TokenEndpoint() string { return p.base + pathToken }
 
 // Token obtains a JWT access token for u from the provider's token endpoint
 // over HTTP with the client_credentials grant: client ClientID() authenticates
@@ -286,12 +345,17 @@ func (p *Provider) Token(t testing.TB, u User) string {
 	return tr.AccessToken
 }
 
-// RotateKey makes a new signing key (new kid) current; the JWKS then serves
-// both the new and the old public keys, so old tokens keep verifying until
-// they expire (or RetireOldKeys is called).
-func (p *Provider) RotateKey(t testing.TB) {
+// RotateKey makes a new RS256 signing key (new kid) current; the JWKS then
+// serves both the new and the old public keys, so old tokens keep verifying
+// until they expire (or RetireOldKeys is called).
+func (p *Provider) RotateKey(t testing.TB) { p.RotateKeyTo(t, "RS256") }
+
+// RotateKeyTo is RotateKey with a key for alg: RS256, RS384, RS512, PS256,
+// PS384, PS512 (RSA 2048), ES256, ES384, ES512 (EC P-256, P-384, P-521) or
+// EdDSA (Ed25519).
+func (p *Provider) RotateKeyTo(t testing.TB, alg string) {
 	t.Helper()
-	if err := p.storage.rotate(); err != nil {
+	if err := p.storage.rotate(jose.SignatureAlgorithm(alg)); err != nil {
 		t.Fatalf("oidctest: rotate signing key: %v", err)
 	}
 }
@@ -302,6 +366,43 @@ func (p *Provider) RetireOldKeys() { p.storage.retireOld() }
 // SetJWKSDown makes the JWKS endpoint answer 503 (true) or work again (false);
 // discovery and the token endpoint keep working.
 func (p *Provider) SetJWKSDown(down bool) { p.jwksDown.Store(down) }
+
+// SetJWKSOmitAlg makes the JWKS serve its keys without "alg" (true), as
+// Microsoft Entra ID and panva's oidc-provider do for RSA keys (RFC 7517
+// makes it optional), or with it again (false). Tokens are signed as before.
+func (p *Provider) SetJWKSOmitAlg(omit bool) { p.storage.omitAlg.Store(omit) }
+
+// SetJWKSMaxAge makes the JWKS response carry "Cache-Control: public,
+// max-age=N" with N the whole seconds of d; a negative d removes the header
+// (the default).
+func (p *Provider) SetJWKSMaxAge(d time.Duration) {
+	if d < 0 {
+		p.jwksMaxAge.Store(-1)
+		return
+	}
+	p.jwksMaxAge.Store(int64(d / time.Second))
+}
+
+// PublishKey adds key to the JWKS beside the signing keys, as it is: kid,
+// alg and use as set on key, the public part of an asymmetric key and the
+// secret of a symmetric one ("oct"). The provider never signs with it: it
+// stands for an encryption key (Keycloak publishes one, use "enc") or a
+// provider that wrongly publishes a symmetric key.
+func (p *Provider) PublishKey(t testing.TB, key jwk.Key) {
+	t.Helper()
+	var raw any
+	if err := key.Raw(&raw); err != nil {
+		t.Fatalf("oidctest: publish key: %v", err)
+	}
+	if signer, ok := raw.(crypto.Signer); ok {
+		raw = signer.Public()
+	}
+	alg := ""
+	if a := key.Algorithm(); a != nil {
+		alg = a.String()
+	}
+	p.storage.publish(publishedKey{id: key.KeyID(), alg: alg, use: key.KeyUsage(), key: raw})
+}
 
 // JWKSRequests counts HTTP requests to the JWKS endpoint, including those
 // answered 503 while SetJWKSDown(true) is in effect.
@@ -328,16 +429,17 @@ func (p *Provider) PublicJWKS() []byte {
 }
 
 // SigningKey returns the current private key as a jwk.Key with kid, alg
-// (RS256) and use (sig) set, for hand-built attack tokens only.
+// (RS256 unless RotateKeyTo chose another) and use (sig) set, for
+// hand-built attack tokens only.
 func (p *Provider) SigningKey() jwk.Key {
 	k := p.storage.current()
 	key, err := jwk.FromRaw(k.priv)
 	if err != nil {
-		panic(fmt.Sprintf("oidctest: jwk from RSA key: %v", err))
+		panic(fmt.Sprintf("oidctest: jwk from private key: %v", err))
 	}
 	for name, v := range map[string]any{
 		jwk.KeyIDKey:     k.id,
-		jwk.AlgorithmKey: jwa.RS256,
+		jwk.AlgorithmKey: jwa.SignatureAlgorithm(k.alg),
 		jwk.KeyUsageKey:  jwk.ForSignature,
 	} {
 		if err := key.Set(name, v); err != nil {
@@ -357,25 +459,60 @@ func randomHex(t testing.TB, n int) string {
 
 // ---- storage ----------------------------------------------------------------
 
-type rsaKey struct {
+type privateKey struct {
 	id   string
-	priv *rsa.PrivateKey
+	alg  jose.SignatureAlgorithm
+	priv crypto.Signer
+}
+
+// newPrivateKey generates a key for alg.
+func newPrivateKey(alg jose.SignatureAlgorithm) (*privateKey, error) {
+	var (
+		priv crypto.Signer
+		err  error
+	)
+	switch alg {
+	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	case jose.ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.ES384:
+		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case jose.ES512:
+		priv, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case jose.EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, fmt.Errorf("oidctest: unsupported signing algorithm %q", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	kid := make([]byte, 8)
+	if _, err := rand.Read(kid); err != nil {
+		return nil, err
+	}
+	return &privateKey{id: hex.EncodeToString(kid), alg: alg, priv: priv}, nil
 }
 
 // signingKey implements op.SigningKey.
-type signingKey struct{ k *rsaKey }
+type signingKey struct{ k *privateKey }
 
-func (s signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (s signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return s.k.alg }
 func (s signingKey) Key() any                                    { return s.k.priv }
 func (s signingKey) ID() string                                  { return s.k.id }
 
-// publicKey implements op.Key.
-type publicKey struct{ k *rsaKey }
+// publishedKey implements op.Key: a signing key's public part, or a key
+// given to PublishKey.
+type publishedKey struct {
+	id, alg, use string
+	key          any
+}
 
-func (p publicKey) ID() string                         { return p.k.id }
-func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
-func (p publicKey) Use() string                        { return "sig" }
-func (p publicKey) Key() any                           { return &p.k.priv.PublicKey }
+func (p publishedKey) ID() string                         { return p.id }
+func (p publishedKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(p.alg) }
+func (p publishedKey) Use() string                        { return p.use }
+func (p publishedKey) Key() any                           { return p.key }
 
 // client implements op.Client: a confidential client allowed the
 // client_credentials grant, whose access tokens are JWTs.
@@ -431,11 +568,14 @@ var errNotSupported = errors.New("oidctest: not supported by the test provider")
 type storage struct {
 	clientID, clientSecret string
 
-	mu     sync.Mutex
-	keys   []*rsaKey // last one is current
-	users  map[string]User
-	nextID int
-	tokens map[string]issuedToken
+	omitAlg atomic.Bool // serve keys without alg (SetJWKSOmitAlg)
+
+	mu        sync.Mutex
+	keys      []*privateKey // last one is current
+	published []publishedKey
+	users     map[string]User
+	nextID    int
+	tokens    map[string]issuedToken
 }
 
 var (
@@ -453,19 +593,21 @@ func newStorage(clientID, clientSecret string) *storage {
 	}
 }
 
-func (s *storage) rotate() error {
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+func (s *storage) rotate(alg jose.SignatureAlgorithm) error {
+	k, err := newPrivateKey(alg)
 	if err != nil {
-		return err
-	}
-	kid := make([]byte, 8)
-	if _, err := rand.Read(kid); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.keys = append(s.keys, &rsaKey{id: hex.EncodeToString(kid), priv: priv})
+	s.keys = append(s.keys, k)
 	return nil
+}
+
+func (s *storage) publish(k publishedKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.published = append(s.published, k)
 }
 
 func (s *storage) retireOld() {
@@ -474,7 +616,7 @@ func (s *storage) retireOld() {
 	s.keys = s.keys[len(s.keys)-1:]
 }
 
-func (s *storage) current() *rsaKey {
+func (s *storage) current() *privateKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.keys[len(s.keys)-1]
@@ -496,15 +638,32 @@ func (s *storage) SigningKey(context.Context) (op.SigningKey, error) {
 }
 
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	algs := []jose.SignatureAlgorithm{jose.RS256}
+	for _, k := range s.keys {
+		if !slices.Contains(algs, k.alg) {
+			algs = append(algs, k.alg)
+		}
+	}
+	return algs, nil
 }
 
+// KeySet is what the JWKS endpoint serves: the signing keys' public parts,
+// current first, then the keys given to PublishKey.
 func (s *storage) KeySet(context.Context) ([]op.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]op.Key, 0, len(s.keys))
+	keys := make([]op.Key, 0, len(s.keys)+len(s.published))
 	for i := len(s.keys) - 1; i >= 0; i-- { // current key first
-		keys = append(keys, publicKey{s.keys[i]})
+		k := publishedKey{id: s.keys[i].id, alg: string(s.keys[i].alg), use: "sig", key: s.keys[i].priv.Public()}
+		if s.omitAlg.Load() {
+			k.alg = ""
+		}
+		keys = append(keys, k)
+	}
+	for _, k := range s.published {
+		keys = append(keys, k)
 	}
 	return keys, nil
 }

@@ -45,7 +45,7 @@ type discovery struct {
 
 func discover(t *testing.T, p *oidctest.Provider) discovery {
 	t.Helper()
-	code, body := get(t, p.Issuer+"/.well-known/openid-configuration")
+	code, body := get(t, p.DiscoveryURL())
 	if code != http.StatusOK {
 		t.Fatalf("discovery: %d %s", code, body)
 	}
@@ -421,4 +421,113 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestProviderShapes: the options and setters that give the provider other
+// real providers' shapes.
+func TestProviderShapes(t *testing.T) {
+	t.Run("issuer with a path, as Entra ID's and Keycloak's", func(t *testing.T) {
+		p := oidctest.Start(t, oidctest.WithIssuerPath("/tenant-1/v2.0"))
+		if !strings.HasSuffix(p.Issuer, "/tenant-1/v2.0") {
+			t.Fatalf("Issuer = %q", p.Issuer)
+		}
+		d := discover(t, p)
+		if d.Issuer != p.Issuer || d.JWKSURI != p.Issuer+"/oauth/v2/keys" || d.TokenEndpoint != p.TokenEndpoint() {
+			t.Fatalf("discovery %+v", d)
+		}
+		tok := p.Token(t, oidctest.User{Subject: "s"})
+		if _, err := verify(p, fetchJWKS(t, d.JWKSURI), tok); err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := get(t, strings.TrimSuffix(p.Issuer, "/tenant-1/v2.0")+"/.well-known/openid-configuration"); code != http.StatusNotFound {
+			t.Errorf("discovery outside the issuer's path: %d", code)
+		}
+	})
+	t.Run("issuer with a trailing slash, as Auth0's", func(t *testing.T) {
+		p := oidctest.Start(t, oidctest.WithTrailingSlash())
+		if !strings.HasSuffix(p.Issuer, "/") || strings.HasSuffix(p.Issuer, "//") {
+			t.Fatalf("Issuer = %q", p.Issuer)
+		}
+		d := discover(t, p)
+		if d.Issuer != p.Issuer || strings.Contains(strings.TrimPrefix(d.JWKSURI, "http://"), "//") {
+			t.Fatalf("discovery %+v", d)
+		}
+		tok := p.Token(t, oidctest.User{Subject: "s"})
+		if payload(t, tok)["iss"] != p.Issuer {
+			t.Errorf("iss = %v", payload(t, tok)["iss"])
+		}
+		if _, err := verify(p, fetchJWKS(t, d.JWKSURI), tok); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("JWKS without alg, Cache-Control max-age, published keys", func(t *testing.T) {
+		p := oidctest.Start(t)
+		p.SetJWKSOmitAlg(true)
+		p.SetJWKSMaxAge(90 * time.Second)
+		secret := jwkFrom(t, []byte("0123456789abcdef0123456789abcdef"), "oct-1", jwa.HS256, "sig")
+		p.PublishKey(t, secret)
+		resp, err := http.Get(p.JWKSURI())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=90" {
+			t.Errorf("Cache-Control = %q", cc)
+		}
+		var raw struct{ Keys []map[string]any }
+		if err := json.Unmarshal(body, &raw); err != nil || len(raw.Keys) != 2 {
+			t.Fatalf("JWKS %s (%v)", body, err)
+		}
+		if _, ok := raw.Keys[0]["alg"]; ok || raw.Keys[0]["kty"] != "RSA" {
+			t.Errorf("signing key %v: want RSA without alg", raw.Keys[0])
+		}
+		if raw.Keys[1]["kty"] != "oct" || raw.Keys[1]["alg"] != "HS256" || raw.Keys[1]["kid"] != "oct-1" {
+			t.Errorf("published key %v", raw.Keys[1])
+		}
+		set, _ := jwk.Parse(body)
+		tok := p.Token(t, oidctest.User{Subject: "s"})
+		if _, err := jwt.Parse([]byte(tok), jwt.WithKeySet(set, jws.WithInferAlgorithmFromKey(true))); err != nil {
+			t.Errorf("token against the JWKS without alg, inferring: %v", err)
+		}
+		p.SetJWKSMaxAge(-1)
+		p.SetJWKSOmitAlg(false)
+		resp, _ = http.Get(p.JWKSURI())
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); cc != "" {
+			t.Errorf("Cache-Control after SetJWKSMaxAge(-1) = %q", cc)
+		}
+		if k, _ := fetchJWKS(t, p.JWKSURI()).Key(0); k.Algorithm() != jwa.RS256 {
+			t.Errorf("alg after SetJWKSOmitAlg(false) = %v", k.Algorithm())
+		}
+	})
+	t.Run("RotateKeyTo each algorithm", func(t *testing.T) {
+		p := oidctest.Start(t)
+		for _, alg := range []jwa.SignatureAlgorithm{jwa.PS256, jwa.ES256, jwa.ES384, jwa.ES512, jwa.EdDSA, jwa.RS512} {
+			p.RotateKeyTo(t, alg.String())
+			tok := p.Token(t, oidctest.User{Subject: "s"})
+			msg, err := jws.Parse([]byte(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h := msg.Signatures()[0].ProtectedHeaders(); h.Algorithm() != alg || h.KeyID() != p.SigningKey().KeyID() {
+				t.Errorf("%s: header alg %v kid %q", alg, h.Algorithm(), h.KeyID())
+			}
+			if _, err := verify(p, fetchJWKS(t, p.JWKSURI()), tok); err != nil {
+				t.Errorf("%s: %v", alg, err)
+			}
+		}
+	})
+}
+
+func jwkFrom(t *testing.T, raw any, kid string, alg jwa.KeyAlgorithm, use string) jwk.Key {
+	t.Helper()
+	k, err := jwk.FromRaw(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = k.Set(jwk.KeyIDKey, kid)
+	_ = k.Set(jwk.AlgorithmKey, alg)
+	_ = k.Set(jwk.KeyUsageKey, use)
+	return k
 }
