@@ -94,6 +94,12 @@ func WithMaxPendingInvitations(n int) Option {
 	return func(d *server.Deps) { d.MaxPendingInvitations = n }
 }
 
+// WithRequestTimeout sets the server-side deadline of each request
+// (NEOSC_REQUEST_TIMEOUT).
+func WithRequestTimeout(d time.Duration) Option {
+	return func(deps *server.Deps) { deps.RequestTimeout = d }
+}
+
 // New starts the service on d (already migrated).
 func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()
