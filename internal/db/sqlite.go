@@ -16,9 +16,19 @@ import (
 const SQLiteBusyTimeout = 10 * time.Second
 
 // sqliteDSN is the driver DSN of the database file at path.
+//
+// _txlock=immediate makes every transaction that may write (database/sql's
+// ReadOnly ones excepted) begin IMMEDIATE, taking the write lock at BEGIN:
+// writers queue on the busy timeout instead of failing at once with
+// SQLITE_BUSY when two of them upgrade a read lock together. The DSN must
+// not carry _time_format: glebarez/go-sqlite v1.21.2 stops reading options
+// right after that one, and _txlock was silently ignored while it was
+// there. Times are written the same without it (that driver's default is
+// the "sqlite" format, "2006-01-02 15:04:05.999999999-07:00";
+// TestSQLiteTimesStayCompatible holds it to that).
 func sqliteDSN(path string) string {
 	return fmt.Sprintf("file:%s?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)"+
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite", path, SQLiteBusyTimeout.Milliseconds())
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate", path, SQLiteBusyTimeout.Milliseconds())
 }
 
 // openSQLitePool opens the connection pool of dsn through sqliteConnector.
