@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	tokens := auth.NewTokensWith(cfg.PublicURL, cfg.TokenTTL, signingKeys)
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
 		PublicURL: cfg.PublicURL, MaxPendingInvitations: cfg.MaxPendingInvitations,
-		DNSResolver: cfg.DNSResolver}
+		DNSResolver: cfg.DNSResolver, RequestTimeout: cfg.RequestTimeout}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
 		deps.OIDC.AllowInsecure = cfg.OIDCAllowInsecure
@@ -146,7 +146,7 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	go func() {
 		if addr, ok := <-ready; ok {
 			log.Info("serving", "addr", addr, "url", cfg.PublicURL+"/graphql",
-				"database", db.RedactURL(cfg.DatabaseURL), "kid", tokens.SigningKey().KeyID())
+				"database", db.RedactURL(cfg.DatabaseURL), "kid", tokens.SigningKey().KeyID(), "request_timeout", cfg.RequestTimeout.String())
 		}
 	}()
 	return server.Serve(ctx, cfg.Addr, h, shutdownGrace, log, ready)

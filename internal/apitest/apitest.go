@@ -100,6 +100,12 @@ func WithKeys(keys auth.Keys) Option {
 	return func(d *server.Deps) { d.Tokens = auth.NewTokensWith(Issuer, time.Hour, keys) }
 }
 
+// WithRequestTimeout sets the server-side deadline of each request
+// (NEOSC_REQUEST_TIMEOUT).
+func WithRequestTimeout(d time.Duration) Option {
+	return func(deps *server.Deps) { deps.RequestTimeout = d }
+}
+
 // New starts the service on d (already migrated).
 func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()

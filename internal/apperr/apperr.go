@@ -22,7 +22,10 @@ const (
 	OrganizationSuspended   Code = "ORGANIZATION_SUSPENDED"
 	RateLimited             Code = "RATE_LIMITED"
 	ComplexityLimitExceeded Code = "COMPLEXITY_LIMIT_EXCEEDED"
-	Internal                Code = "INTERNAL_SERVER_ERROR"
+	// Unavailable is retryable: the database could not answer within the
+	// request's deadline, or not at all (HTTP 503 with Retry-After).
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL_SERVER_ERROR"
 )
 
 // Error is an error meant for the client: its Message is shown as is, its
@@ -70,6 +73,10 @@ var ErrUnauthenticated = &Error{Code: Unauthenticated, Message: "authentication 
 // ErrForbidden is the answer for a caller in the right organization with too
 // small a role.
 var ErrForbidden = &Error{Code: Forbidden, Message: "forbidden"}
+
+// ErrUnavailable is the answer when the database could not answer in time
+// or is unreachable. Its cause is logged, never shown.
+var ErrUnavailable = &Error{Code: Unavailable, Message: "service temporarily unavailable, retry later"}
 
 // As returns the client error in err's chain, if any.
 func As(err error) (*Error, bool) {

@@ -223,20 +223,27 @@ func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next ht
 	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 }
 
-// rejectErr answers a resolver error: its client code, or 503 for an
-// internal one (logged).
+// rejectErr answers an error met while authenticating: its client code;
+// UNAVAILABLE (503) when the database could not answer in time
+// (store.Unavailable); else a masked INTERNAL_SERVER_ERROR (500). Causes
+// are logged.
 func (a *Authenticator) rejectErr(w http.ResponseWriter, r *http.Request, err error) {
-	ae, ok := apperr.As(err)
-	switch {
-	case ok && ae.Code == apperr.Unauthenticated:
+	code := apperr.CodeOf(err)
+	if code == apperr.Internal && store.Unavailable(r.Context(), err) {
+		code = apperr.Unavailable
+	}
+	switch code {
+	case apperr.Unauthenticated:
 		a.refuse(w, r, err)
-	case ok && ae.Code == apperr.OrganizationSuspended:
-		a.Reject(w, r, http.StatusForbidden, ae)
-	case ok && ae.Code != apperr.Internal:
-		a.Reject(w, r, http.StatusForbidden, ae)
-	default:
+	case apperr.Unavailable:
+		a.Log.WarnContext(r.Context(), "authenticate: database unavailable", "err", err)
+		a.Reject(w, r, http.StatusServiceUnavailable, apperr.ErrUnavailable)
+	case apperr.Internal:
 		a.Log.ErrorContext(r.Context(), "authenticate", "err", err)
-		a.Reject(w, r, http.StatusServiceUnavailable, apperr.New(apperr.Internal, "internal error"))
+		a.Reject(w, r, http.StatusInternalServerError, apperr.New(apperr.Internal, "internal error"))
+	default:
+		ae, _ := apperr.As(err)
+		a.Reject(w, r, http.StatusForbidden, ae)
 	}
 }
 

@@ -51,6 +51,9 @@ type Config struct {
 	// signing keys in the database, sealed with it; nil: the key file
 	// SigningKeyFile.
 	KeyEncryptionKey *Secret
+	// RequestTimeout is the server-side deadline of every request, database
+	// work included; past it the answer is UNAVAILABLE (HTTP 503).
+	RequestTimeout time.Duration
 }
 
 // Secret is a 32-byte key. String, GoString, LogValue and MarshalJSON show
@@ -135,6 +138,12 @@ const (
 	DefaultOIDCAdminRole  = "admin"
 	// DefaultMaxPendingInvitations is NEOSC_MAX_PENDING_INVITATIONS's default.
 	DefaultMaxPendingInvitations = 1000
+	// NEOSC_REQUEST_TIMEOUT's default and bounds. The upper bound leaves the
+	// HTTP server's 60 s write timeout room to send the answer, and stays
+	// under the MySQL read timeout (db.MySQLReadTimeout).
+	DefaultRequestTimeout = 15 * time.Second
+	MinRequestTimeout     = time.Second
+	MaxRequestTimeout     = 50 * time.Second
 	// DefaultMailFromName is the display name of the default NEOSC_MAIL_FROM,
 	// "NeoSC <no-reply@HOST>" with HOST the host name of NEOSC_PUBLIC_URL
 	// (localhost when that is an IP address).
@@ -252,6 +261,11 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		return nil, &Error{"NEOSC_MAX_PENDING_INVITATIONS", "want a whole number from 1 to 1000000"}
 	}
 	c.MaxPendingInvitations = n
+	rt, err := time.ParseDuration(get("NEOSC_REQUEST_TIMEOUT", DefaultRequestTimeout.String()))
+	if err != nil || rt < MinRequestTimeout || rt > MaxRequestTimeout {
+		return nil, &Error{"NEOSC_REQUEST_TIMEOUT", fmt.Sprintf("want a Go duration from %s to %s (e.g. 15s)", MinRequestTimeout, MaxRequestTimeout)}
+	}
+	c.RequestTimeout = rt
 	c.Introspection = get("NEOSC_INTROSPECTION", "authenticated")
 	if c.Introspection != "authenticated" && c.Introspection != "public" && c.Introspection != "off" {
 		return nil, &Error{"NEOSC_INTROSPECTION", "want authenticated, public or off"}

@@ -50,6 +50,7 @@ func TestLoadDefaults(t *testing.T) {
 			SMTP:                  nil, // unset: mail is logged, not sent
 			MailFrom:              "NeoSC <no-reply@localhost>",
 			MaxPendingInvitations: 1000,
+			RequestTimeout:        15 * time.Second,
 		}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Errorf("terminal=%v: defaults\n got %+v\nwant %+v", terminal, cfg, want)
@@ -64,7 +65,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
 		"NEOSC_OIDC_ALLOW_INSECURE", "NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
-		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS",
+		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS", "NEOSC_REQUEST_TIMEOUT",
 	} {
 		blank[name] = " \t "
 	}
@@ -109,6 +110,7 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_SMTP_URL":                "smtp://mailer:p%40ss@smtp.example.com:2587",
 		"NEOSC_DNS_RESOLVER":            " 127.0.0.53:53 ",
 		"NEOSC_MAX_PENDING_INVITATIONS": "25",
+		"NEOSC_REQUEST_TIMEOUT":         "2500ms",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +132,7 @@ func TestLoadGoodValues(t *testing.T) {
 		MailFrom:              "NeoSC <no-reply@api.example.com>", // derived from NEOSC_PUBLIC_URL
 		DNSResolver:           "127.0.0.53:53",
 		MaxPendingInvitations: 25,
+		RequestTimeout:        2500 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -156,6 +159,8 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_DNS_RESOLVER", "[::1]:53"},
 		{"NEOSC_DNS_RESOLVER", "resolver.internal:5353"},
 		{"NEOSC_DNS_RESOLVER", "127.0.0.1:65535"},
+		{"NEOSC_REQUEST_TIMEOUT", "1s"},
+		{"NEOSC_REQUEST_TIMEOUT", "50s"},
 	} {
 		vars := map[string]string{tc.name: tc.value}
 		if tc.name == "NEOSC_OIDC_ISSUER" {
@@ -270,6 +275,13 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_MAX_PENDING_INVITATIONS", value: "-5"},
 		{name: "NEOSC_MAX_PENDING_INVITATIONS", value: "1e3"},
 		{name: "NEOSC_MAX_PENDING_INVITATIONS", value: "2000000"},
+
+		{name: "NEOSC_REQUEST_TIMEOUT", value: "15"},
+		{name: "NEOSC_REQUEST_TIMEOUT", value: "0"},
+		{name: "NEOSC_REQUEST_TIMEOUT", value: "-15s"},
+		{name: "NEOSC_REQUEST_TIMEOUT", value: "999ms"},
+		{name: "NEOSC_REQUEST_TIMEOUT", value: "51s"},
+		{name: "NEOSC_REQUEST_TIMEOUT", value: "never"},
 	} {
 		t.Run(fmt.Sprintf("%s=%q", tc.name, tc.value), func(t *testing.T) {
 			// Every other variable is unset, so the error can only come from this one.

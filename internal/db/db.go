@@ -3,8 +3,10 @@
 //
 // Rules: times are stored in UTC; SQLite runs in WAL mode with foreign keys on
 // and every transaction taking the write lock at BEGIN (so two writers never
-// deadlock on a lock upgrade); MySQL connections are recycled well before the
-// server's idle timeout.
+// deadlock on a lock upgrade), and a writer's wait for the lock ends with its
+// context's deadline; MySQL connections are recycled well before the server's
+// idle timeout and have read and write timeouts, except on the small pool
+// migrations run on.
 package db
 
 import (
@@ -41,6 +43,9 @@ type DB struct {
 	Engine Engine
 	// SQLitePath is the database file, for the embedded engine.
 	SQLitePath string
+	// migrations, when set, is the pool migrations run on (see
+	// migrationPool); else they use the serving pool.
+	migrations *sql.DB
 }
 
 // SQL returns the underlying connection pool.
@@ -53,8 +58,40 @@ func (d *DB) SQL() *sql.DB {
 	return s
 }
 
-// Close closes the connection pool.
-func (d *DB) Close() error { return d.SQL().Close() }
+// Close closes the connection pools.
+func (d *DB) Close() error {
+	if d.migrations != nil {
+		_ = d.migrations.Close()
+	}
+	return d.SQL().Close()
+}
+
+// migrationSQL is the pool migrations run on.
+func (d *DB) migrationSQL() *sql.DB {
+	if d.migrations != nil {
+		return d.migrations
+	}
+	return d.SQL()
+}
+
+// migrationPool is a small MySQL pool without the read timeout, for
+// migrations: they wait up to 300 s for another replica's migration lock,
+// and an ALTER TABLE on a large table may run for minutes, where the
+// serving pool's read timeout would cut the connection mid-statement.
+func migrationPool(mc *gomysql.Config) (*sql.DB, error) {
+	c := mc.Clone()
+	c.ReadTimeout = 0
+	conn, err := gomysql.NewConnector(c)
+	if err != nil {
+		return nil, err
+	}
+	pool := sql.OpenDB(conn)
+	pool.SetMaxOpenConns(4)
+	pool.SetMaxIdleConns(1)
+	pool.SetConnMaxLifetime(3 * time.Minute)
+	pool.SetConnMaxIdleTime(time.Minute)
+	return pool, nil
+}
 
 // Open opens a database URL: "sqlite:PATH" or "mysql://USER:PASS@HOST:PORT/DB?opts".
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
@@ -76,14 +113,13 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 				return nil, fmt.Errorf("sqlite: create %s: %w", dir, err)
 			}
 		}
-		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-			"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
-		g, err := gorm.Open(sqlite.Open(dsn), cfg)
+		pool := openSQLitePool(sqliteDSN(path))
+		g, err := gorm.Open(&sqlite.Dialector{Conn: pool}, cfg)
 		if err != nil {
+			_ = pool.Close()
 			return nil, fmt.Errorf("sqlite: open: %w", err)
 		}
 		d := &DB{DB: g, Engine: SQLite, SQLitePath: path}
-		pool := d.SQL()
 		pool.SetMaxOpenConns(8)
 		pool.SetMaxIdleConns(8)
 		if err := pool.PingContext(ctx); err != nil {
@@ -104,12 +140,16 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		}
 		d := &DB{DB: g, Engine: MySQL}
 		pool := d.SQL()
+		if d.migrations, err = migrationPool(mc); err != nil {
+			_ = pool.Close()
+			return nil, fmt.Errorf("mysql: %w", redact(err, mc.Passwd))
+		}
 		pool.SetMaxOpenConns(32)
 		pool.SetMaxIdleConns(16)
 		pool.SetConnMaxLifetime(3 * time.Minute)
 		pool.SetConnMaxIdleTime(time.Minute)
 		if err := pool.PingContext(ctx); err != nil {
-			_ = pool.Close()
+			_ = d.Close()
 			return nil, fmt.Errorf("mysql: connect %s: %w", mc.Addr, redact(err, mc.Passwd))
 		}
 		return d, nil
@@ -117,6 +157,18 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		return nil, errors.New("database URL: want sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB")
 	}
 }
+
+// Defaults of the MySQL URL's readTimeout and writeTimeout: how long the
+// driver waits for one answer of the server, and to hand it one request.
+// Requests end at their deadline (NEOSC_REQUEST_TIMEOUT, at most 50 s)
+// before either; these bound what runs without one (the mail sender) and
+// a server or network that stopped answering without closing the
+// connection. The read timeout exceeds InnoDB's default lock wait (50 s),
+// so a lock wait ends with the server's retryable 1205 first.
+const (
+	MySQLReadTimeout  = 60 * time.Second
+	MySQLWriteTimeout = 30 * time.Second
+)
 
 // ParseMySQLURL turns "mysql://USER:PASS@HOST:PORT/DB?opts" into a driver
 // configuration with the settings the store relies on forced on: parsed
@@ -148,12 +200,19 @@ func ParseMySQLURL(databaseURL string) (*gomysql.Config, error) {
 		switch k {
 		case "tls":
 			mc.TLSConfig = v[0]
-		case "timeout":
+		case "timeout", "readTimeout", "writeTimeout":
 			d, err := time.ParseDuration(v[0])
 			if err != nil || d <= 0 {
-				return nil, errors.New("mysql URL: timeout must be a duration such as 10s")
+				return nil, fmt.Errorf("mysql URL: %s must be a duration such as 10s", k)
 			}
-			mc.Timeout = d
+			switch k {
+			case "timeout":
+				mc.Timeout = d
+			case "readTimeout":
+				mc.ReadTimeout = d
+			default:
+				mc.WriteTimeout = d
+			}
 		case "parseTime", "loc", "collation", "charset", "time_zone", "sql_mode":
 			// Forced below; kept in Params they would override it in the DSN.
 		default:
@@ -165,6 +224,12 @@ func ParseMySQLURL(databaseURL string) (*gomysql.Config, error) {
 	mc.Collation = "utf8mb4_bin"
 	if mc.Timeout == 0 {
 		mc.Timeout = 10 * time.Second
+	}
+	if mc.ReadTimeout == 0 {
+		mc.ReadTimeout = MySQLReadTimeout
+	}
+	if mc.WriteTimeout == 0 {
+		mc.WriteTimeout = MySQLWriteTimeout
 	}
 	mc.Params["time_zone"] = "'+00:00'"
 	mc.Params["sql_mode"] = "'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'"

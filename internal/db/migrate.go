@@ -71,11 +71,11 @@ func NewMigrator(d *DB, log *slog.Logger, options ...MigratorOption) (*Migrator,
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}
-	p, err := goose.NewProvider(dialect, d.SQL(), sub, opts...)
+	p, err := goose.NewProvider(dialect, d.migrationSQL(), sub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	return &Migrator{p: p, db: d.SQL(), newLocker: newLocker}, nil
+	return &Migrator{p: p, db: d.migrationSQL(), newLocker: newLocker}, nil
 }
 
 // Up applies every pending migration.

@@ -445,12 +445,18 @@ func TestParseMySQLURL(t *testing.T) {
 		}
 	})
 	t.Run("options kept", func(t *testing.T) {
-		mc, err := db.ParseMySQLURL("mysql://u:p@h/x?timeout=3s&tls=skip-verify&maxAllowedPacket=0")
+		mc, err := db.ParseMySQLURL("mysql://u:p@h/x?timeout=3s&tls=skip-verify&maxAllowedPacket=0&readTimeout=7s&writeTimeout=8s")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if mc.Timeout != 3*time.Second || mc.TLSConfig != "skip-verify" {
 			t.Fatalf("timeout %v tls %q", mc.Timeout, mc.TLSConfig)
+		}
+		if mc.ReadTimeout != 7*time.Second || mc.WriteTimeout != 8*time.Second {
+			t.Fatalf("readTimeout %v writeTimeout %v, want 7s 8s", mc.ReadTimeout, mc.WriteTimeout)
+		}
+		if _, ok := mc.Params["readTimeout"]; ok {
+			t.Fatal("readTimeout kept as a session variable")
 		}
 		mc, err = db.ParseMySQLURL("mysql://u:p@h/x")
 		if err != nil {
@@ -458,6 +464,18 @@ func TestParseMySQLURL(t *testing.T) {
 		}
 		if mc.Timeout <= 0 {
 			t.Fatalf("default timeout %v, want > 0", mc.Timeout)
+		}
+		if mc.ReadTimeout != db.MySQLReadTimeout || mc.WriteTimeout != db.MySQLWriteTimeout {
+			t.Fatalf("default readTimeout %v writeTimeout %v", mc.ReadTimeout, mc.WriteTimeout)
+		}
+		back, err := gomysql.ParseDSN(mc.FormatDSN())
+		if err != nil || back.ReadTimeout != db.MySQLReadTimeout || back.WriteTimeout != db.MySQLWriteTimeout {
+			t.Fatalf("driver DSN %q loses the read and write timeouts (%v)", redactDSN(mc), err)
+		}
+		for _, bad := range []string{"readTimeout=fast", "writeTimeout=0", "readTimeout=-1s"} {
+			if _, err := db.ParseMySQLURL("mysql://u:p@h/x?" + bad); err == nil {
+				t.Errorf("%s accepted", bad)
+			}
 		}
 	})
 	t.Run("refused without leaking the password", func(t *testing.T) {

@@ -9,12 +9,15 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/neosc/neosc/internal/apperr"
+	"github.com/neosc/neosc/internal/store"
 )
 
 // internalMessage is all a client learns of an internal error.
@@ -32,9 +35,11 @@ var suggestion = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
 const MaxErrors = 20
 
 // errorPresenter maps every error to the contract: client errors keep their
-// code and message; parse and validation errors become BAD_USER_INPUT;
-// everything else is masked (no SQL, no driver text) and logged with the
-// request ID that the client also gets.
+// code and message; parse and validation errors become BAD_USER_INPUT; a
+// database that could not answer in time (store.Unavailable) becomes
+// UNAVAILABLE; everything else is masked (no SQL, no driver text) as
+// INTERNAL_SERVER_ERROR. Causes are logged with the request ID that the
+// client also gets.
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
@@ -45,18 +50,19 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if ae.Field != "" {
 				out.Extensions = map[string]any{"field": ae.Field}
 			}
-			if ae.Code == apperr.Internal {
-				out.Message = internalMessage
-				log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gqlErr.Path.String())
-			}
 		} else if c, _ := gqlErr.Extensions["code"].(string); c == string(apperr.ComplexityLimitExceeded) {
 			code = apperr.ComplexityLimitExceeded
 		} else if c == errcode.ParseFailed || c == errcode.ValidationFailed ||
 			gqlErr.Rule != "" || isProtocolError(err) {
 			code = apperr.BadUserInput
-		} else {
-			log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gqlErr.Path.String())
+		}
+		switch {
+		case code == apperr.Internal && store.Unavailable(ctx, err):
+			code, out.Message = apperr.Unavailable, apperr.ErrUnavailable.Message
+			log.WarnContext(ctx, "database unavailable", "err", err.Error(), "path", gqlErr.Path.String())
+		case code == apperr.Internal:
 			out.Message = internalMessage
+			log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gqlErr.Path.String())
 		}
 		out.Message = suggestion.ReplaceAllString(out.Message, "")
 		if out.Extensions == nil {
@@ -88,7 +94,30 @@ func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
-// writeError writes a GraphQL-shaped error response outside the executor.
+// RetryAfter is the Retry-After of an UNAVAILABLE answer: long enough for a
+// lock to be released or a database to come back, short enough that a
+// client retrying after it rarely waits for nothing.
+const RetryAfter = 5 * time.Second
+
+// unavailable sets what every UNAVAILABLE answer carries besides its body:
+// status 503 and Retry-After.
+func unavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter/time.Second)))
+	w.WriteHeader(http.StatusServiceUnavailable)
+}
+
+// hasUnavailable reports whether an answer holds an UNAVAILABLE error.
+func hasUnavailable(errs gqlerror.List) bool {
+	for _, e := range errs {
+		if e.Extensions["code"] == string(apperr.Unavailable) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeError writes a GraphQL-shaped error response outside the executor
+// (an UNAVAILABLE one with status 503 and Retry-After, whatever status says).
 func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Error) {
 	msg := e.Message
 	if e.Code == apperr.Internal {
@@ -102,6 +131,10 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Er
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
+	if e.Code == apperr.Unavailable {
+		unavailable(w)
+	} else {
+		w.WriteHeader(status)
+	}
 	_ = json.NewEncoder(w).Encode(body)
 }

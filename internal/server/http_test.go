@@ -28,7 +28,7 @@ import (
 var httpContractCodes = map[string]bool{
 	"UNAUTHENTICATED": true, "FORBIDDEN": true, "NOT_FOUND": true, "BAD_USER_INPUT": true,
 	"CONFLICT": true, "QUOTA_EXCEEDED": true, "ORGANIZATION_SUSPENDED": true, "RATE_LIMITED": true,
-	"COMPLEXITY_LIMIT_EXCEEDED": true, "INTERNAL_SERVER_ERROR": true,
+	"COMPLEXITY_LIMIT_EXCEEDED": true, "UNAVAILABLE": true, "INTERNAL_SERVER_ERROR": true,
 }
 
 // request builds a request to the test server.

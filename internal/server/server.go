@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/neosc/neosc/internal/audit"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/authz"
+	"github.com/neosc/neosc/internal/config"
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
@@ -57,6 +59,9 @@ type Deps struct {
 	// DNSResolver is the "host:port" of the resolver that looks up domain
 	// verification records; "" uses the system's (/etc/resolv.conf).
 	DNSResolver string
+	// RequestTimeout is the server-side deadline of every request
+	// (NEOSC_REQUEST_TIMEOUT); config.DefaultRequestTimeout when 0.
+	RequestTimeout time.Duration
 }
 
 // New returns the service's HTTP handler.
@@ -109,7 +114,21 @@ func New(d Deps) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(auth.JWKSMaxAge.Seconds())))
 		_, _ = w.Write(b)
 	})
-	return requestContext(d.Log, recoverHTTP(d.Log, mux))
+	return requestContext(d.Log, recoverHTTP(d.Log, withDeadline(cmp.Or(d.RequestTimeout, config.DefaultRequestTimeout), mux)))
+}
+
+// withDeadline runs every request under the server-side deadline: the
+// context that the authenticator, the resolvers and the database work with
+// ends after timeout, so nothing waits longer on a locked, frozen or
+// unreachable database. What was cut short answers UNAVAILABLE (503), and
+// its transaction is rolled back. The handler still writes the answer
+// itself: nothing runs on after the client has been told.
+func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // graphQLHandler is the one place the GraphQL executor is configured: our

@@ -20,7 +20,8 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // jsonTransport is GraphQL over HTTP as the contract has it: POST with a
-// JSON body, or GET with query parameters for queries only. It replaces
+// JSON body, or GET with query parameters for queries only. An answer with
+// an UNAVAILABLE error has status 503 and Retry-After. It replaces
 // gqlgen's POST and GET transports, whose transport-level errors carry no
 // error code and echo the request body back.
 type jsonTransport struct{}
@@ -103,7 +104,11 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeJSON(w, responses(ctx))
+	resp := responses(ctx)
+	if resp != nil && hasUnavailable(resp.Errors) {
+		unavailable(w)
+	}
+	writeJSON(w, resp)
 }
 
 func writeJSON(w io.Writer, resp *graphql.Response) {

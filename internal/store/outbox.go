@@ -49,10 +49,7 @@ func (r Outbox) Enqueue(ctx context.Context, m *OutboxMail) error {
 //     waiting (on Galera, where row locks are node-local, certification
 //     aborts one of two conflicting claims instead).
 //   - SQLite: one UPDATE … RETURNING statement, which holds the database's
-//     single write lock from its start. (A SELECT-then-UPDATE transaction
-//     would have to upgrade a read lock, and the SQLite driver in use
-//     ignores the DSN's _txlock=immediate, so a concurrent claimer would
-//     fail with SQLITE_BUSY instead of waiting.)
+//     single write lock from its start, as an IMMEDIATE transaction would.
 //
 // A mail whose lease runs out before it is marked sent or failed is due
 // again: that is the sender's at-least-once window.

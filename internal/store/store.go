@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -69,8 +68,10 @@ const maxAttempts = 8
 
 // Tx runs fn in one transaction with a store bound to it, committing when fn
 // returns nil. A transaction that loses a deadlock or a lock wait (MySQL 1213
-// or 1205, SQLite busy) is retried from the start, a few times, so fn must
-// not have effects outside the transaction.
+// or 1205, SQLite busy) is retried from the start, a few times while ctx
+// lasts, so fn must not have effects outside the transaction. What still
+// fails that way is Unavailable, as is everything cut short by ctx's end:
+// the transaction is then rolled back, nothing of it written.
 //
 // Effects registered with AfterTx run once, after the attempt that ended the
 // transaction (a retried attempt's are dropped with its work). A Tx inside
@@ -92,9 +93,16 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 			return err
 		}
 		// Back off with jitter so the losers of one conflict do not collide
-		// again: 20, 40, 80 ... ms, about 2.5 s in all at most.
+		// again: 20, 40, 80 ... ms, about 2.5 s in all at most, and never
+		// past ctx's end.
 		backoff := time.Duration(20<<min(attempt, 5)) * time.Millisecond
-		time.Sleep(backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1)))
+		wait := time.NewTimer(backoff/2 + time.Duration(rand.Int64N(int64(backoff/2)+1)))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return err
+		case <-wait.C:
+		}
 	}
 	return err
 }
@@ -109,15 +117,6 @@ func (s *Store) AfterTx(f func()) {
 		return
 	}
 	*s.after = append(*s.after, f)
-}
-
-func retryable(err error) bool {
-	var me *gomysql.MySQLError
-	if errors.As(err, &me) {
-		return me.Number == 1213 || me.Number == 1205
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // Page asks for a page of a keyset-paginated list.

@@ -57,6 +57,12 @@ func ForEach(t *testing.T, f func(t *testing.T, d *db.DB)) {
 func New(t testing.TB, e db.Engine) *db.DB {
 	t.Helper()
 	d := NewEmpty(t, e)
+	migrateUp(t, d)
+	return d
+}
+
+func migrateUp(t testing.TB, d *db.DB) {
+	t.Helper()
 	m, err := db.NewMigrator(d, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +70,6 @@ func New(t testing.TB, e db.Engine) *db.DB {
 	if _, err := m.Up(context.Background()); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	return d
 }
 
 // RollBackAll rolls back every applied migration of m, newest first, through
@@ -91,13 +96,17 @@ func NewEmpty(t testing.TB, e db.Engine) *db.DB {
 		t.Fatalf("open %s: %v", e, err)
 	}
 	if e == db.MySQL {
-		// Test packages run in parallel against one server: keep each
-		// database's pool small so they stay under max_connections.
-		d.SQL().SetMaxOpenConns(12)
-		d.SQL().SetMaxIdleConns(4)
+		smallPool(d)
 	}
 	t.Cleanup(func() { _ = d.Close() })
 	return d
+}
+
+// smallPool keeps a MySQL database's pool small: test packages run in
+// parallel against one server and must stay under max_connections.
+func smallPool(d *db.DB) {
+	d.SQL().SetMaxOpenConns(12)
+	d.SQL().SetMaxIdleConns(4)
 }
 
 var seq atomic.Int64
