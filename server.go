@@ -16,10 +16,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -112,7 +115,7 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	}
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
 		PublicURL: cfg.PublicURL, MaxPendingInvitations: cfg.MaxPendingInvitations,
-		DNSResolver: cfg.DNSResolver}
+		DNSResolver: cfg.DNSResolver, Passwords: passwords(cfg, log)}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
 		defer deps.OIDC.Close()
@@ -132,6 +135,25 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 		}
 	}()
 	return server.Serve(ctx, cfg.Addr, h, shutdownGrace, log, ready)
+}
+
+// passwords applies the memory limit and returns the password-hashing
+// bound that fits it.
+func passwords(cfg *config.Config, log *slog.Logger) *auth.Passwords {
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
+	limit := debug.SetMemoryLimit(-1) // the limit in force
+	n := cfg.HashConcurrency
+	if n == 0 {
+		n = auth.DefaultHashConcurrency(limit)
+	}
+	shown := "off"
+	if limit != math.MaxInt64 {
+		shown = strconv.FormatInt(limit>>20, 10) + "MiB"
+	}
+	log.Info("limits", "memory_limit", shown, "hash_concurrency", n, "hash_queue", n*auth.DefaultHashQueuePerSlot)
+	return auth.NewPasswords(n, n*auth.DefaultHashQueuePerSlot, auth.DefaultHashWait)
 }
 
 func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Writer) error {
@@ -195,7 +217,7 @@ func createAdmin(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrat
 	if _, err := m.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	svc := &identity.Service{Store: store.New(d.DB), DefaultOrgName: cfg.DefaultOrgName, Log: log}
+	svc := &identity.Service{Store: store.New(d.DB), DefaultOrgName: cfg.DefaultOrgName, Log: log, Passwords: auth.NewPasswords(1, 0, 0)}
 	u, _, err := svc.CreatePlatformAdmin(ctx, *email, *name, password)
 	if err != nil {
 		if ae, ok := apperr.As(err); ok && ae.Code != apperr.Internal {

@@ -70,6 +70,17 @@ func (b *SyncBuffer) String() string {
 // Option changes the service's dependencies before it starts.
 type Option func(*server.Deps)
 
+// Hashing in tests: the production number of concurrent hashes, but a hash
+// waits for its turn up to testHashWait instead of a second, as test
+// packages share the CPU.
+const testHashWait = 30 * time.Second
+
+// WithPasswords bounds password hashing as given instead of the production
+// default.
+func WithPasswords(p *auth.Passwords) Option {
+	return func(d *server.Deps) { d.Passwords = p }
+}
+
 // WithOIDC makes the service accept tokens of an OpenID Provider.
 func WithOIDC(issuer, audience string, orgClaims []string) Option {
 	return func(d *server.Deps) {
@@ -113,7 +124,9 @@ func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	log := server.NewLogger(logs, "json", slog.LevelInfo)
 	e := &Env{T: t, DB: d, Tokens: tokens, Key: key, Migrator: m, Logs: logs}
 	e.Counter = testdb.CountStatements(t, d)
-	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg, PublicURL: Issuer}
+	hashes := auth.DefaultHashConcurrency(384 << 20)
+	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg, PublicURL: Issuer,
+		Passwords: auth.NewPasswords(hashes, hashes*auth.DefaultHashQueuePerSlot, testHashWait)}
 	for _, o := range opts {
 		o(&deps)
 	}

@@ -5,8 +5,10 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/mail"
 	"net/url"
@@ -41,6 +43,13 @@ type Config struct {
 	// MaxPendingInvitations bounds each organization's unexpired pending
 	// invitations.
 	MaxPendingInvitations int
+	// MemoryLimit is the Go runtime's soft memory limit in bytes
+	// (debug.SetMemoryLimit); 0 leaves the runtime's own (GOMEMLIMIT, or
+	// none), math.MaxInt64 is none.
+	MemoryLimit int64
+	// HashConcurrency bounds concurrent password hashes; 0 is
+	// auth.DefaultHashConcurrency of the memory limit.
+	HashConcurrency int
 }
 
 // SMTP is the mail server of NEOSC_SMTP_URL. It holds a password: String,
@@ -103,6 +112,10 @@ const (
 	DefaultOIDCAdminRole  = "admin"
 	// DefaultMaxPendingInvitations is NEOSC_MAX_PENDING_INVITATIONS's default.
 	DefaultMaxPendingInvitations = 1000
+	// DefaultMemoryLimit is NEOSC_MEMORY_LIMIT's default: three quarters of
+	// a 512 MiB container, leaving the rest to memory the Go runtime does
+	// not count (the embedded SQLite's page cache, the binary).
+	DefaultMemoryLimit = 384 << 20
 	// DefaultMailFromName is the display name of the default NEOSC_MAIL_FROM,
 	// "NeoSC <no-reply@HOST>" with HOST the host name of NEOSC_PUBLIC_URL
 	// (localhost when that is an IP address).
@@ -209,6 +222,9 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		return nil, &Error{"NEOSC_MAX_PENDING_INVITATIONS", "want a whole number from 1 to 1000000"}
 	}
 	c.MaxPendingInvitations = n
+	if err := loadLimits(c, get); err != nil {
+		return nil, err
+	}
 	c.Introspection = get("NEOSC_INTROSPECTION", "authenticated")
 	if c.Introspection != "authenticated" && c.Introspection != "public" && c.Introspection != "off" {
 		return nil, &Error{"NEOSC_INTROSPECTION", "want authenticated, public or off"}
@@ -230,6 +246,51 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// loadLimits reads the variables of the memory limit and of password
+// hashing.
+func loadLimits(c *Config, get func(name, def string) string) error {
+	var err error
+	switch v := get("NEOSC_MEMORY_LIMIT", ""); {
+	case v == "" && get("GOMEMLIMIT", "") != "":
+		c.MemoryLimit = 0 // the runtime read GOMEMLIMIT itself
+	case v == "":
+		c.MemoryLimit = DefaultMemoryLimit
+	case v == "off":
+		c.MemoryLimit = math.MaxInt64
+	default:
+		if c.MemoryLimit, err = parseSize(v); err != nil || c.MemoryLimit < 64<<20 {
+			return &Error{"NEOSC_MEMORY_LIMIT", "want a size of at least 64MiB such as 384MiB or 1GiB (B, KiB, MiB, GiB, TiB), or off"}
+		}
+	}
+	if v := get("NEOSC_PASSWORD_HASH_CONCURRENCY", ""); v != "" {
+		if c.HashConcurrency, err = strconv.Atoi(v); err != nil || c.HashConcurrency < 1 || c.HashConcurrency > 1024 {
+			return &Error{"NEOSC_PASSWORD_HASH_CONCURRENCY", "want a whole number from 1 to 1024 (each hash holds 19 MiB while it runs)"}
+		}
+	}
+	return nil
+}
+
+// parseSize reads a byte count with an optional unit (B, KiB, MiB, GiB,
+// TiB), as GOMEMLIMIT does.
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	shift := uint(0)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, shift = n, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>shift {
+		return 0, errors.New("bad size")
+	}
+	return n << shift, nil
 }
 
 // parseSMTPURL parses smtp://[USER:PASS@]HOST[:PORT] or smtps://…. Its

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -48,6 +49,8 @@ func TestLoadDefaults(t *testing.T) {
 			SMTP:                  nil, // unset: mail is logged, not sent
 			MailFrom:              "NeoSC <no-reply@localhost>",
 			MaxPendingInvitations: 1000,
+			MemoryLimit:           384 << 20, // three quarters of a 512 MiB container
+			HashConcurrency:       0,         // derived from GOMAXPROCS and the memory limit
 		}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Errorf("terminal=%v: defaults\n got %+v\nwant %+v", terminal, cfg, want)
@@ -63,6 +66,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
 		"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
 		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS",
+		"NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY",
 	} {
 		blank[name] = " \t "
 	}
@@ -94,19 +98,21 @@ func TestLoadNilGetenvUsesEnvironment(t *testing.T) {
 
 func TestLoadGoodValues(t *testing.T) {
 	cfg, err := config.Load(env(map[string]string{
-		"NEOSC_ADDR":                    "[::1]:9000",
-		"NEOSC_DATABASE_URL":            " mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify ",
-		"NEOSC_PUBLIC_URL":              "https://api.example.com/",
-		"NEOSC_SIGNING_KEY_FILE":        "/run/secrets/key.jwk",
-		"NEOSC_TOKEN_TTL":               "90m",
-		"NEOSC_DEFAULT_ORG_NAME":        "Acme Users",
-		"NEOSC_OIDC_ISSUER":             "https://zitadel.example.com/",
-		"NEOSC_OIDC_AUDIENCE":           "123456@neosc",
-		"NEOSC_OIDC_ORG_CLAIMS":         "tenant",
-		"NEOSC_LOG_FORMAT":              "text",
-		"NEOSC_SMTP_URL":                "smtp://mailer:p%40ss@smtp.example.com:2587",
-		"NEOSC_DNS_RESOLVER":            " 127.0.0.53:53 ",
-		"NEOSC_MAX_PENDING_INVITATIONS": "25",
+		"NEOSC_ADDR":                      "[::1]:9000",
+		"NEOSC_DATABASE_URL":              " mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify ",
+		"NEOSC_PUBLIC_URL":                "https://api.example.com/",
+		"NEOSC_SIGNING_KEY_FILE":          "/run/secrets/key.jwk",
+		"NEOSC_TOKEN_TTL":                 "90m",
+		"NEOSC_DEFAULT_ORG_NAME":          "Acme Users",
+		"NEOSC_OIDC_ISSUER":               "https://zitadel.example.com/",
+		"NEOSC_OIDC_AUDIENCE":             "123456@neosc",
+		"NEOSC_OIDC_ORG_CLAIMS":           "tenant",
+		"NEOSC_LOG_FORMAT":                "text",
+		"NEOSC_SMTP_URL":                  "smtp://mailer:p%40ss@smtp.example.com:2587",
+		"NEOSC_DNS_RESOLVER":              " 127.0.0.53:53 ",
+		"NEOSC_MAX_PENDING_INVITATIONS":   "25",
+		"NEOSC_MEMORY_LIMIT":              "1GiB",
+		"NEOSC_PASSWORD_HASH_CONCURRENCY": "6",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +134,8 @@ func TestLoadGoodValues(t *testing.T) {
 		MailFrom:              "NeoSC <no-reply@api.example.com>", // derived from NEOSC_PUBLIC_URL
 		DNSResolver:           "127.0.0.53:53",
 		MaxPendingInvitations: 25,
+		MemoryLimit:           1 << 30,
+		HashConcurrency:       6,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -154,6 +162,10 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_DNS_RESOLVER", "[::1]:53"},
 		{"NEOSC_DNS_RESOLVER", "resolver.internal:5353"},
 		{"NEOSC_DNS_RESOLVER", "127.0.0.1:65535"},
+		{"NEOSC_MEMORY_LIMIT", "64MiB"},
+		{"NEOSC_MEMORY_LIMIT", "off"},
+		{"NEOSC_MEMORY_LIMIT", "1099511627776"},
+		{"NEOSC_PASSWORD_HASH_CONCURRENCY", "1"},
 	} {
 		vars := map[string]string{tc.name: tc.value}
 		if tc.name == "NEOSC_OIDC_ISSUER" {
@@ -226,6 +238,13 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_DNS_RESOLVER", value: "1.1.1.1:70000"},
 		{name: "NEOSC_DNS_RESOLVER", value: "udp://1.1.1.1:53"},
 		{name: "NEOSC_DNS_RESOLVER", value: "::1:53"},
+
+		{name: "NEOSC_MEMORY_LIMIT", value: "32MiB"},
+		{name: "NEOSC_MEMORY_LIMIT", value: "lots"},
+		{name: "NEOSC_MEMORY_LIMIT", value: "1GB"},
+		{name: "NEOSC_MEMORY_LIMIT", value: "-1"},
+		{name: "NEOSC_PASSWORD_HASH_CONCURRENCY", value: "0"},
+		{name: "NEOSC_PASSWORD_HASH_CONCURRENCY", value: "many"},
 
 		{name: "NEOSC_LOG_FORMAT", value: "xml"},
 		{name: "NEOSC_LOG_FORMAT", value: "logfmt"},
@@ -422,6 +441,29 @@ func TestMailFrom(t *testing.T) {
 		}
 		if cfg.MailFrom != tc.want {
 			t.Errorf("NEOSC_MAIL_FROM=%q NEOSC_PUBLIC_URL=%q: %q, want %q", tc.from, tc.publicURL, cfg.MailFrom, tc.want)
+		}
+	}
+}
+
+// TestMemoryLimit: NEOSC_MEMORY_LIMIT wins; unset, a GOMEMLIMIT the runtime
+// already read is left alone (0); neither set: the default.
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		vars map[string]string
+		want int64
+	}{
+		{nil, 384 << 20},
+		{map[string]string{"GOMEMLIMIT": "200MiB"}, 0},
+		{map[string]string{"GOMEMLIMIT": "200MiB", "NEOSC_MEMORY_LIMIT": "256MiB"}, 256 << 20},
+		{map[string]string{"NEOSC_MEMORY_LIMIT": "off"}, math.MaxInt64},
+		{map[string]string{"NEOSC_MEMORY_LIMIT": "536870912"}, 512 << 20},
+	} {
+		cfg, err := config.Load(env(tc.vars), false)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.vars, err)
+		}
+		if cfg.MemoryLimit != tc.want {
+			t.Errorf("%v: MemoryLimit %d, want %d", tc.vars, cfg.MemoryLimit, tc.want)
 		}
 	}
 }

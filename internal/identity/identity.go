@@ -10,6 +10,8 @@
 //   - Emails are unique case-insensitively (stored lower-cased): CONFLICT.
 //   - A wrong email and a wrong password give the same UNAUTHENTICATED answer
 //     and cost the same hashing work.
+//   - Every hash runs in a turn of Passwords (a process-wide bound on the
+//     memory and CPU hashing takes); no turn: RATE_LIMITED.
 //   - Each change and its audit event share one transaction.
 package identity
 
@@ -56,6 +58,8 @@ type Service struct {
 	// MaxPendingInvitations bounds an organization's pending invitations
 	// (DefaultMaxPendingInvitations when 0).
 	MaxPendingInvitations int
+	// Passwords bounds concurrent password hashing (every hash and check).
+	Passwords *auth.Passwords
 }
 
 // Domains is what membership asks of organization domains
@@ -128,7 +132,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 			return nil, err
 		}
 	}
-	name, hash, err := newAccount(in.Name, in.Password)
+	name, hash, err := s.newAccount(ctx, in.Name, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -196,14 +200,14 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 
 // newAccount checks a new account's display name and password and hashes
 // the password (the expensive step, last, after every cheap check).
-func newAccount(rawName, password string) (name, hash string, err error) {
+func (s *Service) newAccount(ctx context.Context, rawName, password string) (name, hash string, err error) {
 	if name, err = names.Display("name", rawName, 200); err != nil {
 		return "", "", err
 	}
 	if err = auth.CheckPasswordPolicy(password); err != nil {
 		return "", "", err
 	}
-	hash, err = auth.HashPassword(password)
+	hash, err = s.Passwords.Hash(ctx, password)
 	return name, hash, err
 }
 
@@ -335,12 +339,17 @@ func (s *Service) uniqueSlug(ctx context.Context, tx *store.Store, name string) 
 	return base + "-" + ids.New()[:8], nil
 }
 
-// Login signs a user in with email and password.
+// Login signs a user in with email and password. A hashing turn comes
+// first: without one the answer is RATE_LIMITED and nothing is looked up.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	email, _, emailErr := NormalizeEmail(in.Email)
+	turn, err := s.Passwords.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer turn.Release()
 	var u *store.User
 	if emailErr == nil {
-		var err error
 		if u, err = s.Store.Users.GetByEmail(ctx, email); err != nil {
 			return nil, err
 		}
@@ -349,7 +358,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	ok := auth.CheckPassword(in.Password, hash) // always costs one hash
+	ok := turn.Check(in.Password, hash) // always costs one hash
+	turn.Release()
 	var (
 		org    *store.Organization
 		reason string
@@ -380,7 +390,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	}
 
 	var session *Session
-	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+	err = s.Store.Tx(ctx, func(tx *store.Store) error {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		if err := tx.Users.RecordLogin(ctx, u.OrganizationID, u.ID, now); err != nil {
 			return err
@@ -442,7 +452,7 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 	if err := auth.CheckPasswordPolicy(password); err != nil {
 		return nil, false, err
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.Passwords.Hash(ctx, password)
 	if err != nil {
 		return nil, false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -32,6 +33,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			code, out.Message = ae.Code, ae.Message
 			if ae.Field != "" {
 				out.Extensions = map[string]any{"field": ae.Field}
+			}
+			if ae.RetryAfter > 0 {
+				if out.Extensions == nil {
+					out.Extensions = map[string]any{}
+				}
+				out.Extensions["retryAfter"] = ae.RetrySeconds()
 			}
 			if ae.Code == apperr.Internal {
 				out.Message = internalMessage
@@ -75,20 +82,45 @@ func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
 	}
 }
 
-// writeError writes a GraphQL-shaped error response outside the executor.
+// writeError writes a GraphQL-shaped error response outside the executor
+// (with Retry-After for a RATE_LIMITED error).
 func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Error) {
 	msg := e.Message
 	if e.Code == apperr.Internal {
 		msg = internalMessage
 	}
+	ext := map[string]any{"code": string(e.Code), "requestId": RequestID(r.Context())}
+	if e.RetryAfter > 0 {
+		ext["retryAfter"] = e.RetrySeconds()
+		w.Header().Set("Retry-After", strconv.FormatInt(e.RetrySeconds(), 10))
+	}
 	body := map[string]any{
 		"errors": []map[string]any{{
 			"message":    msg,
-			"extensions": map[string]any{"code": string(e.Code), "requestId": RequestID(r.Context())},
+			"extensions": ext,
 		}},
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// rateLimited returns the longest Retry-After (seconds) of the answer's
+// RATE_LIMITED errors, and whether there is one.
+func rateLimited(errs gqlerror.List) (int64, bool) {
+	var (
+		retry int64
+		found bool
+	)
+	for _, e := range errs {
+		if e == nil || e.Extensions["code"] != string(apperr.RateLimited) {
+			continue
+		}
+		found = true
+		if s, ok := e.Extensions["retryAfter"].(int64); ok {
+			retry = max(retry, s)
+		}
+	}
+	return max(retry, 1), found
 }

@@ -57,15 +57,21 @@ type Deps struct {
 	// DNSResolver is the "host:port" of the resolver that looks up domain
 	// verification records; "" uses the system's (/etc/resolv.conf).
 	DNSResolver string
+	// Passwords bounds this process's concurrent password hashing
+	// (required).
+	Passwords *auth.Passwords
 }
 
 // New returns the service's HTTP handler.
 func New(d Deps) http.Handler {
+	if d.Passwords == nil {
+		panic("server.New: Deps.Passwords is required")
+	}
 	st := store.New(d.DB.DB)
 	z := authz.New(graph.Schema(), st, d.Log)
 	doms := &domains.Service{Store: st, Authz: z, DNS: domains.NewResolver(d.DNSResolver), Log: d.Log}
 	ident := &identity.Service{Domains: doms, Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
-		Authz: z, PublicURL: d.PublicURL, MaxPendingInvitations: d.MaxPendingInvitations,
+		Authz: z, Passwords: d.Passwords, PublicURL: d.PublicURL, MaxPendingInvitations: d.MaxPendingInvitations,
 		Mail: func(ctx context.Context, tx *store.Store, orgID string, m identity.Mail) error {
 			return mail.Enqueue(ctx, tx, orgID, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
 		}}
