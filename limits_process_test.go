@@ -2,7 +2,7 @@ package main
 
 // The limits measured from outside: real `neosc serve` processes (this test
 // binary run again, see mail_process_test.go), their memory read from
-// /proc.
+// /proc, their budgets shared through one database.
 
 import (
 	"bytes"
@@ -237,9 +237,10 @@ func summarize(t *testing.T, what string, answers []answer, want string) {
 // bounded how many ran. Now hashing runs a few at a time with a short
 // queue, and the rest are refused with RATE_LIMITED at once. 500 logins at
 // once (every one a full hash: wrong passwords for 500 addresses, so the
-// hashing is what is measured), then 200 registrations, against the real
-// server with its default limits: peak RSS (VmHWM) stays under 300 MiB and
-// /healthz keeps answering.
+// per-account throttle does not hide the hashing), then 200 registrations,
+// against the real server with its default limits (except the per-address
+// budget, raised so that every request reaches the hashing): peak RSS
+// (VmHWM) stays under 300 MiB and /healthz keeps answering.
 func TestMemoryExhaustionNoTokenNeeded(t *testing.T) {
 	if os.Getenv(serveHelperEnv) == "1" {
 		t.Skip("inside a helper process")
@@ -248,7 +249,7 @@ func TestMemoryExhaustionNoTokenNeeded(t *testing.T) {
 		t.Skip("needs /proc")
 	}
 	const limitKB = 300 << 10
-	p := startServer(t, "server", "NEOSC_DATABASE_URL="+testdb.URL(t, "sqlite"))
+	p := startServer(t, "server", "NEOSC_DATABASE_URL="+testdb.URL(t, "sqlite"), "NEOSC_RATE_LIMIT_ANONYMOUS=1000000/1m")
 	base := "http://" + p.addr(t)
 	idle := procStatus(t, p.cmd.Process.Pid, "VmRSS")
 
@@ -270,4 +271,77 @@ func TestMemoryExhaustionNoTokenNeeded(t *testing.T) {
 		t.Errorf("peak RSS %d MiB, want under %d MiB", peak>>10, limitKB>>10)
 	}
 	p.stop(t)
+}
+
+// TestRateLimitsSharedAcrossServers: two server processes on one database
+// (MariaDB when configured, and SQLite) share a token's budget of points:
+// what one spends, the other sees, and the two together allow the budget
+// once.
+func TestRateLimitsSharedAcrossServers(t *testing.T) {
+	if os.Getenv(serveHelperEnv) == "1" {
+		t.Skip("inside a helper process")
+	}
+	for _, e := range testdb.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			const budget = 50
+			dbURL := testdb.URL(t, e)
+			key := t.TempDir() + "/shared-key.jwk"
+			env := []string{"NEOSC_DATABASE_URL=" + dbURL, "NEOSC_SIGNING_KEY_FILE=" + key,
+				"NEOSC_RATE_LIMIT_TOKEN=" + strconv.Itoa(budget) + "/1h"}
+			a := startServer(t, "server A", env...)
+			baseA := "http://" + a.addr(t) // A migrates and creates the key first
+			b := startServer(t, "server B", env...)
+			baseB := "http://" + b.addr(t)
+			client := &http.Client{Timeout: 30 * time.Second}
+
+			r, err := post(client, baseA+"/graphql", "", `mutation { register(input: {email: "shared@budget.test", password: "a long enough password", name: "S", organization: "Shared"}) { token } }`, nil)
+			if err != nil || r.code != "" {
+				t.Fatalf("register: %v %s", err, r.body)
+			}
+			var reg struct {
+				Data struct{ Register struct{ Token string } }
+			}
+			_ = json.Unmarshal(r.body, &reg)
+			token := reg.Data.Register.Token
+
+			me := func(base string) answer {
+				t.Helper()
+				a, err := post(client, base+"/graphql", token, `{ me { id } }`, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a
+			}
+			for i := 0; i < 30; i++ {
+				if r := me(baseA); r.code != "" {
+					t.Fatalf("server A, request %d: %s", i, r.body)
+				}
+			}
+			time.Sleep(time.Second) // A's writer flushes every 250 ms
+			r = me(baseB)
+			if r.code != "" || r.header.Get("RateLimit-Remaining") != strconv.Itoa(budget-31) {
+				t.Fatalf("server B's first answer: RateLimit-Remaining %q, want %d (A spent 30): %s",
+					r.header.Get("RateLimit-Remaining"), budget-31, r.body)
+			}
+			allowed := 31
+			for i := 0; i < budget; i++ {
+				if r = me(baseB); r.code != "" {
+					break
+				}
+				allowed++
+			}
+			if r.code != "RATE_LIMITED" || r.status != http.StatusTooManyRequests || r.retry == "" {
+				t.Fatalf("past the budget: %d %q Retry-After %q", r.status, r.code, r.retry)
+			}
+			if allowed != budget {
+				t.Errorf("the two servers allowed %d requests, want the budget %d", allowed, budget)
+			}
+			time.Sleep(time.Second) // B flushes; A reads it with the caller
+			if r = me(baseA); r.code != "RATE_LIMITED" {
+				t.Errorf("server A after B spent the rest: %d %s", r.status, r.body)
+			}
+			a.stop(t)
+			b.stop(t)
+		})
+	}
 }

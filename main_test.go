@@ -31,6 +31,8 @@ var neoscVars = []string{
 	"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 	"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
 	"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM", "NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY",
+	"NEOSC_TRUSTED_PROXIES", "NEOSC_RATE_LIMIT_ANONYMOUS", "NEOSC_RATE_LIMIT_TOKEN", "NEOSC_RATE_LIMIT_ORGANIZATION",
+	"NEOSC_LOGIN_MAX_FAILURES",
 }
 
 // cliEnv points the process environment at dbURL, with the signing key in a
@@ -410,6 +412,8 @@ func TestBadConfiguration(t *testing.T) {
 		{"NEOSC_ADDR", "8080"},
 		{"NEOSC_PUBLIC_URL", "localhost"},
 		{"NEOSC_MEMORY_LIMIT", "lots"},
+		{"NEOSC_TRUSTED_PROXIES", "0.0.0.0/0"},
+		{"NEOSC_RATE_LIMIT_TOKEN", "lots"},
 	} {
 		for _, args := range [][]string{{"migrate", "status"}, {"create-admin", "--email", "a@example.com", "--name", "A"}, {"serve"}} {
 			t.Run(tc.name+"="+tc.value+"/"+args[0], func(t *testing.T) {

@@ -36,6 +36,7 @@ import (
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/mail"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/server"
 	"github.com/neosc/neosc/internal/store"
 )
@@ -113,9 +114,14 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	if err != nil {
 		return err
 	}
+	limits := ratelimit.New(store.New(d.DB), ratelimit.Config{
+		Anonymous: cfg.RateLimitAnonymous, Caller: cfg.RateLimitToken, Organization: cfg.RateLimitOrganization,
+		Logins: ratelimit.LoginPolicy{MaxFailures: cfg.LoginMaxFailures},
+	}, log)
+	defer limits.Start(ctx)() // stopped, with a last flush, once the server has shut down
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
 		PublicURL: cfg.PublicURL, MaxPendingInvitations: cfg.MaxPendingInvitations,
-		DNSResolver: cfg.DNSResolver, Passwords: passwords(cfg, log)}
+		DNSResolver: cfg.DNSResolver, TrustedProxies: cfg.TrustedProxies, Limits: limits, Passwords: passwords(cfg, log)}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
 		defer deps.OIDC.Close()
@@ -152,7 +158,9 @@ func passwords(cfg *config.Config, log *slog.Logger) *auth.Passwords {
 	if limit != math.MaxInt64 {
 		shown = strconv.FormatInt(limit>>20, 10) + "MiB"
 	}
-	log.Info("limits", "memory_limit", shown, "hash_concurrency", n, "hash_queue", n*auth.DefaultHashQueuePerSlot)
+	log.Info("limits", "memory_limit", shown, "hash_concurrency", n, "hash_queue", n*auth.DefaultHashQueuePerSlot,
+		"rate_limit_anonymous", cfg.RateLimitAnonymous.String(), "rate_limit_token", cfg.RateLimitToken.String(),
+		"rate_limit_organization", cfg.RateLimitOrganization.String(), "trusted_proxies", len(cfg.TrustedProxies))
 	return auth.NewPasswords(n, n*auth.DefaultHashQueuePerSlot, auth.DefaultHashWait)
 }
 

@@ -19,6 +19,9 @@ type Actor struct {
 	User         store.User
 	Organization store.Organization
 	APIToken     *store.APIToken
+	// Budget is the caller's rate-limit buckets as read with it
+	// (internal/ratelimit decides the request's budget from it).
+	Budget store.Budget
 }
 
 // UserID is the caller's user ID (raw UUID); "" for an API token.
@@ -144,7 +147,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.Reject(w, r, http.StatusForbidden, apperr.New(apperr.OrganizationSuspended, "organization is suspended"))
 			return
 		}
-		actor := &Actor{User: row.User, Organization: row.Organization}
+		actor := &Actor{User: row.User, Organization: row.Organization, Budget: row.Budget}
 		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 	})
 }
@@ -199,7 +202,7 @@ func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next ht
 		}
 	}
 	tok := row.Token
-	actor := &Actor{Organization: row.Organization, APIToken: &tok}
+	actor := &Actor{Organization: row.Organization, APIToken: &tok, Budget: row.Budget}
 	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 }
 

@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/migrations"
 )
 
@@ -43,6 +45,8 @@ type Config struct {
 	// MaxPendingInvitations bounds each organization's unexpired pending
 	// invitations.
 	MaxPendingInvitations int
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 	// MemoryLimit is the Go runtime's soft memory limit in bytes
 	// (debug.SetMemoryLimit); 0 leaves the runtime's own (GOMEMLIMIT, or
 	// none), math.MaxInt64 is none.
@@ -50,6 +54,12 @@ type Config struct {
 	// HashConcurrency bounds concurrent password hashes; 0 is
 	// auth.DefaultHashConcurrency of the memory limit.
 	HashConcurrency int
+	// RateLimits are the budgets of anonymous callers (per address), of
+	// each token, and of each tenant organization, and the sign-in throttle.
+	RateLimitAnonymous    ratelimit.Rate
+	RateLimitToken        ratelimit.Rate
+	RateLimitOrganization ratelimit.Rate
+	LoginMaxFailures      int
 }
 
 // SMTP is the mail server of NEOSC_SMTP_URL. It holds a password: String,
@@ -248,10 +258,13 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	return c, nil
 }
 
-// loadLimits reads the variables of the memory limit and of password
-// hashing.
+// loadLimits reads the variables of the rate limits, the trusted proxies
+// and the memory limit.
 func loadLimits(c *Config, get func(name, def string) string) error {
 	var err error
+	if c.TrustedProxies, err = parseProxies(get("NEOSC_TRUSTED_PROXIES", "")); err != nil {
+		return &Error{"NEOSC_TRUSTED_PROXIES", err.Error()}
+	}
 	switch v := get("NEOSC_MEMORY_LIMIT", ""); {
 	case v == "" && get("GOMEMLIMIT", "") != "":
 		c.MemoryLimit = 0 // the runtime read GOMEMLIMIT itself
@@ -269,7 +282,54 @@ func loadLimits(c *Config, get func(name, def string) string) error {
 			return &Error{"NEOSC_PASSWORD_HASH_CONCURRENCY", "want a whole number from 1 to 1024 (each hash holds 19 MiB while it runs)"}
 		}
 	}
+	for _, r := range []struct {
+		name string
+		def  ratelimit.Rate
+		dst  *ratelimit.Rate
+	}{
+		{"NEOSC_RATE_LIMIT_ANONYMOUS", ratelimit.DefaultAnonymous, &c.RateLimitAnonymous},
+		{"NEOSC_RATE_LIMIT_TOKEN", ratelimit.DefaultCaller, &c.RateLimitToken},
+		{"NEOSC_RATE_LIMIT_ORGANIZATION", ratelimit.DefaultOrganization, &c.RateLimitOrganization},
+	} {
+		if *r.dst, err = ratelimit.ParseRate(get(r.name, r.def.String())); err != nil {
+			return &Error{r.name, err.Error()}
+		}
+	}
+	n, err := strconv.Atoi(get("NEOSC_LOGIN_MAX_FAILURES", strconv.Itoa(ratelimit.DefaultLoginMaxFailures)))
+	if err != nil || n < 1 || n > 1000 {
+		return &Error{"NEOSC_LOGIN_MAX_FAILURES", "want a whole number from 1 to 1000"}
+	}
+	c.LoginMaxFailures = n
 	return nil
+}
+
+// parseProxies reads a comma-separated list of CIDRs or single addresses.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is neither a CIDR nor an address (want e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Addr().Zone() != "" {
+			return nil, fmt.Errorf("%q: no zones", f)
+		}
+		if p.Masked() != p {
+			return nil, fmt.Errorf("%q has bits set past its prefix length (did you mean %s?)", f, p.Masked())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("%q trusts every address: any client could then choose the address it is limited and audited by", f)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // parseSize reads a byte count with an optional unit (B, KiB, MiB, GiB,

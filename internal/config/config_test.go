@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/neosc/neosc/internal/config"
+	"github.com/neosc/neosc/internal/ratelimit"
 )
 
 // env is a getenv built from a map; names not in it are unset.
@@ -51,6 +53,10 @@ func TestLoadDefaults(t *testing.T) {
 			MaxPendingInvitations: 1000,
 			MemoryLimit:           384 << 20, // three quarters of a 512 MiB container
 			HashConcurrency:       0,         // derived from GOMAXPROCS and the memory limit
+			RateLimitAnonymous:    ratelimit.Rate{Limit: 120, Period: time.Minute},
+			RateLimitToken:        ratelimit.Rate{Limit: 5000, Period: time.Hour},
+			RateLimitOrganization: ratelimit.Rate{Limit: 50000, Period: time.Hour},
+			LoginMaxFailures:      5,
 		}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Errorf("terminal=%v: defaults\n got %+v\nwant %+v", terminal, cfg, want)
@@ -66,7 +72,8 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
 		"NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
 		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS",
-		"NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY",
+		"NEOSC_TRUSTED_PROXIES", "NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY", "NEOSC_RATE_LIMIT_ANONYMOUS",
+		"NEOSC_RATE_LIMIT_TOKEN", "NEOSC_RATE_LIMIT_ORGANIZATION", "NEOSC_LOGIN_MAX_FAILURES",
 	} {
 		blank[name] = " \t "
 	}
@@ -111,8 +118,13 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_SMTP_URL":                  "smtp://mailer:p%40ss@smtp.example.com:2587",
 		"NEOSC_DNS_RESOLVER":              " 127.0.0.53:53 ",
 		"NEOSC_MAX_PENDING_INVITATIONS":   "25",
+		"NEOSC_TRUSTED_PROXIES":           "10.0.0.0/8, 192.0.2.7 ,fd00::/8",
 		"NEOSC_MEMORY_LIMIT":              "1GiB",
 		"NEOSC_PASSWORD_HASH_CONCURRENCY": "6",
+		"NEOSC_RATE_LIMIT_ANONYMOUS":      "30/10s",
+		"NEOSC_RATE_LIMIT_TOKEN":          "100/1m",
+		"NEOSC_RATE_LIMIT_ORGANIZATION":   "1000/24h",
+		"NEOSC_LOGIN_MAX_FAILURES":        "10",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -134,8 +146,14 @@ func TestLoadGoodValues(t *testing.T) {
 		MailFrom:              "NeoSC <no-reply@api.example.com>", // derived from NEOSC_PUBLIC_URL
 		DNSResolver:           "127.0.0.53:53",
 		MaxPendingInvitations: 25,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
+			netip.MustParsePrefix("fd00::/8")},
 		MemoryLimit:           1 << 30,
 		HashConcurrency:       6,
+		RateLimitAnonymous:    ratelimit.Rate{Limit: 30, Period: 10 * time.Second},
+		RateLimitToken:        ratelimit.Rate{Limit: 100, Period: time.Minute},
+		RateLimitOrganization: ratelimit.Rate{Limit: 1000, Period: 24 * time.Hour},
+		LoginMaxFailures:      10,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -162,10 +180,15 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_DNS_RESOLVER", "[::1]:53"},
 		{"NEOSC_DNS_RESOLVER", "resolver.internal:5353"},
 		{"NEOSC_DNS_RESOLVER", "127.0.0.1:65535"},
+		{"NEOSC_TRUSTED_PROXIES", "::1"},
+		{"NEOSC_TRUSTED_PROXIES", "0.0.0.0/1,128.0.0.0/1"},
 		{"NEOSC_MEMORY_LIMIT", "64MiB"},
 		{"NEOSC_MEMORY_LIMIT", "off"},
 		{"NEOSC_MEMORY_LIMIT", "1099511627776"},
 		{"NEOSC_PASSWORD_HASH_CONCURRENCY", "1"},
+		{"NEOSC_RATE_LIMIT_ANONYMOUS", "1/24h"},
+		{"NEOSC_RATE_LIMIT_TOKEN", "100000000/1h"},
+		{"NEOSC_LOGIN_MAX_FAILURES", "1"},
 	} {
 		vars := map[string]string{tc.name: tc.value}
 		if tc.name == "NEOSC_OIDC_ISSUER" {
@@ -239,12 +262,26 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_DNS_RESOLVER", value: "udp://1.1.1.1:53"},
 		{name: "NEOSC_DNS_RESOLVER", value: "::1:53"},
 
+		{name: "NEOSC_TRUSTED_PROXIES", value: "10.0.0.0/33"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "10.0.0.1/8"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "0.0.0.0/0"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "::/0"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "proxy.internal"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "10.0.0.1;10.0.0.2"},
 		{name: "NEOSC_MEMORY_LIMIT", value: "32MiB"},
 		{name: "NEOSC_MEMORY_LIMIT", value: "lots"},
 		{name: "NEOSC_MEMORY_LIMIT", value: "1GB"},
 		{name: "NEOSC_MEMORY_LIMIT", value: "-1"},
 		{name: "NEOSC_PASSWORD_HASH_CONCURRENCY", value: "0"},
 		{name: "NEOSC_PASSWORD_HASH_CONCURRENCY", value: "many"},
+		{name: "NEOSC_RATE_LIMIT_ANONYMOUS", value: "120"},
+		{name: "NEOSC_RATE_LIMIT_ANONYMOUS", value: "0/1m"},
+		{name: "NEOSC_RATE_LIMIT_ANONYMOUS", value: "10/0s"},
+		{name: "NEOSC_RATE_LIMIT_TOKEN", value: "5000/hour"},
+		{name: "NEOSC_RATE_LIMIT_TOKEN", value: "5000/48h"},
+		{name: "NEOSC_RATE_LIMIT_ORGANIZATION", value: "-5/1h"},
+		{name: "NEOSC_LOGIN_MAX_FAILURES", value: "0"},
+		{name: "NEOSC_LOGIN_MAX_FAILURES", value: "five"},
 
 		{name: "NEOSC_LOG_FORMAT", value: "xml"},
 		{name: "NEOSC_LOG_FORMAT", value: "logfmt"},

@@ -106,9 +106,11 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	respond(ctx, w, 0, responses(ctx))
 }
 
-// respond writes an answer with status (0: 200), except that an answer
-// with a RATE_LIMITED error is 429 with Retry-After.
+// respond writes an answer: the request's rate-limit status (headers and
+// extensions.rateLimit), then status (0: 200), except that an answer with a
+// RATE_LIMITED error is 429 with Retry-After.
 func respond(ctx context.Context, w http.ResponseWriter, status int, resp *graphql.Response) {
+	finishRateLimit(ctx, w.Header(), resp)
 	if retry, limited := rateLimited(resp.Errors); limited {
 		w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
 		status = http.StatusTooManyRequests

@@ -411,6 +411,14 @@ var unscoped = map[string]string{
 	"Outbox.MarkSent":   "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.MarkFailed": "platform-level: by the ID of a mail the sender claimed",
 	"Outbox.Release":    "platform-level: by the ID of a mail the sender claimed",
+	// Rate limits belong to callers (addresses, tokens, users, organizations
+	// as a whole), not to a tenant's data; no API reads them.
+	"RateLimits.Charge":     "platform-level: a replica's spending, bucket by bucket",
+	"RateLimits.Get":        "platform-level: a replica reads back the buckets it charged",
+	"RateLimits.DeleteFull": "platform-level: deletes full buckets of every caller",
+	"Logins.Lock":           "sign-in throttle, by account (hash of the email) and client",
+	"Logins.Save":           "sign-in throttle, rows read by Lock",
+	"Logins.DeleteExpired":  "platform-level: deletes expired rows of every account",
 }
 
 // invitationOf inserts a pending invitation into org.

@@ -40,6 +40,8 @@ type Store struct {
 	Verifications EmailVerifications
 	Outbox        Outbox
 	Domains       Domains
+	RateLimits    RateLimits
+	Logins        LoginThrottles
 }
 
 // New returns a store over db.
@@ -57,6 +59,8 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.Verifications = EmailVerifications{db}
 	s.Outbox = Outbox{db}
 	s.Domains = Domains{db}
+	s.RateLimits = RateLimits{db}
+	s.Logins = LoginThrottles{db}
 	return s
 }
 

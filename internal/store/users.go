@@ -160,22 +160,33 @@ func (r Users) MarkEmailVerified(ctx context.Context, orgID, userID string, at t
 type Actor struct {
 	User         User
 	Organization Organization
+	Budget       Budget
 }
 
-// GetActor loads a user and their organization in one statement.
+// GetActor loads a user and their organization in one statement, which
+// also reads the rate-limit buckets of the user's sessions and of the
+// organization (two primary-key lookups joined in): checking the request's
+// budget then costs no statement.
 func (r Users) GetActor(ctx context.Context, userID string) (*Actor, error) {
 	var row struct {
 		User         User         `gorm:"embedded;embeddedPrefix:u_"`
 		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
+		Budget       Budget       `gorm:"embedded;embeddedPrefix:b_"`
 	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`, `+budgetColumns+`
 		FROM users u JOIN organizations o ON o.id = u.organization_id
+		LEFT JOIN rate_limits rc ON rc.scope = '`+ScopeUser+`' AND rc.subject = u.id
+		LEFT JOIN rate_limits ro ON ro.scope = '`+ScopeOrg+`' AND ro.subject = o.id
 		WHERE u.id = ?`, userID)
 	if err != nil {
 		return nil, err
 	}
-	return &Actor{User: row.User, Organization: row.Organization}, nil
+	return &Actor{User: row.User, Organization: row.Organization, Budget: row.Budget}, nil
 }
+
+// budgetColumns reads Budget from the joined buckets rc (the caller's) and
+// ro (the organization's).
+const budgetColumns = "COALESCE(rc.tat, 0) AS b_caller, COALESCE(ro.tat, 0) AS b_organization"
 
 // scanOne runs a raw query expected to find one row; none is NOT_FOUND.
 func scanOne(db *gorm.DB, dest any, sql string, args ...any) error {
