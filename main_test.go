@@ -30,7 +30,7 @@ import (
 var neoscVars = []string{
 	"NEOSC_ADDR", "NEOSC_DATABASE_URL", "NEOSC_PUBLIC_URL", "NEOSC_SIGNING_KEY_FILE", "NEOSC_TOKEN_TTL",
 	"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
-	"NEOSC_OIDC_ALLOW_INSECURE", "NEOSC_SMTP_URL", "NEOSC_MAIL_FROM", "NEOSC_KEY_ENCRYPTION_KEY",
+	"NEOSC_OIDC_ALLOW_INSECURE", "NEOSC_SMTP_URL", "NEOSC_MAIL_FROM", "NEOSC_KEY_ENCRYPTION_KEY", "NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY", "NEOSC_TRUSTED_PROXIES", "NEOSC_RATE_LIMIT_ANONYMOUS", "NEOSC_RATE_LIMIT_TOKEN", "NEOSC_RATE_LIMIT_ORGANIZATION", "NEOSC_LOGIN_MAX_FAILURES",
 }
 
 // cliEnv points the process environment at dbURL, with the signing key in a
@@ -298,7 +298,7 @@ func TestCreateAdmin(t *testing.T) {
 				t.Errorf("password stored as %q: want an argon2id or bcrypt hash", row.hash)
 			}
 			// The line's end is not part of the password.
-			if !auth.CheckPassword(pw1, &row.hash) {
+			if ok, err := auth.NewPasswords(1, 0, 0).Check(t.Context(), pw1, &row.hash); err != nil || !ok {
 				t.Error("the stored hash does not match the password given on stdin")
 			}
 
@@ -316,7 +316,7 @@ func TestCreateAdmin(t *testing.T) {
 			if n := countUsers(t, d, "admin@example.com"); n != 1 {
 				t.Errorf("%d users with admin@example.com, want 1", n)
 			}
-			if !auth.CheckPassword(pw2, &row.hash) {
+			if ok, err := auth.NewPasswords(1, 0, 0).Check(t.Context(), pw2, &row.hash); err != nil || !ok {
 				t.Error("second create-admin: the new password does not match")
 			}
 
@@ -409,6 +409,9 @@ func TestBadConfiguration(t *testing.T) {
 		{"NEOSC_LOG_FORMAT", "yaml"},
 		{"NEOSC_ADDR", "8080"},
 		{"NEOSC_PUBLIC_URL", "localhost"},
+		{"NEOSC_MEMORY_LIMIT", "lots"},
+		{"NEOSC_TRUSTED_PROXIES", "0.0.0.0/0"},
+		{"NEOSC_RATE_LIMIT_TOKEN", "lots"},
 	} {
 		for _, args := range [][]string{{"migrate", "status"}, {"create-admin", "--email", "a@example.com", "--name", "A"}, {"serve"}} {
 			t.Run(tc.name+"="+tc.value+"/"+args[0], func(t *testing.T) {

@@ -17,10 +17,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +39,7 @@ import (
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/mail"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/server"
 	"github.com/neosc/neosc/internal/store"
 )
@@ -124,9 +128,15 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 		defer ring.Start(ctx)()
 	}
 	tokens := auth.NewTokensWith(cfg.PublicURL, cfg.TokenTTL, signingKeys)
+	limits := ratelimit.New(store.New(d.DB), ratelimit.Config{
+		Anonymous: cfg.RateLimitAnonymous, Caller: cfg.RateLimitToken, Organization: cfg.RateLimitOrganization,
+		Logins: ratelimit.LoginPolicy{MaxFailures: cfg.LoginMaxFailures},
+	}, log)
+	defer limits.Start(ctx)() // stopped, with a last flush, once the server has shut down
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
 		PublicURL: cfg.PublicURL, MaxPendingInvitations: cfg.MaxPendingInvitations,
-		DNSResolver: cfg.DNSResolver, RequestTimeout: cfg.RequestTimeout}
+		DNSResolver: cfg.DNSResolver, RequestTimeout: cfg.RequestTimeout,
+		TrustedProxies: cfg.TrustedProxies, Limits: limits, Passwords: passwords(cfg, log)}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
 		deps.OIDC.AllowInsecure = cfg.OIDCAllowInsecure
@@ -231,6 +241,27 @@ func verifiesUntil(k *store.SigningKey) time.Time {
 	return *k.ExpiresAt
 }
 
+// passwords applies the memory limit and returns the password-hashing
+// bound that fits it.
+func passwords(cfg *config.Config, log *slog.Logger) *auth.Passwords {
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
+	limit := debug.SetMemoryLimit(-1) // the limit in force
+	n := cfg.HashConcurrency
+	if n == 0 {
+		n = auth.DefaultHashConcurrency(limit)
+	}
+	shown := "off"
+	if limit != math.MaxInt64 {
+		shown = strconv.FormatInt(limit>>20, 10) + "MiB"
+	}
+	log.Info("limits", "memory_limit", shown, "hash_concurrency", n, "hash_queue", n*auth.DefaultHashQueuePerSlot,
+		"rate_limit_anonymous", cfg.RateLimitAnonymous.String(), "rate_limit_token", cfg.RateLimitToken.String(),
+		"rate_limit_organization", cfg.RateLimitOrganization.String(), "trusted_proxies", len(cfg.TrustedProxies))
+	return auth.NewPasswords(n, n*auth.DefaultHashQueuePerSlot, auth.DefaultHashWait)
+}
+
 func migrate(ctx context.Context, m *db.Migrator, args []string, stdout io.Writer) error {
 	if len(args) != 1 {
 		return errors.New("usage: neosc migrate up|down|status")
@@ -292,7 +323,7 @@ func createAdmin(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrat
 	if _, err := m.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	svc := &identity.Service{Store: store.New(d.DB), DefaultOrgName: cfg.DefaultOrgName, Log: log}
+	svc := &identity.Service{Store: store.New(d.DB), DefaultOrgName: cfg.DefaultOrgName, Log: log, Passwords: auth.NewPasswords(1, 0, 0)}
 	u, _, err := svc.CreatePlatformAdmin(ctx, *email, *name, password)
 	if err != nil {
 		if ae, ok := apperr.As(err); ok && ae.Code != apperr.Internal {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -24,7 +25,9 @@ import (
 
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/server"
+	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/testdb"
 )
 
@@ -46,6 +49,9 @@ type Env struct {
 	Migrator *db.Migrator
 	Logs     *SyncBuffer
 	OIDC     *auth.OIDC
+	// Limits is the service's rate limiter (Flush writes what requests
+	// spent; tests run without the periodic writer, see New).
+	Limits *ratelimit.Limiter
 }
 
 // SyncBuffer is a goroutine-safe log sink.
@@ -68,68 +74,144 @@ func (b *SyncBuffer) String() string {
 }
 
 // Option changes the service's dependencies before it starts.
-type Option func(*server.Deps)
+type Option func(*settings)
+
+// settings are what options change: the dependencies, and the rate-limit
+// configuration the limiter is built from.
+type settings struct {
+	server.Deps
+	limits ratelimit.Config
+	key    jwk.Key
+}
+
+// Test budgets: the suites make many requests from one address and one
+// token, so the budgets are far above anything a test spends unless it
+// sets its own (WithRateLimits). The sign-in throttle and the number of
+// concurrent hashes are the production ones; a hash waits for its turn up
+// to testHashWait instead of a second, as test packages share the CPU.
+var (
+	testAnonymous = ratelimit.Rate{Limit: 1_000_000, Period: time.Minute}
+	testCaller    = ratelimit.Rate{Limit: 10_000_000, Period: time.Hour}
+)
+
+const testHashWait = 30 * time.Second
+
+// WithRateLimits sets the rate limits; zero fields keep the test defaults
+// (very large budgets, the production sign-in throttle).
+func WithRateLimits(c ratelimit.Config) Option {
+	return func(s *settings) {
+		if c.Anonymous.Limit != 0 {
+			s.limits.Anonymous = c.Anonymous
+		}
+		if c.Caller.Limit != 0 {
+			s.limits.Caller = c.Caller
+		}
+		if c.Organization.Limit != 0 {
+			s.limits.Organization = c.Organization
+		}
+		if c.Logins != (ratelimit.LoginPolicy{}) {
+			s.limits.Logins = c.Logins
+		}
+		if c.FlushEvery != 0 {
+			s.limits.FlushEvery = c.FlushEvery
+		}
+	}
+}
+
+// WithTrustedProxies trusts the X-Forwarded-For of peers in cidrs (the
+// test client connects from 127.0.0.1).
+func WithTrustedProxies(cidrs ...string) Option {
+	return func(s *settings) {
+		for _, c := range cidrs {
+			s.TrustedProxies = append(s.TrustedProxies, netip.MustParsePrefix(c))
+		}
+	}
+}
+
+// WithPasswords bounds password hashing as given instead of the production
+// default.
+func WithPasswords(p *auth.Passwords) Option {
+	return func(s *settings) { s.Passwords = p }
+}
 
 // WithOIDC makes the service accept tokens of an OpenID Provider.
 func WithOIDC(issuer, audience string, orgClaims []string) Option {
-	return func(d *server.Deps) {
+	return func(d *settings) {
 		d.OIDC = auth.NewOIDC(issuer, audience, orgClaims, "admin")
 	}
 }
 
 // WithIntrospection sets who may introspect: authenticated, public or off.
 func WithIntrospection(who string) Option {
-	return func(d *server.Deps) { d.Introspection = who }
+	return func(d *settings) { d.Introspection = who }
 }
 
 // WithDNSResolver sends the service's DNS lookups (domain verification) to
 // the server at addr ("host:port"), e.g. a test's own DNS server.
 func WithDNSResolver(addr string) Option {
-	return func(d *server.Deps) { d.DNSResolver = addr }
+	return func(d *settings) { d.DNSResolver = addr }
 }
 
 // WithMaxPendingInvitations bounds each organization's pending
 // invitations (NEOSC_MAX_PENDING_INVITATIONS).
 func WithMaxPendingInvitations(n int) Option {
-	return func(d *server.Deps) { d.MaxPendingInvitations = n }
+	return func(d *settings) { d.MaxPendingInvitations = n }
+}
+
+// WithSigningKey signs and verifies tokens with key (another Env's Key: a
+// second replica of the same deployment).
+func WithSigningKey(key jwk.Key) Option {
+	return func(s *settings) { s.key = key }
 }
 
 // WithKeys signs and verifies tokens with keys (a database Keyring, as
 // replicas share) instead of a key file of the test's own.
 func WithKeys(keys auth.Keys) Option {
-	return func(d *server.Deps) { d.Tokens = auth.NewTokensWith(Issuer, time.Hour, keys) }
+	return func(s *settings) { s.Tokens = auth.NewTokensWith(Issuer, time.Hour, keys) }
 }
 
 // WithRequestTimeout sets the server-side deadline of each request
 // (NEOSC_REQUEST_TIMEOUT).
 func WithRequestTimeout(d time.Duration) Option {
-	return func(deps *server.Deps) { deps.RequestTimeout = d }
+	return func(s *settings) { s.RequestTimeout = d }
 }
 
 // New starts the service on d (already migrated).
 func New(t testing.TB, d *db.DB, opts ...Option) *Env {
 	t.Helper()
-	key, err := auth.LoadOrCreateSigningKey(filepath.Join(t.TempDir(), "signing-key.jwk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(Issuer, time.Hour, key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	m, err := db.NewMigrator(d, nil, db.WithDefaultOrganization(DefaultOrg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &SyncBuffer{}
 	log := server.NewLogger(logs, "json", slog.LevelInfo)
-	e := &Env{T: t, DB: d, Migrator: m, Logs: logs}
-	e.Counter = testdb.CountStatements(t, d)
-	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: DefaultOrg, PublicURL: Issuer}
-	for _, o := range opts {
-		o(&deps)
+	hashes := auth.DefaultHashConcurrency(384 << 20)
+	set := settings{
+		Deps: server.Deps{DB: d, Migrator: m, Log: log, DefaultOrgName: DefaultOrg, PublicURL: Issuer,
+			Passwords: auth.NewPasswords(hashes, hashes*auth.DefaultHashQueuePerSlot, testHashWait)},
+		// No periodic writer: spending is decided in memory and written by
+		// Limits.Flush, so the statement counters of the suites see no
+		// background writes. The budgets stay enforced all the same.
+		limits: ratelimit.Config{Anonymous: testAnonymous, Caller: testCaller, Organization: testCaller},
 	}
-	e.Tokens, e.Key = deps.Tokens, deps.Tokens.SigningKey()
+	for _, o := range opts {
+		o(&set)
+	}
+	if set.Tokens == nil { // WithKeys sets them: a database keyring replicas share
+		if set.key == nil {
+			if set.key, err = auth.LoadOrCreateSigningKey(filepath.Join(t.TempDir(), "signing-key.jwk")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if set.Tokens, err = auth.NewTokens(Issuer, time.Hour, set.key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &Env{T: t, DB: d, Tokens: set.Tokens, Key: set.Tokens.SigningKey(), Migrator: m, Logs: logs}
+	e.Counter = testdb.CountStatements(t, d)
+	deps := set.Deps
+	deps.Limits = ratelimit.New(store.New(d.DB), set.limits, log)
+	e.Limits = deps.Limits
 	if deps.OIDC != nil {
 		e.OIDC = deps.OIDC
 		t.Cleanup(deps.OIDC.Close)
@@ -183,6 +265,14 @@ func (r *Response) Want(t TB, code string) *Response {
 // Do posts a GraphQL request with an optional Bearer token.
 func (e *Env) Do(token, query string, vars map[string]any) *Response {
 	e.T.Helper()
+	return e.DoFrom("", token, query, vars)
+}
+
+// DoFrom is Do from client address ip, as a proxy in front of the service
+// would say it (X-Forwarded-For; believed with WithTrustedProxies("127.0.0.1/32")).
+// An empty ip sends no such header.
+func (e *Env) DoFrom(ip, token, query string, vars map[string]any) *Response {
+	e.T.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		e.T.Fatal(err)
@@ -194,6 +284,9 @@ func (e *Env) Do(token, query string, vars map[string]any) *Response {
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip)
 	}
 	return e.Send(req)
 }

@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is an `extensions.code` value from the contract.
@@ -30,11 +31,14 @@ const (
 
 // Error is an error meant for the client: its Message is shown as is, its
 // Code becomes `extensions.code`. Field, when set, names the offending input.
+// RetryAfter, on a RATE_LIMITED error, is how long the client should wait
+// (`extensions.retryAfter` in seconds, and the Retry-After header).
 type Error struct {
-	Code    Code
-	Message string
-	Field   string
-	cause   error
+	Code       Code
+	Message    string
+	Field      string
+	RetryAfter time.Duration
+	cause      error
 }
 
 func (e *Error) Error() string {
@@ -55,6 +59,17 @@ func New(code Code, format string, args ...any) *Error {
 // Invalid returns a BAD_USER_INPUT error about one input field.
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// TooMany returns a RATE_LIMITED error asking the client to retry
+// after retryAfter (at least a second: Retry-After counts whole seconds).
+func TooMany(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Code: RateLimited, Message: fmt.Sprintf(format, args...), RetryAfter: max(retryAfter, time.Second)}
+}
+
+// RetrySeconds is RetryAfter in whole seconds, rounded up (0 when unset).
+func (e *Error) RetrySeconds() int64 {
+	return int64((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
 // Wrap returns a client error that keeps cause for logs only.

@@ -19,6 +19,9 @@ type Actor struct {
 	User         store.User
 	Organization store.Organization
 	APIToken     *store.APIToken
+	// Budget is the caller's rate-limit buckets as read with it
+	// (internal/ratelimit decides the request's budget from it).
+	Budget store.Budget
 	// Session is the service session token the user called with; nil for
 	// an API token and for an external (SSO) access token.
 	Session *SessionToken
@@ -164,7 +167,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		actor := &Actor{User: row.User, Organization: row.Organization,
-			Session: &SessionToken{JTI: claims.JTI, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt}}
+			Session: &SessionToken{JTI: claims.JTI, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt}, Budget: row.Budget}
 		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 	})
 }
@@ -219,7 +222,7 @@ func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next ht
 		}
 	}
 	tok := row.Token
-	actor := &Actor{Organization: row.Organization, APIToken: &tok}
+	actor := &Actor{Organization: row.Organization, APIToken: &tok, Budget: row.Budget}
 	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 }
 

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -20,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/migrations"
 )
 
@@ -54,6 +57,21 @@ type Config struct {
 	// RequestTimeout is the server-side deadline of every request, database
 	// work included; past it the answer is UNAVAILABLE (HTTP 503).
 	RequestTimeout time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// MemoryLimit is the Go runtime's soft memory limit in bytes
+	// (debug.SetMemoryLimit); 0 leaves the runtime's own (GOMEMLIMIT, or
+	// none), math.MaxInt64 is none.
+	MemoryLimit int64
+	// HashConcurrency bounds concurrent password hashes; 0 is
+	// auth.DefaultHashConcurrency of the memory limit.
+	HashConcurrency int
+	// RateLimits are the budgets of anonymous callers (per address), of
+	// each token, and of each tenant organization, and the sign-in throttle.
+	RateLimitAnonymous    ratelimit.Rate
+	RateLimitToken        ratelimit.Rate
+	RateLimitOrganization ratelimit.Rate
+	LoginMaxFailures      int
 }
 
 // Secret is a 32-byte key. String, GoString, LogValue and MarshalJSON show
@@ -144,6 +162,10 @@ const (
 	DefaultRequestTimeout = 15 * time.Second
 	MinRequestTimeout     = time.Second
 	MaxRequestTimeout     = 50 * time.Second
+	// DefaultMemoryLimit is NEOSC_MEMORY_LIMIT's default: three quarters of
+	// a 512 MiB container, leaving the rest to memory the Go runtime does
+	// not count (the embedded SQLite's page cache, the binary).
+	DefaultMemoryLimit = 384 << 20
 	// DefaultMailFromName is the display name of the default NEOSC_MAIL_FROM,
 	// "NeoSC <no-reply@HOST>" with HOST the host name of NEOSC_PUBLIC_URL
 	// (localhost when that is an IP address).
@@ -266,6 +288,9 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 		return nil, &Error{"NEOSC_REQUEST_TIMEOUT", fmt.Sprintf("want a Go duration from %s to %s (e.g. 15s)", MinRequestTimeout, MaxRequestTimeout)}
 	}
 	c.RequestTimeout = rt
+	if err := loadLimits(c, get); err != nil {
+		return nil, err
+	}
 	c.Introspection = get("NEOSC_INTROSPECTION", "authenticated")
 	if c.Introspection != "authenticated" && c.Introspection != "public" && c.Introspection != "off" {
 		return nil, &Error{"NEOSC_INTROSPECTION", "want authenticated, public or off"}
@@ -307,6 +332,101 @@ func parseSecret(v string) (*Secret, error) {
 		}
 	}
 	return nil, errors.New("not base64: want 32 random bytes, base64-encoded (make one with: openssl rand -base64 32)")
+}
+
+// loadLimits reads the variables of the rate limits, the trusted proxies
+// and the memory limit.
+func loadLimits(c *Config, get func(name, def string) string) error {
+	var err error
+	if c.TrustedProxies, err = parseProxies(get("NEOSC_TRUSTED_PROXIES", "")); err != nil {
+		return &Error{"NEOSC_TRUSTED_PROXIES", err.Error()}
+	}
+	switch v := get("NEOSC_MEMORY_LIMIT", ""); {
+	case v == "" && get("GOMEMLIMIT", "") != "":
+		c.MemoryLimit = 0 // the runtime read GOMEMLIMIT itself
+	case v == "":
+		c.MemoryLimit = DefaultMemoryLimit
+	case v == "off":
+		c.MemoryLimit = math.MaxInt64
+	default:
+		if c.MemoryLimit, err = parseSize(v); err != nil || c.MemoryLimit < 64<<20 {
+			return &Error{"NEOSC_MEMORY_LIMIT", "want a size of at least 64MiB such as 384MiB or 1GiB (B, KiB, MiB, GiB, TiB), or off"}
+		}
+	}
+	if v := get("NEOSC_PASSWORD_HASH_CONCURRENCY", ""); v != "" {
+		if c.HashConcurrency, err = strconv.Atoi(v); err != nil || c.HashConcurrency < 1 || c.HashConcurrency > 1024 {
+			return &Error{"NEOSC_PASSWORD_HASH_CONCURRENCY", "want a whole number from 1 to 1024 (each hash holds 19 MiB while it runs)"}
+		}
+	}
+	for _, r := range []struct {
+		name string
+		def  ratelimit.Rate
+		dst  *ratelimit.Rate
+	}{
+		{"NEOSC_RATE_LIMIT_ANONYMOUS", ratelimit.DefaultAnonymous, &c.RateLimitAnonymous},
+		{"NEOSC_RATE_LIMIT_TOKEN", ratelimit.DefaultCaller, &c.RateLimitToken},
+		{"NEOSC_RATE_LIMIT_ORGANIZATION", ratelimit.DefaultOrganization, &c.RateLimitOrganization},
+	} {
+		if *r.dst, err = ratelimit.ParseRate(get(r.name, r.def.String())); err != nil {
+			return &Error{r.name, err.Error()}
+		}
+	}
+	n, err := strconv.Atoi(get("NEOSC_LOGIN_MAX_FAILURES", strconv.Itoa(ratelimit.DefaultLoginMaxFailures)))
+	if err != nil || n < 1 || n > 1000 {
+		return &Error{"NEOSC_LOGIN_MAX_FAILURES", "want a whole number from 1 to 1000"}
+	}
+	c.LoginMaxFailures = n
+	return nil
+}
+
+// parseProxies reads a comma-separated list of CIDRs or single addresses.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is neither a CIDR nor an address (want e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Addr().Zone() != "" {
+			return nil, fmt.Errorf("%q: no zones", f)
+		}
+		if p.Masked() != p {
+			return nil, fmt.Errorf("%q has bits set past its prefix length (did you mean %s?)", f, p.Masked())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("%q trusts every address: any client could then choose the address it is limited and audited by", f)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// parseSize reads a byte count with an optional unit (B, KiB, MiB, GiB,
+// TiB), as GOMEMLIMIT does.
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+	shift := uint(0)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, shift = n, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>shift {
+		return 0, errors.New("bad size")
+	}
+	return n << shift, nil
 }
 
 // parseSMTPURL parses smtp://[USER:PASS@]HOST[:PORT] or smtps://…. Its

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/neosc/neosc/internal/config"
+	"github.com/neosc/neosc/internal/ratelimit"
 )
 
 // env is a getenv built from a map; names not in it are unset.
@@ -51,6 +54,12 @@ func TestLoadDefaults(t *testing.T) {
 			MailFrom:              "NeoSC <no-reply@localhost>",
 			MaxPendingInvitations: 1000,
 			RequestTimeout:        15 * time.Second,
+			MemoryLimit:           384 << 20, // three quarters of a 512 MiB container
+			HashConcurrency:       0,         // derived from GOMAXPROCS and the memory limit
+			RateLimitAnonymous:    ratelimit.Rate{Limit: 120, Period: time.Minute},
+			RateLimitToken:        ratelimit.Rate{Limit: 5000, Period: time.Hour},
+			RateLimitOrganization: ratelimit.Rate{Limit: 50000, Period: time.Hour},
+			LoginMaxFailures:      5,
 		}
 		if !reflect.DeepEqual(cfg, want) {
 			t.Errorf("terminal=%v: defaults\n got %+v\nwant %+v", terminal, cfg, want)
@@ -66,6 +75,8 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_DEFAULT_ORG_NAME", "NEOSC_OIDC_ISSUER", "NEOSC_OIDC_AUDIENCE", "NEOSC_OIDC_ORG_CLAIMS", "NEOSC_LOG_FORMAT",
 		"NEOSC_OIDC_ALLOW_INSECURE", "NEOSC_SMTP_URL", "NEOSC_MAIL_FROM",
 		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS", "NEOSC_REQUEST_TIMEOUT",
+		"NEOSC_TRUSTED_PROXIES", "NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY", "NEOSC_RATE_LIMIT_ANONYMOUS",
+		"NEOSC_RATE_LIMIT_TOKEN", "NEOSC_RATE_LIMIT_ORGANIZATION", "NEOSC_LOGIN_MAX_FAILURES",
 	} {
 		blank[name] = " \t "
 	}
@@ -97,20 +108,27 @@ func TestLoadNilGetenvUsesEnvironment(t *testing.T) {
 
 func TestLoadGoodValues(t *testing.T) {
 	cfg, err := config.Load(env(map[string]string{
-		"NEOSC_ADDR":                    "[::1]:9000",
-		"NEOSC_DATABASE_URL":            " mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify ",
-		"NEOSC_PUBLIC_URL":              "https://api.example.com/",
-		"NEOSC_SIGNING_KEY_FILE":        "/run/secrets/key.jwk",
-		"NEOSC_TOKEN_TTL":               "90m",
-		"NEOSC_DEFAULT_ORG_NAME":        "Acme Users",
-		"NEOSC_OIDC_ISSUER":             "https://zitadel.example.com/",
-		"NEOSC_OIDC_AUDIENCE":           "123456@neosc",
-		"NEOSC_OIDC_ORG_CLAIMS":         "tenant",
-		"NEOSC_LOG_FORMAT":              "text",
-		"NEOSC_SMTP_URL":                "smtp://mailer:p%40ss@smtp.example.com:2587",
-		"NEOSC_DNS_RESOLVER":            " 127.0.0.53:53 ",
-		"NEOSC_MAX_PENDING_INVITATIONS": "25",
-		"NEOSC_REQUEST_TIMEOUT":         "2500ms",
+		"NEOSC_ADDR":                      "[::1]:9000",
+		"NEOSC_DATABASE_URL":              " mysql://neosc:s3cret@db.internal:3307/neosc?tls=skip-verify ",
+		"NEOSC_PUBLIC_URL":                "https://api.example.com/",
+		"NEOSC_SIGNING_KEY_FILE":          "/run/secrets/key.jwk",
+		"NEOSC_TOKEN_TTL":                 "90m",
+		"NEOSC_DEFAULT_ORG_NAME":          "Acme Users",
+		"NEOSC_OIDC_ISSUER":               "https://zitadel.example.com/",
+		"NEOSC_OIDC_AUDIENCE":             "123456@neosc",
+		"NEOSC_OIDC_ORG_CLAIMS":           "tenant",
+		"NEOSC_LOG_FORMAT":                "text",
+		"NEOSC_SMTP_URL":                  "smtp://mailer:p%40ss@smtp.example.com:2587",
+		"NEOSC_DNS_RESOLVER":              " 127.0.0.53:53 ",
+		"NEOSC_MAX_PENDING_INVITATIONS":   "25",
+		"NEOSC_TRUSTED_PROXIES":           "10.0.0.0/8, 192.0.2.7 ,fd00::/8",
+		"NEOSC_MEMORY_LIMIT":              "1GiB",
+		"NEOSC_PASSWORD_HASH_CONCURRENCY": "6",
+		"NEOSC_RATE_LIMIT_ANONYMOUS":      "30/10s",
+		"NEOSC_RATE_LIMIT_TOKEN":          "100/1m",
+		"NEOSC_RATE_LIMIT_ORGANIZATION":   "1000/24h",
+		"NEOSC_LOGIN_MAX_FAILURES":        "10",
+		"NEOSC_REQUEST_TIMEOUT":           "2500ms",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +151,14 @@ func TestLoadGoodValues(t *testing.T) {
 		DNSResolver:           "127.0.0.53:53",
 		MaxPendingInvitations: 25,
 		RequestTimeout:        2500 * time.Millisecond,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
+			netip.MustParsePrefix("fd00::/8")},
+		MemoryLimit:           1 << 30,
+		HashConcurrency:       6,
+		RateLimitAnonymous:    ratelimit.Rate{Limit: 30, Period: 10 * time.Second},
+		RateLimitToken:        ratelimit.Rate{Limit: 100, Period: time.Minute},
+		RateLimitOrganization: ratelimit.Rate{Limit: 1000, Period: 24 * time.Hour},
+		LoginMaxFailures:      10,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -161,6 +187,15 @@ func TestLoadAcceptsBoundaries(t *testing.T) {
 		{"NEOSC_DNS_RESOLVER", "127.0.0.1:65535"},
 		{"NEOSC_REQUEST_TIMEOUT", "1s"},
 		{"NEOSC_REQUEST_TIMEOUT", "50s"},
+		{"NEOSC_TRUSTED_PROXIES", "::1"},
+		{"NEOSC_TRUSTED_PROXIES", "0.0.0.0/1,128.0.0.0/1"},
+		{"NEOSC_MEMORY_LIMIT", "64MiB"},
+		{"NEOSC_MEMORY_LIMIT", "off"},
+		{"NEOSC_MEMORY_LIMIT", "1099511627776"},
+		{"NEOSC_PASSWORD_HASH_CONCURRENCY", "1"},
+		{"NEOSC_RATE_LIMIT_ANONYMOUS", "1/24h"},
+		{"NEOSC_RATE_LIMIT_TOKEN", "100000000/1h"},
+		{"NEOSC_LOGIN_MAX_FAILURES", "1"},
 	} {
 		vars := map[string]string{tc.name: tc.value}
 		if tc.name == "NEOSC_OIDC_ISSUER" {
@@ -237,6 +272,27 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_DNS_RESOLVER", value: "1.1.1.1:70000"},
 		{name: "NEOSC_DNS_RESOLVER", value: "udp://1.1.1.1:53"},
 		{name: "NEOSC_DNS_RESOLVER", value: "::1:53"},
+
+		{name: "NEOSC_TRUSTED_PROXIES", value: "10.0.0.0/33"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "10.0.0.1/8"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "0.0.0.0/0"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "::/0"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "proxy.internal"},
+		{name: "NEOSC_TRUSTED_PROXIES", value: "10.0.0.1;10.0.0.2"},
+		{name: "NEOSC_MEMORY_LIMIT", value: "32MiB"},
+		{name: "NEOSC_MEMORY_LIMIT", value: "lots"},
+		{name: "NEOSC_MEMORY_LIMIT", value: "1GB"},
+		{name: "NEOSC_MEMORY_LIMIT", value: "-1"},
+		{name: "NEOSC_PASSWORD_HASH_CONCURRENCY", value: "0"},
+		{name: "NEOSC_PASSWORD_HASH_CONCURRENCY", value: "many"},
+		{name: "NEOSC_RATE_LIMIT_ANONYMOUS", value: "120"},
+		{name: "NEOSC_RATE_LIMIT_ANONYMOUS", value: "0/1m"},
+		{name: "NEOSC_RATE_LIMIT_ANONYMOUS", value: "10/0s"},
+		{name: "NEOSC_RATE_LIMIT_TOKEN", value: "5000/hour"},
+		{name: "NEOSC_RATE_LIMIT_TOKEN", value: "5000/48h"},
+		{name: "NEOSC_RATE_LIMIT_ORGANIZATION", value: "-5/1h"},
+		{name: "NEOSC_LOGIN_MAX_FAILURES", value: "0"},
+		{name: "NEOSC_LOGIN_MAX_FAILURES", value: "five"},
 
 		{name: "NEOSC_LOG_FORMAT", value: "xml"},
 		{name: "NEOSC_LOG_FORMAT", value: "logfmt"},
@@ -505,6 +561,29 @@ func TestOIDCInsecureIssuer(t *testing.T) {
 		var ce *config.Error
 		if !errors.As(err, &ce) || ce.Var != "NEOSC_OIDC_ALLOW_INSECURE" {
 			t.Errorf("NEOSC_OIDC_ALLOW_INSECURE=%s: want its error, got %v", bad, err)
+		}
+	}
+}
+
+// TestMemoryLimit: NEOSC_MEMORY_LIMIT wins; unset, a GOMEMLIMIT the runtime
+// already read is left alone (0); neither set: the default.
+func TestMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		vars map[string]string
+		want int64
+	}{
+		{nil, 384 << 20},
+		{map[string]string{"GOMEMLIMIT": "200MiB"}, 0},
+		{map[string]string{"GOMEMLIMIT": "200MiB", "NEOSC_MEMORY_LIMIT": "256MiB"}, 256 << 20},
+		{map[string]string{"NEOSC_MEMORY_LIMIT": "off"}, math.MaxInt64},
+		{map[string]string{"NEOSC_MEMORY_LIMIT": "536870912"}, 512 << 20},
+	} {
+		cfg, err := config.Load(env(tc.vars), false)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.vars, err)
+		}
+		if cfg.MemoryLimit != tc.want {
+			t.Errorf("%v: MemoryLimit %d, want %d", tc.vars, cfg.MemoryLimit, tc.want)
 		}
 	}
 }

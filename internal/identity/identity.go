@@ -10,6 +10,11 @@
 //   - Emails are unique case-insensitively (stored lower-cased): CONFLICT.
 //   - A wrong email and a wrong password give the same UNAUTHENTICATED answer
 //     and cost the same hashing work.
+//   - Every hash runs in a turn of Passwords (a process-wide bound on the
+//     memory and CPU hashing takes); no turn: RATE_LIMITED.
+//   - Sign-ins are throttled per account (ratelimit.LoginPolicy); failed
+//     ones are audited at most once per account per window, with a count,
+//     and the same refused registration once per window.
 //   - Each change and its audit event share one transaction.
 //   - Sessions end on demand (sessions.go): signOut denylists the calling
 //     token; signOutEverywhere, revokeSessions, changePassword and a
@@ -33,6 +38,7 @@ import (
 	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/names"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -60,6 +66,11 @@ type Service struct {
 	// MaxPendingInvitations bounds an organization's pending invitations
 	// (DefaultMaxPendingInvitations when 0).
 	MaxPendingInvitations int
+	// Passwords bounds concurrent password hashing (every hash and check).
+	Passwords *auth.Passwords
+	// Limits throttles password sign-ins per account and tallies repeated
+	// refusals for the audit trail.
+	Limits *ratelimit.Limiter
 }
 
 // Domains is what membership asks of organization domains
@@ -132,7 +143,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 			return nil, err
 		}
 	}
-	name, hash, err := newAccount(in.Name, in.Password)
+	name, hash, err := s.newAccount(ctx, in.Name, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -177,12 +188,20 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 	}
 	var denied *errDenied
 	if errors.As(err, &denied) {
+		// The same request, refused again and again (anyone can ask to join
+		// any organization by name; the address budget bounds how often),
+		// is audited once per window, with a count.
 		if rerr := s.Store.Tx(ctx, func(tx *store.Store) error {
+			n, err := s.Limits.Tally(ctx, tx, "registration_denied\x00"+denied.org.ID+"\x00"+in.Email+"\x00"+orgName)
+			if err != nil || n == nil {
+				return err
+			}
 			return audit.Record(ctx, tx, audit.Event{
 				Action: audit.UserRegistrationDenied, Outcome: store.OutcomeDenied, OrganizationID: denied.org.ID,
 				Actor:      audit.Actor{Email: email},
 				TargetType: ids.Organization, TargetID: denied.org.ID, TargetOrgID: denied.org.ID,
-				Metadata: map[string]any{"reason": denied.reason, "emailDomain": domain},
+				Metadata: map[string]any{"reason": denied.reason, "emailDomain": domain, "count": n.Count,
+					"since": n.Since.UTC().Format(time.RFC3339Nano)},
 			})
 		}); rerr != nil {
 			s.Log.ErrorContext(ctx, "record registration denial", "err", rerr)
@@ -200,14 +219,14 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 
 // newAccount checks a new account's display name and password and hashes
 // the password (the expensive step, last, after every cheap check).
-func newAccount(rawName, password string) (name, hash string, err error) {
+func (s *Service) newAccount(ctx context.Context, rawName, password string) (name, hash string, err error) {
 	if name, err = names.Display("name", rawName, 200); err != nil {
 		return "", "", err
 	}
 	if err = auth.CheckPasswordPolicy(password); err != nil {
 		return "", "", err
 	}
-	hash, err = auth.HashPassword(password)
+	hash, err = s.Passwords.Hash(ctx, password)
 	return name, hash, err
 }
 
@@ -339,12 +358,27 @@ func (s *Service) uniqueSlug(ctx context.Context, tx *store.Store, name string) 
 	return base + "-" + ids.New()[:8], nil
 }
 
-// Login signs a user in with email and password.
+// Login signs a user in with email and password. The order keeps a
+// refused attempt cheap: a hashing turn first (none: RATE_LIMITED, nothing
+// counted), then the account's throttle (locked: RATE_LIMITED, no hash),
+// then the lookup and the hash.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	email, _, emailErr := NormalizeEmail(in.Email)
+	account := email
+	if emailErr != nil {
+		account = strings.ToLower(strings.TrimSpace(in.Email))
+	}
+	turn, err := s.Passwords.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer turn.Release()
+	attempt, err := s.Limits.BeginLogin(ctx, account, audit.RequestFrom(ctx).IP)
+	if err != nil {
+		return nil, err
+	}
 	var u *store.User
 	if emailErr == nil {
-		var err error
 		if u, err = s.Store.Users.GetByEmail(ctx, email); err != nil {
 			return nil, err
 		}
@@ -353,7 +387,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	ok := auth.CheckPassword(in.Password, hash) // always costs one hash
+	ok := turn.Check(in.Password, hash) // always costs one hash
+	turn.Release()
 	var (
 		org    *store.Organization
 		reason string
@@ -376,7 +411,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		}
 	}
 	if reason != "" {
-		s.recordLoginFailed(ctx, u, email, reason)
+		s.recordLoginFailed(ctx, attempt, u, email, reason)
 		if reason == "organization suspended" {
 			return nil, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
 		}
@@ -384,8 +419,17 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	}
 
 	var session *Session
-	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+	err = s.Store.Tx(ctx, func(tx *store.Store) error {
 		now := time.Now().UTC().Truncate(time.Microsecond)
+		earlier, err := attempt.Succeeded(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if earlier != nil {
+			if err := audit.Record(ctx, tx, loginFailedEvent(u, email, earlier, "")); err != nil {
+				return err
+			}
+		}
 		if err := tx.Users.RecordLogin(ctx, u.OrganizationID, u.ID, now); err != nil {
 			return err
 		}
@@ -397,7 +441,6 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		}); err != nil {
 			return err
 		}
-		var err error
 		session, err = s.sign(u, org)
 		return err
 	})
@@ -407,20 +450,41 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 	return session, nil
 }
 
-func (s *Service) recordLoginFailed(ctx context.Context, u *store.User, email, reason string) {
+// recordLoginFailed counts a failed sign-in and, once per window, audits
+// the failures counted since the last event (ratelimit.Attempt.Failed), in
+// a transaction of its own.
+func (s *Service) recordLoginFailed(ctx context.Context, attempt *ratelimit.Attempt, u *store.User, email, reason string) {
+	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+		failures, err := attempt.Failed(ctx, tx)
+		if err != nil || failures == nil {
+			return err
+		}
+		return audit.Record(ctx, tx, loginFailedEvent(u, email, failures, reason))
+	})
+	if err != nil {
+		s.Log.ErrorContext(ctx, "record login failure", "err", err)
+	}
+}
+
+// loginFailedEvent is user.login_failed standing for f's failures (the
+// reason is the latest one's; "" when the event reports earlier failures
+// at a successful sign-in).
+func loginFailedEvent(u *store.User, email string, f *ratelimit.Failures, reason string) audit.Event {
+	meta := map[string]any{"count": f.Count, "since": f.Since.UTC().Format(time.RFC3339Nano)}
+	if reason != "" {
+		meta["reason"] = reason
+	}
 	e := audit.Event{
 		Action: audit.UserLoginFailed, Outcome: store.OutcomeFailure,
 		Actor:    audit.Actor{Email: email},
-		Metadata: map[string]any{"reason": reason},
+		Metadata: meta,
 	}
 	if u != nil {
 		e.OrganizationID = u.OrganizationID
 		e.Actor = audit.UserActor(u)
 		e.TargetType, e.TargetID, e.TargetOrgID = ids.User, u.ID, u.OrganizationID
 	}
-	if err := s.Store.Tx(ctx, func(tx *store.Store) error { return audit.Record(ctx, tx, e) }); err != nil {
-		s.Log.ErrorContext(ctx, "record login failure", "err", err)
-	}
+	return e
 }
 
 // sign starts a session for u: a token never older than the cutoff that
@@ -452,7 +516,7 @@ func (s *Service) CreatePlatformAdmin(ctx context.Context, rawEmail, rawName, pa
 	if err := auth.CheckPasswordPolicy(password); err != nil {
 		return nil, false, err
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.Passwords.Hash(ctx, password)
 	if err != nil {
 		return nil, false, err
 	}

@@ -171,7 +171,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 	if !ok {
 		return nil, errBadInvitation
 	}
-	name, hash, err := newAccount(in.Name, in.Password)
+	name, hash, err := s.newAccount(ctx, in.Name, in.Password)
 	if err != nil {
 		return nil, err
 	}

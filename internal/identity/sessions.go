@@ -159,7 +159,11 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) (*
 	if u.PasswordHash == nil || *u.PasswordHash == "" {
 		return nil, errNoPassword
 	}
-	if !auth.CheckPassword(in.CurrentPassword, u.PasswordHash) {
+	ok, err := s.Passwords.Check(ctx, in.CurrentPassword, u.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		s.recordPasswordChangeFailed(ctx, actor)
 		return nil, errWrongCurrentPassword
 	}
@@ -172,7 +176,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) (*
 	if in.NewPassword == in.CurrentPassword {
 		return nil, apperr.Invalid("newPassword", "the new password must differ from the current one")
 	}
-	hash, err := auth.HashPassword(in.NewPassword)
+	hash, err := s.Passwords.Hash(ctx, in.NewPassword)
 	if err != nil {
 		return nil, err
 	}

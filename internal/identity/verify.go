@@ -135,7 +135,7 @@ func (s *Service) ResendVerification(ctx context.Context) (bool, error) {
 			return err
 		}
 		if wait := last.Add(ResendInterval).Sub(s.now()); wait > 0 {
-			return apperr.New(apperr.RateLimited, "a verification mail was sent less than a minute ago; try again in %d s", int(wait.Seconds())+1)
+			return apperr.TooMany(wait, "a verification mail was sent less than a minute ago; try again in %d s", int(wait.Seconds())+1)
 		}
 		return s.sendVerification(ctx, tx, &u)
 	})

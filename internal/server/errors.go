@@ -50,6 +50,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if ae.Field != "" {
 				out.Extensions = map[string]any{"field": ae.Field}
 			}
+			if ae.RetryAfter > 0 {
+				if out.Extensions == nil {
+					out.Extensions = map[string]any{}
+				}
+				out.Extensions["retryAfter"] = ae.RetrySeconds()
+			}
 		} else if c, _ := gqlErr.Extensions["code"].(string); c == string(apperr.ComplexityLimitExceeded) {
 			code = apperr.ComplexityLimitExceeded
 		} else if c == errcode.ParseFailed || c == errcode.ValidationFailed ||
@@ -123,10 +129,15 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Er
 	if e.Code == apperr.Internal {
 		msg = internalMessage
 	}
+	ext := map[string]any{"code": string(e.Code), "requestId": RequestID(r.Context())}
+	if e.RetryAfter > 0 {
+		ext["retryAfter"] = e.RetrySeconds()
+		w.Header().Set("Retry-After", strconv.FormatInt(e.RetrySeconds(), 10))
+	}
 	body := map[string]any{
 		"errors": []map[string]any{{
 			"message":    msg,
-			"extensions": map[string]any{"code": string(e.Code), "requestId": RequestID(r.Context())},
+			"extensions": ext,
 		}},
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -137,4 +148,23 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Er
 		w.WriteHeader(status)
 	}
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// rateLimited returns the longest Retry-After (seconds) of the answer's
+// RATE_LIMITED errors, and whether there is one.
+func rateLimited(errs gqlerror.List) (int64, bool) {
+	var (
+		retry int64
+		found bool
+	)
+	for _, e := range errs {
+		if e == nil || e.Extensions["code"] != string(apperr.RateLimited) {
+			continue
+		}
+		found = true
+		if s, ok := e.Extensions["retryAfter"].(int64); ok {
+			retry = max(retry, s)
+		}
+	}
+	return max(retry, 1), found
 }

@@ -237,7 +237,10 @@ func TestVerifyEmail(t *testing.T) {
 			t.Error("resend for a verified address answered true")
 		}
 		other := env.Register("kim@hooli2.test", "Hooli Two")
-		env.Do(other.Token, `mutation { resendVerificationEmail }`, nil).Want(t, "RATE_LIMITED")
+		r = env.Do(other.Token, `mutation { resendVerificationEmail }`, nil).Want(t, "RATE_LIMITED")
+		if retry := wantRateLimited(t, r); retry < 30 || retry > 60 {
+			t.Errorf("Retry-After %d s, want the rest of the minute", retry)
+		}
 		if n := env.Count("SELECT COUNT(*) FROM email_verifications WHERE token_hash LIKE '%.%'"); n != 0 {
 			t.Error("a token is stored in clear")
 		}

@@ -40,7 +40,7 @@ func TestResolverPanicIsMasked(t *testing.T) {
 	pass := func(ctx context.Context, next graphql.Resolver) (any, error) { return next(ctx) }
 	gql := graphQLHandler(es, pass, Deps{Log: log})
 	actor := &auth.Actor{User: store.User{ID: "u", OrganizationID: "o", Role: store.RoleAdmin}, Organization: store.Organization{ID: "o"}}
-	h := requestContext(log, recoverHTTP(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := requestContext(log, nil, recoverHTTP(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gql.ServeHTTP(w, r.WithContext(auth.WithActor(r.Context(), actor)))
 	})))
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/neosc/neosc/internal/loaders"
 	"github.com/neosc/neosc/internal/mail"
 	"github.com/neosc/neosc/internal/organizations"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 )
@@ -62,15 +64,28 @@ type Deps struct {
 	// RequestTimeout is the server-side deadline of every request
 	// (NEOSC_REQUEST_TIMEOUT); config.DefaultRequestTimeout when 0.
 	RequestTimeout time.Duration
+	// Limits applies the rate limits (required). Its writer (Start) is the
+	// caller's to run: it shares this replica's spending with the others.
+	Limits *ratelimit.Limiter
+	// Passwords bounds this process's concurrent password hashing
+	// (required).
+	Passwords *auth.Passwords
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (NEOSC_TRUSTED_PROXIES); the client address of rate limits and of the
+	// audit trail is taken from it only for them.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the service's HTTP handler.
 func New(d Deps) http.Handler {
+	if d.Limits == nil || d.Passwords == nil {
+		panic("server.New: Deps.Limits and Deps.Passwords are required")
+	}
 	st := store.New(d.DB.DB)
 	z := authz.New(graph.Schema(), st, d.Log)
 	doms := &domains.Service{Store: st, Authz: z, DNS: domains.NewResolver(d.DNSResolver), Log: d.Log}
 	ident := &identity.Service{Domains: doms, Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
-		Authz: z, PublicURL: d.PublicURL, MaxPendingInvitations: d.MaxPendingInvitations,
+		Authz: z, Passwords: d.Passwords, Limits: d.Limits, PublicURL: d.PublicURL, MaxPendingInvitations: d.MaxPendingInvitations,
 		Mail: func(ctx context.Context, tx *store.Store, orgID string, m identity.Mail) error {
 			return mail.Enqueue(ctx, tx, orgID, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
 		}}
@@ -90,7 +105,7 @@ func New(d Deps) http.Handler {
 	if d.OIDC != nil {
 		authn.OIDC, authn.External = d.OIDC, ident
 	}
-	graphqlHandler := authn.Middleware(loaders.Middleware(st, gql))
+	graphqlHandler := authn.Middleware(limitRequests(d.Limits, loaders.Middleware(st, gql)))
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /graphql", limitBody(graphqlHandler))
@@ -114,7 +129,7 @@ func New(d Deps) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(auth.JWKSMaxAge.Seconds())))
 		_, _ = w.Write(b)
 	})
-	return requestContext(d.Log, recoverHTTP(d.Log, withDeadline(cmp.Or(d.RequestTimeout, config.DefaultRequestTimeout), mux)))
+	return requestContext(d.Log, d.TrustedProxies, recoverHTTP(d.Log, withDeadline(cmp.Or(d.RequestTimeout, config.DefaultRequestTimeout), mux)))
 }
 
 // withDeadline runs every request under the server-side deadline: the
@@ -134,7 +149,8 @@ func withDeadline(timeout time.Duration, next http.Handler) http.Handler {
 // graphQLHandler is the one place the GraphQL executor is configured: our
 // JSON transport only, parsed-query cache, parser token limit, no field
 // suggestions, introspection per setting, shape and complexity limits, the
-// error presenter, the recover function and the @auth field middleware.
+// rate-limit budget (priced by complexity), the error presenter, the
+// recover function and the @auth field middleware.
 func graphQLHandler(es graphql.ExecutableSchema, fields graphql.FieldMiddleware, d Deps) *handler.Server {
 	gql := handler.New(es)
 	gql.AddTransport(jsonTransport{})
@@ -144,6 +160,7 @@ func graphQLHandler(es graphql.ExecutableSchema, fields graphql.FieldMiddleware,
 	gql.Use(extension.Introspection{})
 	gql.Use(shapeLimits{introspection: d.Introspection}) // after Introspection: it decides who may
 	gql.Use(extension.FixedComplexityLimit(MaxComplexity))
+	gql.Use(budget{}) // after the complexity limit: it charges the complexity computed there
 	gql.SetErrorPresenter(errorPresenter(d.Log))
 	gql.SetRecoverFunc(recoverFunc(d.Log))
 	gql.AroundFields(fields)
@@ -210,17 +227,15 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // requestContext gives each request an ID (echoed as X-Request-ID), the
-// audit details of the caller's connection, and one access-log line.
-func requestContext(log *slog.Logger, next http.Handler) http.Handler {
+// audit details of the caller's connection (its address as clientIP has
+// it, for the audit trail and the rate limits alike), and one access-log
+// line.
+func requestContext(log *slog.Logger, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := uuid.Must(uuid.NewV7()).String()
 		ctx := WithRequestID(r.Context(), id)
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
-		ctx = audit.WithRequest(ctx, audit.Request{IP: ip, UserAgent: r.UserAgent(), RequestID: id})
+		ctx = audit.WithRequest(ctx, audit.Request{IP: clientIP(r, trusted), UserAgent: r.UserAgent(), RequestID: id})
 		ctx = authz.WithRequest(ctx)
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w}

@@ -2,12 +2,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -40,8 +42,7 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	params := &graphql.RawParams{Headers: r.Header}
 
 	fail := func(status int, msg string) {
-		w.WriteHeader(status)
-		writeJSON(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapIfUnwrapped(&protocolError{msg})}))
+		respond(ctx, w, status, exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapIfUnwrapped(&protocolError{msg})}))
 	}
 
 	switch r.Method {
@@ -90,23 +91,38 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 
 	rc, opErr := exec.CreateOperationContext(ctx, params)
 	if opErr != nil {
+		status := 0
 		if rc == nil || rc.Doc == nil {
-			w.WriteHeader(http.StatusBadRequest) // the document did not parse
+			status = http.StatusBadRequest // the document did not parse
 		}
-		writeJSON(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
+		respond(ctx, w, status, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
 		return
 	}
 	if r.Method == http.MethodGet && rc.Operation != nil && rc.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", "POST")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		writeJSON(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc),
+		respond(ctx, w, http.StatusMethodNotAllowed, exec.DispatchError(graphql.WithOperationContext(ctx, rc),
 			gqlerror.List{gqlerror.WrapIfUnwrapped(apperr.New(apperr.BadUserInput, "only queries may be sent over GET; send mutations with POST"))}))
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
-	resp := responses(ctx)
-	if resp != nil && hasUnavailable(resp.Errors) {
+	respond(ctx, w, 0, responses(ctx))
+}
+
+// respond writes an answer: the request's rate-limit status (headers and
+// extensions.rateLimit), then status (0: 200), except that an answer with a
+// RATE_LIMITED error is 429 with Retry-After, and one with an UNAVAILABLE
+// error 503 with Retry-After.
+func respond(ctx context.Context, w http.ResponseWriter, status int, resp *graphql.Response) {
+	finishRateLimit(ctx, w.Header(), resp)
+	if retry, limited := rateLimited(resp.Errors); limited {
+		w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
+		status = http.StatusTooManyRequests
+	}
+	switch {
+	case hasUnavailable(resp.Errors):
 		unavailable(w)
+	case status != 0:
+		w.WriteHeader(status)
 	}
 	writeJSON(w, resp)
 }

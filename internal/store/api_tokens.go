@@ -70,21 +70,27 @@ func (r APITokens) Touch(ctx context.Context, orgID, id string, at time.Time) er
 type TokenActor struct {
 	Token        APIToken
 	Organization Organization
+	Budget       Budget
 }
 
-// GetActor loads a token and its organization in one statement.
+// GetActor loads a token and its organization in one statement, which also
+// reads the rate-limit buckets of the token and of the organization (see
+// Users.GetActor).
 func (r APITokens) GetActor(ctx context.Context, id string) (*TokenActor, error) {
 	var row struct {
 		Token        APIToken     `gorm:"embedded;embeddedPrefix:t_"`
 		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
+		Budget       Budget       `gorm:"embedded;embeddedPrefix:b_"`
 	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+tokenActorColumns+`
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+tokenActorColumns+`, `+budgetColumns+`
 		FROM api_tokens t JOIN organizations o ON o.id = t.organization_id
+		LEFT JOIN rate_limits rc ON rc.scope = '`+ScopeToken+`' AND rc.subject = t.id
+		LEFT JOIN rate_limits ro ON ro.scope = '`+ScopeOrg+`' AND ro.subject = o.id
 		WHERE t.id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
-	return &TokenActor{Token: row.Token, Organization: row.Organization}, nil
+	return &TokenActor{Token: row.Token, Organization: row.Organization, Budget: row.Budget}, nil
 }
 
 var tokenActorColumns = columns("t", "t_", "id", "organization_id", "name", "scopes", "created_by_id", "expires_at",

@@ -444,6 +444,14 @@ var unscoped = map[string]string{
 	"SigningKeys.KeepFor":       "platform-level: the key that signed an API token verifies until it expires",
 	"SigningKeys.DeleteExpired": "platform-level: the service's signing keys",
 	"APITokens.LatestExpiry":    "platform-level: how long a key file taken into the database must verify the API tokens it signed",
+	// Rate limits belong to callers (addresses, tokens, users, organizations
+	// as a whole), not to a tenant's data; no API reads them.
+	"RateLimits.Charge":     "platform-level: a replica's spending, bucket by bucket",
+	"RateLimits.Get":        "platform-level: a replica reads back the buckets it charged",
+	"RateLimits.DeleteFull": "platform-level: deletes full buckets of every caller",
+	"Logins.Lock":           "sign-in throttle, by account (hash of the email) and client",
+	"Logins.Save":           "sign-in throttle, rows read by Lock",
+	"Logins.DeleteExpired":  "platform-level: deletes expired rows of every account",
 }
 
 // invitationOf inserts a pending invitation into org.

@@ -41,6 +41,8 @@ type Store struct {
 	Domains       Domains
 	Sessions      Sessions
 	SigningKeys   SigningKeys
+	RateLimits    RateLimits
+	Logins        LoginThrottles
 }
 
 // New returns a store over db.
@@ -60,6 +62,8 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.Domains = Domains{db}
 	s.Sessions = Sessions{db}
 	s.SigningKeys = SigningKeys{db}
+	s.RateLimits = RateLimits{db}
+	s.Logins = LoginThrottles{db}
 	return s
 }
 

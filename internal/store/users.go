@@ -174,25 +174,32 @@ type Actor struct {
 	User         User
 	Organization Organization
 	SignedOut    bool
+	Budget       Budget
 }
 
 // GetActor loads a user and their organization in one statement, which
 // also tells whether the session token with ID jti is on the signOut
-// denylist ("" for none: SignedOut is then false).
+// denylist ("" for none: SignedOut is then false) and reads the rate-limit
+// buckets of the user's sessions and of the organization (two primary-key
+// lookups joined in): checking the request's budget then costs no
+// statement.
 func (r Users) GetActor(ctx context.Context, userID, jti string) (*Actor, error) {
 	var row struct {
 		User         User         `gorm:"embedded;embeddedPrefix:u_"`
 		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
 		SignedOut    bool         `gorm:"column:signed_out"`
+		Budget       Budget       `gorm:"embedded;embeddedPrefix:b_"`
 	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`,
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`, `+budgetColumns+`,
 		EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = ?) AS signed_out
 		FROM users u JOIN organizations o ON o.id = u.organization_id
+		LEFT JOIN rate_limits rc ON rc.scope = '`+ScopeUser+`' AND rc.subject = u.id
+		LEFT JOIN rate_limits ro ON ro.scope = '`+ScopeOrg+`' AND ro.subject = o.id
 		WHERE u.id = ?`, jti, userID)
 	if err != nil {
 		return nil, err
 	}
-	return &Actor{User: row.User, Organization: row.Organization, SignedOut: row.SignedOut}, nil
+	return &Actor{User: row.User, Organization: row.Organization, SignedOut: row.SignedOut, Budget: row.Budget}, nil
 }
 
 // RevokeSessions ends the session tokens of user userID of organization
@@ -218,6 +225,10 @@ func (r Users) SetPassword(ctx context.Context, orgID, userID, hash string, vali
 // laterCutoff moves sessions_valid_after forward to its two arguments (the
 // same instant), never back.
 const laterCutoff = `sessions_valid_after = CASE WHEN sessions_valid_after IS NULL OR sessions_valid_after < ? THEN ? ELSE sessions_valid_after END`
+
+// budgetColumns reads Budget from the joined buckets rc (the caller's) and
+// ro (the organization's).
+const budgetColumns = "COALESCE(rc.tat, 0) AS b_caller, COALESCE(ro.tat, 0) AS b_organization"
 
 // scanOne runs a raw query expected to find one row; none is NOT_FOUND.
 func scanOne(db *gorm.DB, dest any, sql string, args ...any) error {
