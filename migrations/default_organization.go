@@ -94,38 +94,47 @@ func upDefaultOrganization(ctx context.Context, tx *sql.Tx, defaultOrg string) e
 	return createDefault(ctx, tx, defaultOrg, key, now)
 }
 
+// orgText is an organization's ID and one text column of it.
+type orgText struct{ id, text string }
+
+// organizations runs query, which selects an organization's id and one
+// text column, and reads every row before the caller writes.
+func organizations(ctx context.Context, tx *sql.Tx, query string) ([]orgText, error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	var out []orgText
+	for rows.Next() {
+		var o orgText
+		if err := rows.Scan(&o.id, &o.text); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Close()
+}
+
 // unverifyDomains is step 3 of upDefaultOrganization.
 func unverifyDomains(ctx context.Context, tx *sql.Tx, now time.Time) error {
-	type org struct{ id, domain string }
-	rows, err := tx.QueryContext(ctx, "SELECT id, domain FROM organizations WHERE domain IS NOT NULL AND external_issuer IS NULL")
+	orgs, err := organizations(ctx, tx, "SELECT id, domain FROM organizations WHERE domain IS NOT NULL AND external_issuer IS NULL")
 	if err != nil {
-		return err
-	}
-	var orgs []org
-	for rows.Next() {
-		var o org
-		if err := rows.Scan(&o.id, &o.domain); err != nil {
-			_ = rows.Close()
-			return err
-		}
-		orgs = append(orgs, o)
-	}
-	if err := rows.Close(); err != nil {
 		return err
 	}
 	for _, o := range orgs {
 		if _, err := tx.ExecContext(ctx, "UPDATE organizations SET domain = NULL, updated_at = ? WHERE id = ?", now, o.id); err != nil {
 			return err
 		}
-		if !domains.IsPublicMailDomain(o.domain) {
+		if !domains.IsPublicMailDomain(o.text) {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO organization_domains
 				(id, organization_id, domain, verification_token, verified_at, verified_domain, enrollment, created_at, updated_at)
-				VALUES (?, ?, ?, ?, NULL, NULL, 'INVITATION_ONLY', ?, ?)`, uuid.Must(uuid.NewV7()).String(), o.id, o.domain, rand.Text(), now, now); err != nil {
+				VALUES (?, ?, ?, ?, NULL, NULL, 'INVITATION_ONLY', ?, ?)`, uuid.Must(uuid.NewV7()).String(), o.id, o.text, rand.Text(), now, now); err != nil {
 				return err
 			}
 		}
 		if err := audit(ctx, tx, "00007", o.id, "organization.updated", map[string]any{
-			"changes": map[string]any{"domain": map[string]any{"from": o.domain, "to": nil}},
+			"changes": map[string]any{"domain": map[string]any{"from": o.text, "to": nil}},
 			"reason":  "a primary domain is now set only by DNS verification; verify it to make it primary again", "via": "migration 00007",
 		}, now); err != nil {
 			return err
@@ -138,21 +147,8 @@ func unverifyDomains(ctx context.Context, tx *sql.Tx, now time.Time) error {
 // look-alikes. Keys are first moved out of the way, so that the unique index
 // never sees two rows with one key in between.
 func rekey(ctx context.Context, tx *sql.Tx, now time.Time) error {
-	type org struct{ id, name string }
-	rows, err := tx.QueryContext(ctx, "SELECT id, name FROM organizations ORDER BY created_at, id")
+	orgs, err := organizations(ctx, tx, "SELECT id, name FROM organizations ORDER BY created_at, id")
 	if err != nil {
-		return err
-	}
-	var orgs []org
-	for rows.Next() {
-		var o org
-		if err := rows.Scan(&o.id, &o.name); err != nil {
-			_ = rows.Close()
-			return err
-		}
-		orgs = append(orgs, o)
-	}
-	if err := rows.Close(); err != nil {
 		return err
 	}
 	for _, o := range orgs {
@@ -162,13 +158,13 @@ func rekey(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	}
 	seen := map[string]bool{}
 	for _, o := range orgs {
-		name := o.name
+		name := o.text
 		for n := 2; seen[names.Skeleton(name)]; n++ {
-			name = fmt.Sprintf("%s (%d)", o.name, n)
+			name = fmt.Sprintf("%s (%d)", o.text, n)
 		}
 		seen[names.Skeleton(name)] = true
-		if name != o.name {
-			if err := rename(ctx, tx, o.id, o.name, name, now, "its name looked like an older organization's"); err != nil {
+		if name != o.text {
+			if err := rename(ctx, tx, o.id, o.text, name, now, "its name looked like an older organization's"); err != nil {
 				return err
 			}
 			continue
