@@ -235,21 +235,13 @@ func downDefaultOrganization(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, "UPDATE organizations SET kind = 'TENANT' WHERE kind = 'DEFAULT'"); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, name FROM organizations")
+	orgs, err := organizations(ctx, tx, "SELECT id, name FROM organizations")
 	if err != nil {
 		return err
 	}
 	keys := map[string]string{}
-	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
-			_ = rows.Close()
-			return err
-		}
-		keys[id] = strings.ToLower(name)
-	}
-	if err := rows.Close(); err != nil {
-		return err
+	for _, o := range orgs {
+		keys[o.id] = strings.ToLower(o.text)
 	}
 	for id, k := range keys {
 		if _, err := tx.ExecContext(ctx, "UPDATE organizations SET name_key = ? WHERE id = ?", k, id); err != nil {
