@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,6 +48,10 @@ func FuzzGraphQLHandler(f *testing.F) {
 		}
 		rec := httptest.NewRecorder()
 		start := time.Now()
+		// A hang never returns to be timed: the watchdog ends the worker, and
+		// the fuzzing engine saves the input that hung.
+		watchdog := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("input hung for 10s: %q", body)) })
+		defer watchdog.Stop()
 		env.Handler.ServeHTTP(rec, req) // a panic here fails the fuzz run
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("input took %s", d)
