@@ -2,7 +2,7 @@ package main
 
 // Two real `neosc serve` processes on one database deliver the outbox
 // exactly once. The processes are this test binary run again with
-// NEOSC_TEST_SERVE_HELPER=1, which makes TestServeHelperProcess call run()
+// NEOSC_TEST_SERVE_HELPER=1, which makes TestMain call run()
 // with "serve": the real configuration, wiring and shutdown, without a
 // `go build`.
 
@@ -30,12 +30,12 @@ import (
 
 const serveHelperEnv = "NEOSC_TEST_SERVE_HELPER"
 
-// TestServeHelperProcess is not a test of its own: it is the body of the
-// server processes TestTwoServersDeliverOnce starts. It serves until
-// SIGTERM.
-func TestServeHelperProcess(t *testing.T) {
+// TestMain runs the tests, or, in a child process started by
+// startServer (NEOSC_TEST_SERVE_HELPER=1), a real `neosc serve` until
+// SIGTERM, before any test could run: no test needs to tell which it is in.
+func TestMain(m *testing.M) {
 	if os.Getenv(serveHelperEnv) != "1" {
-		t.Skip("the server process of TestTwoServersDeliverOnce")
+		os.Exit(m.Run())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -55,7 +55,7 @@ type serverProcess struct {
 
 func startServer(t *testing.T, name string, env ...string) *serverProcess {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServeHelperProcess$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "NEOSC_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -112,9 +112,6 @@ func (p *serverProcess) stop(t *testing.T) {
 // when configured, and SQLite) and one SMTP server deliver 100 queued mails
 // exactly once each, and both take part.
 func TestTwoServersDeliverOnce(t *testing.T) {
-	if os.Getenv(serveHelperEnv) == "1" {
-		t.Skip("inside a helper process")
-	}
 	for _, e := range testdb.Engines(t) {
 		t.Run(string(e), func(t *testing.T) {
 			dbURL := testdb.URL(t, e)

@@ -236,7 +236,7 @@ func TestSQLiteLockWaitEndsAtDeadline(t *testing.T) {
 // run on a pool without it.
 func TestMySQLReadTimeout(t *testing.T) {
 	if !hasMySQL(t) {
-		t.Skip("MySQL not configured")
+		t.Skip("MySQL not configured (NEOSC_TEST_MYSQL_DSN unset; in CI testdb.Engines fails instead)")
 	}
 	u, proxy := testdb.MySQLBehindProxy(t)
 	d, err := db.Open(context.Background(), u+"?readTimeout=1s")
