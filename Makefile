@@ -3,7 +3,15 @@ GO        ?= go
 BIN       := bin/neosc
 PKGS      := ./...
 
-.PHONY: run build test bench generate check fuzz mail-domains
+.PHONY: run build test bench generate check fuzz mail-domains web
+
+# The browser UI (web/): built with npm and esbuild into web/dist, which the
+# binary embeds. Rebuilt only when its sources or the lock file changed;
+# skipped with a notice when npm is missing (the binary then serves a page
+# that says how to build the UI).
+NPM       ?= npm
+WEB_SRCS  := $(shell find web/src -type f 2>/dev/null) web/build.mjs web/package-lock.json
+HAVE_NPM  := $(shell command -v $(NPM) 2>/dev/null)
 
 FUZZTIME ?= 3000x
 
@@ -15,7 +23,7 @@ CYCLO_OVER ?= 15
 CYCLO_PATHS = $(wildcard $(CYCLO_PKGS))
 
 ## run: build and start the server on the embedded SQLite database under ./data
-run: build
+run: web build
 	@mkdir -p -m 700 data
 	@echo "NeoSC API: GraphQL at $${NEOSC_PUBLIC_URL:-http://localhost:8080}/graphql (Ctrl-C stops)"
 	./$(BIN) serve
@@ -24,8 +32,23 @@ run: build
 build:
 	$(GO) build -o $(BIN) .
 
-## test: the whole suite (SQLite always; MySQL too when NEOSC_TEST_MYSQL_DSN is set)
-test:
+## web: install the pinned npm packages and build the UI when its sources changed
+ifeq ($(HAVE_NPM),)
+web:
+	@echo "web: npm not found: the UI is not built (install Node.js 20 and npm, then make web)"
+else
+web: web/dist/.stamp
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/.stamp: web/node_modules/.package-lock.json $(WEB_SRCS)
+	cd web && node build.mjs
+endif
+
+## test: the whole suite (SQLite always; MySQL too when NEOSC_TEST_MYSQL_DSN is set; browser tests when Chromium is installed)
+test: web
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 ## bench: speed and memory goals

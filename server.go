@@ -136,7 +136,8 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 	deps := server.Deps{DB: d, Migrator: m, Tokens: tokens, Log: log, DefaultOrgName: cfg.DefaultOrgName, Introspection: cfg.Introspection,
 		PublicURL: cfg.PublicURL, MaxPendingInvitations: cfg.MaxPendingInvitations,
 		DNSResolver: cfg.DNSResolver, RequestTimeout: cfg.RequestTimeout,
-		TrustedProxies: cfg.TrustedProxies, Limits: limits, Passwords: passwords(cfg, log)}
+		TrustedProxies: cfg.TrustedProxies, Limits: limits, Passwords: passwords(cfg, log),
+		CORSOrigins: cfg.CORSOrigins, OIDCIssuer: cfg.OIDCIssuer, OIDCClientID: cfg.OIDCClientID}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
 		deps.OIDC.AllowInsecure = cfg.OIDCAllowInsecure

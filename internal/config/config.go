@@ -72,6 +72,14 @@ type Config struct {
 	RateLimitToken        ratelimit.Rate
 	RateLimitOrganization ratelimit.Rate
 	LoginMaxFailures      int
+	// CORSOrigins (NEOSC_CORS_ORIGINS) are the exact origins
+	// ("https://console.example.com") whose pages may call the API from a
+	// browser; none: same-origin only.
+	CORSOrigins []string
+	// OIDCClientID (NEOSC_OIDC_CLIENT_ID) is the public client the console's
+	// "Sign in with SSO" uses (authorization code + PKCE) with
+	// NEOSC_OIDC_ISSUER; empty: no SSO button.
+	OIDCClientID string
 }
 
 // Secret is a 32-byte key. String, GoString, LogValue and MarshalJSON show
@@ -316,7 +324,33 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 			return nil, &Error{"NEOSC_KEY_ENCRYPTION_KEY", err.Error()}
 		}
 	}
+	if c.CORSOrigins, err = parseOrigins(get("NEOSC_CORS_ORIGINS", "")); err != nil {
+		return nil, &Error{"NEOSC_CORS_ORIGINS", err.Error()}
+	}
+	c.OIDCClientID = get("NEOSC_OIDC_CLIENT_ID", "")
+	if c.OIDCClientID != "" && c.OIDCIssuer == "" {
+		return nil, &Error{"NEOSC_OIDC_CLIENT_ID", "needs NEOSC_OIDC_ISSUER: the console signs in with that provider"}
+	}
 	return c, nil
+}
+
+// parseOrigins reads a comma-separated list of exact web origins
+// (scheme://host[:port], no path, no wildcard).
+func parseOrigins(v string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(o, "*") {
+			return nil, fmt.Errorf("want exact origins such as https://console.example.com, comma-separated (no path, no wildcard); %q is not one", o)
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out, nil
 }
 
 // parseSecret decodes 32 bytes of base64 (standard or URL alphabet,

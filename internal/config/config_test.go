@@ -77,6 +77,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_DNS_RESOLVER", "NEOSC_MAX_PENDING_INVITATIONS", "NEOSC_REQUEST_TIMEOUT",
 		"NEOSC_TRUSTED_PROXIES", "NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY", "NEOSC_RATE_LIMIT_ANONYMOUS",
 		"NEOSC_RATE_LIMIT_TOKEN", "NEOSC_RATE_LIMIT_ORGANIZATION", "NEOSC_LOGIN_MAX_FAILURES",
+		"NEOSC_CORS_ORIGINS", "NEOSC_OIDC_CLIENT_ID",
 	} {
 		blank[name] = " \t "
 	}
@@ -129,6 +130,8 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_RATE_LIMIT_ORGANIZATION":   "1000/24h",
 		"NEOSC_LOGIN_MAX_FAILURES":        "10",
 		"NEOSC_REQUEST_TIMEOUT":           "2500ms",
+		"NEOSC_CORS_ORIGINS":              "https://Console.Example.com, http://localhost:5173/",
+		"NEOSC_OIDC_CLIENT_ID":            "console@neosc",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +162,8 @@ func TestLoadGoodValues(t *testing.T) {
 		RateLimitToken:        ratelimit.Rate{Limit: 100, Period: time.Minute},
 		RateLimitOrganization: ratelimit.Rate{Limit: 1000, Period: 24 * time.Hour},
 		LoginMaxFailures:      10,
+		CORSOrigins:           []string{"https://console.example.com", "http://localhost:5173"},
+		OIDCClientID:          "console@neosc",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -293,6 +298,12 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_RATE_LIMIT_ORGANIZATION", value: "-5/1h"},
 		{name: "NEOSC_LOGIN_MAX_FAILURES", value: "0"},
 		{name: "NEOSC_LOGIN_MAX_FAILURES", value: "five"},
+		{name: "NEOSC_CORS_ORIGINS", value: "*"},
+		{name: "NEOSC_CORS_ORIGINS", value: "https://*.example.com"},
+		{name: "NEOSC_CORS_ORIGINS", value: "https://example.com/app"},
+		{name: "NEOSC_CORS_ORIGINS", value: "example.com"},
+		{name: "NEOSC_CORS_ORIGINS", value: "null"},
+		{name: "NEOSC_OIDC_CLIENT_ID", value: "console"}, // without NEOSC_OIDC_ISSUER
 
 		{name: "NEOSC_LOG_FORMAT", value: "xml"},
 		{name: "NEOSC_LOG_FORMAT", value: "logfmt"},

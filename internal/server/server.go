@@ -35,6 +35,7 @@ import (
 	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
+	"github.com/neosc/neosc/web"
 )
 
 // ParserTokenLimit bounds the tokens of one GraphQL document.
@@ -74,6 +75,13 @@ type Deps struct {
 	// (NEOSC_TRUSTED_PROXIES); the client address of rate limits and of the
 	// audit trail is taken from it only for them.
 	TrustedProxies []netip.Prefix
+	// OIDCIssuer and OIDCClientID (NEOSC_OIDC_ISSUER, NEOSC_OIDC_CLIENT_ID)
+	// turn on the console's "Sign in with SSO" when both are set.
+	OIDCIssuer   string
+	OIDCClientID string
+	// CORSOrigins are the exact origins whose pages may call the API from
+	// a browser (NEOSC_CORS_ORIGINS); none: same-origin only.
+	CORSOrigins []string
 }
 
 // New returns the service's HTTP handler.
@@ -129,6 +137,7 @@ func New(d Deps) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(auth.JWKSMaxAge.Seconds())))
 		_, _ = w.Write(b)
 	})
+	mux.Handle("/", web.Handler(web.Config{OIDCIssuer: d.OIDCIssuer, OIDCClientID: d.OIDCClientID}))
 	return requestContext(d.Log, d.TrustedProxies, recoverHTTP(d.Log, withDeadline(cmp.Or(d.RequestTimeout, config.DefaultRequestTimeout), mux)))
 }
 
