@@ -123,7 +123,10 @@ func hasUnavailable(errs gqlerror.List) bool {
 }
 
 // writeError writes a GraphQL-shaped error response outside the executor
-// (an UNAVAILABLE one with status 503 and Retry-After, whatever status says).
+// (an UNAVAILABLE one with status 503 and Retry-After, whatever status
+// says), in the media type the client accepts (so that a client asking for
+// application/graphql-response+json reads extensions.code of a 401 or 429
+// too), with no data key and a cost of 0: nothing was priced.
 func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Error) {
 	msg := e.Message
 	if e.Code == apperr.Internal {
@@ -139,8 +142,9 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Er
 			"message":    msg,
 			"extensions": ext,
 		}},
+		"extensions": map[string]any{"cost": costOf(0)},
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType(responseMediaType(r)))
 	w.Header().Set("Cache-Control", "no-store")
 	if e.Code == apperr.Unavailable {
 		unavailable(w)

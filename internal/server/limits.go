@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	gqlcomplexity "github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -16,11 +18,22 @@ import (
 )
 
 // Limits of one GraphQL operation. They are checked after parsing and
-// validation and before anything is resolved.
+// validation and before anything is resolved. Introspection (__schema and
+// __type) counts towards MaxFields and the parser's token limit only.
 const (
 	// MaxComplexity bounds the estimated work: every field costs 1, a list
 	// field costs its children times the page size asked for (default 20).
-	MaxComplexity = 5000
+	// The console's organization page (users, workspaces with their grants,
+	// API tokens and audit events, 50 of each) costs about 10,000, and a
+	// platform administrator's overview of 100 organizations with their
+	// workspaces about 4,300; a query of 25,000 is charged 250 points of
+	// the rate-limit budget (ratelimit.Points), 5 % of a caller's default
+	// hour.
+	MaxComplexity = 25000
+	// ComplexityCeiling is where the complexity arithmetic saturates: far
+	// above any limit, so that an error can say how much too expensive a
+	// query is, and nested huge lists cannot overflow into a small cost.
+	ComplexityCeiling = 1_000_000_000
 	// MaxDepth bounds selection nesting.
 	MaxDepth = 12
 	// MaxFields bounds the field selections of an operation, fragments
@@ -38,10 +51,10 @@ func complexity() graph.ComplexityRoot {
 		}
 		// Saturate instead of overflowing: nested huge lists must not wrap
 		// around to a small (or negative) cost.
-		if child > MaxComplexity {
-			return MaxComplexity + 1
+		if child >= ComplexityCeiling/n {
+			return ComplexityCeiling
 		}
-		return min(1+child*n, MaxComplexity+1)
+		return min(1+child*n, ComplexityCeiling)
 	}
 	pager := func(child int, first *int, _ *string) int { return list(child, first) }
 	c.Query.Organizations = pager
@@ -52,6 +65,80 @@ func complexity() graph.ComplexityRoot {
 	c.Organization.AuditEvents = func(child int, first *int, _ *string, _ *model.AuditEventFilter) int { return list(child, first) }
 	c.Workspace.Grants = pager
 	return c
+}
+
+// introspectionFields are the root fields complexity does not count.
+var introspectionFields = map[string]struct{}{"Query.__schema": {}, "Query.__type": {}}
+
+// complexityLimit computes an operation's complexity (introspection not
+// counted), records it for the answer's extensions.cost and for the
+// rate-limit budget (as gqlgen's ComplexityLimit extension does, under its
+// name), and refuses an operation over MaxComplexity with an error that
+// says its cost and the limit.
+type complexityLimit struct{ es graphql.ExecutableSchema }
+
+var (
+	_ graphql.HandlerExtension        = &complexityLimit{}
+	_ graphql.OperationContextMutator = &complexityLimit{}
+)
+
+func (*complexityLimit) ExtensionName() string { return "ComplexityLimit" }
+
+func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
+	c.es = es
+	return nil
+}
+
+func (c *complexityLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	if rc.Operation == nil {
+		return nil
+	}
+	n := min(gqlcomplexity.Calculate(ctx, c.es, rc.Operation, rc.Variables, gqlcomplexity.WithIgnoreFields(introspectionFields)), ComplexityCeiling)
+	rc.Stats.SetExtension("ComplexityLimit", &extension.ComplexityStats{Complexity: n, ComplexityLimit: MaxComplexity})
+	if m := costFrom(ctx); m != nil {
+		m.requested = n
+	}
+	switch {
+	case n >= ComplexityCeiling:
+		return limitError(fmt.Sprintf("query complexity is over %d; the limit is %d", ComplexityCeiling, MaxComplexity))
+	case n > MaxComplexity:
+		return limitError(fmt.Sprintf("query complexity %d exceeds the limit of %d", n, MaxComplexity))
+	}
+	return nil
+}
+
+// cost is what one request's operation was priced at, for extensions.cost.
+type cost struct{ requested int }
+
+type costKey struct{}
+
+// withCost gives the request a cost for complexityLimit to fill in.
+func withCost(ctx context.Context) context.Context {
+	return context.WithValue(ctx, costKey{}, &cost{})
+}
+
+func costFrom(ctx context.Context) *cost {
+	c, _ := ctx.Value(costKey{}).(*cost)
+	return c
+}
+
+// costOf is extensions.cost of an answer: the operation's complexity
+// (0 when it was not priced: it did not parse, or was refused before) and
+// the limit, as GitHub's rateLimit { cost } has it.
+func costOf(requested int) map[string]any {
+	return map[string]any{"requested": requested, "limit": MaxComplexity}
+}
+
+// addCost adds extensions.cost to an answer.
+func addCost(ctx context.Context, resp *graphql.Response) {
+	requested := 0
+	if c := costFrom(ctx); c != nil {
+		requested = c.requested
+	}
+	if resp.Extensions == nil {
+		resp.Extensions = map[string]any{}
+	}
+	resp.Extensions["cost"] = costOf(requested)
 }
 
 // shapeLimits refuses operations that are too deep or select too many
@@ -111,6 +198,12 @@ func (w *walker) selections(set ast.SelectionSet, depth int) {
 		switch s := sel.(type) {
 		case *ast.Field:
 			w.fields++
+			if s.Name == "__schema" || s.Name == "__type" {
+				// Introspection's depth is the schema's, not the caller's
+				// choice of work: its fields count, its depth does not.
+				w.introspection(s.SelectionSet)
+				continue
+			}
 			if depth > w.maxDepth {
 				w.maxDepth = depth
 			}
@@ -120,6 +213,27 @@ func (w *walker) selections(set ast.SelectionSet, depth int) {
 		case *ast.FragmentSpread:
 			if def := w.doc.Fragments.ForName(s.Name); def != nil {
 				w.selections(def.SelectionSet, depth)
+			}
+		}
+	}
+}
+
+// introspection counts the fields of an introspection selection, fragments
+// expanded, without measuring its depth.
+func (w *walker) introspection(set ast.SelectionSet) {
+	for _, sel := range set {
+		if w.fields > MaxFields {
+			return
+		}
+		switch s := sel.(type) {
+		case *ast.Field:
+			w.fields++
+			w.introspection(s.SelectionSet)
+		case *ast.InlineFragment:
+			w.introspection(s.SelectionSet)
+		case *ast.FragmentSpread:
+			if def := w.doc.Fragments.ForName(s.Name); def != nil {
+				w.introspection(def.SelectionSet)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -116,8 +117,14 @@ func New(d Deps) http.Handler {
 	graphqlHandler := authn.Middleware(limitRequests(d.Limits, loaders.Middleware(st, gql)))
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /graphql", limitBody(graphqlHandler))
-	mux.Handle("GET /graphql", graphqlHandler)
+	mux.Handle("POST /graphql", withCORS(d.CORSOrigins, limitBody(graphqlHandler)))
+	mux.Handle("GET /graphql", withCORS(d.CORSOrigins, graphqlHandler))
+	// A CORS preflight is answered by withCORS; any other OPTIONS says
+	// what the endpoint allows.
+	mux.Handle("OPTIONS /graphql", withCORS(d.CORSOrigins, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+	})))
 	mux.HandleFunc("/graphql", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, POST")
 		writeError(w, r, http.StatusMethodNotAllowed, apperr.New(apperr.BadUserInput, "use GET or POST"))
@@ -168,7 +175,7 @@ func graphQLHandler(es graphql.ExecutableSchema, fields graphql.FieldMiddleware,
 	gql.SetDisableSuggestion(true)
 	gql.Use(extension.Introspection{})
 	gql.Use(shapeLimits{introspection: d.Introspection}) // after Introspection: it decides who may
-	gql.Use(extension.FixedComplexityLimit(MaxComplexity))
+	gql.Use(&complexityLimit{})
 	gql.Use(budget{}) // after the complexity limit: it charges the complexity computed there
 	gql.SetErrorPresenter(errorPresenter(d.Log))
 	gql.SetRecoverFunc(recoverFunc(d.Log))
@@ -235,14 +242,19 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// requestContext gives each request an ID (echoed as X-Request-ID), the
+// requestContext gives each request an ID (the caller's X-Request-ID when
+// incomingRequestID accepts it, else a fresh UUIDv7; echoed as
+// X-Request-ID), the
 // audit details of the caller's connection (its address as clientIP has
 // it, for the audit trail and the rate limits alike), and one access-log
 // line.
 func requestContext(log *slog.Logger, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := uuid.Must(uuid.NewV7()).String()
+		id := incomingRequestID(r.Header.Get("X-Request-ID"))
+		if id == "" {
+			id = uuid.Must(uuid.NewV7()).String()
+		}
 		ctx := WithRequestID(r.Context(), id)
 		ctx = audit.WithRequest(ctx, audit.Request{IP: clientIP(r, trusted), UserAgent: r.UserAgent(), RequestID: id})
 		ctx = authz.WithRequest(ctx)
@@ -255,6 +267,31 @@ func requestContext(log *slog.Logger, trusted []netip.Prefix, next http.Handler)
 		log.InfoContext(ctx, "http request", "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "bytes", rec.bytes, "duration_ms", strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 3, 64))
 	})
+}
+
+// MaxRequestIDLength bounds an incoming X-Request-ID.
+const MaxRequestIDLength = 128
+
+// incomingRequestID returns the caller's X-Request-ID when it is 1 to
+// MaxRequestIDLength characters of A-Z a-z 0-9 and - _ . : / + = @ (UUIDs,
+// W3C trace IDs, the IDs proxies and load balancers set), else "": a value
+// with anything else (spaces, quotes, control characters, non-ASCII) is
+// replaced, not trimmed, so that what the logs, the audit trail and
+// extensions.requestId carry is exactly what the caller can find again.
+func incomingRequestID(v string) string {
+	if v == "" || len(v) > MaxRequestIDLength {
+		return ""
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-_.:/+=@", c) >= 0:
+		default:
+			return ""
+		}
+	}
+	return v
 }
 
 // recoverHTTP answers a panic outside the GraphQL executor with a masked 500.

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -21,11 +22,25 @@ import (
 // MaxBodyBytes is the largest /graphql request body accepted.
 const MaxBodyBytes = 1 << 20
 
-// jsonTransport is GraphQL over HTTP as the contract has it: POST with a
-// JSON body, or GET with query parameters for queries only. An answer with
-// an UNAVAILABLE error has status 503 and Retry-After. It replaces
-// gqlgen's POST and GET transports, whose transport-level errors carry no
-// error code and echo the request body back.
+// jsonTransport is GraphQL over HTTP as the contract and the GraphQL over
+// HTTP specification have it: POST with a JSON body, or GET with query
+// parameters for queries only. The answer's media type follows the Accept
+// header (responseMediaType):
+//
+//   - application/json (the default, also for */* and no Accept): a request
+//     that could not be read (bad JSON, no query, wrong Content-Type, too
+//     large) is 4xx; a document that does not parse or validate, bad
+//     variables, a refused shape or complexity, and every execution error
+//     are 200 with errors, as the specification asks of this media type.
+//   - application/graphql-response+json: every request error (nothing was
+//     executed) is 4xx, 400 for a document that does not parse or validate
+//     and for bad variables; execution errors are 200.
+//
+// Either way an answer that executed nothing has no data key, a
+// RATE_LIMITED answer is 429 with Retry-After and an UNAVAILABLE one 503
+// with Retry-After. It replaces gqlgen's POST and GET transports, whose
+// transport-level errors carry no error code and echo the request body
+// back.
 type jsonTransport struct{}
 
 var _ graphql.Transport = jsonTransport{}
@@ -35,8 +50,9 @@ func (jsonTransport) Supports(r *http.Request) bool {
 }
 
 func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ctx := r.Context()
-	w.Header().Set("Content-Type", "application/json")
+	ctx := withCost(r.Context())
+	media := responseMediaType(r)
+	w.Header().Set("Content-Type", contentType(media))
 	w.Header().Set("Cache-Control", "no-store")
 	start := graphql.Now()
 	params := &graphql.RawParams{Headers: r.Header}
@@ -87,13 +103,20 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			}
 		}
 	}
+	if params.Query == "" {
+		fail(http.StatusBadRequest, "request has no query")
+		return
+	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 
 	rc, opErr := exec.CreateOperationContext(ctx, params)
 	if opErr != nil {
+		// A well-formed request whose document did not parse or validate,
+		// whose variables did not coerce or whose shape, complexity or
+		// budget was refused: nothing ran.
 		status := 0
-		if rc == nil || rc.Doc == nil {
-			status = http.StatusBadRequest // the document did not parse
+		if media == mediaGraphQLResponse {
+			status = http.StatusBadRequest
 		}
 		respond(ctx, w, status, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
 		return
@@ -109,11 +132,12 @@ func (jsonTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 }
 
 // respond writes an answer: the request's rate-limit status (headers and
-// extensions.rateLimit), then status (0: 200), except that an answer with a
-// RATE_LIMITED error is 429 with Retry-After, and one with an UNAVAILABLE
-// error 503 with Retry-After.
+// extensions.rateLimit) and its cost (extensions.cost), then status (0:
+// 200), except that an answer with a RATE_LIMITED error is 429 with
+// Retry-After, and one with an UNAVAILABLE error 503 with Retry-After.
 func respond(ctx context.Context, w http.ResponseWriter, status int, resp *graphql.Response) {
 	finishRateLimit(ctx, w.Header(), resp)
+	addCost(ctx, resp)
 	if retry, limited := rateLimited(resp.Errors); limited {
 		w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
 		status = http.StatusTooManyRequests
@@ -127,9 +151,18 @@ func respond(ctx context.Context, w http.ResponseWriter, status int, resp *graph
 	writeJSON(w, resp)
 }
 
+// answer is what is written of a graphql.Response: data only when the
+// operation ran (it may be null then), so a request error has no data
+// key, as the GraphQL over HTTP specification asks.
+type answer struct {
+	Errors     gqlerror.List   `json:"errors,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Extensions map[string]any  `json:"extensions,omitempty"`
+}
+
 func writeJSON(w io.Writer, resp *graphql.Response) {
 	capErrors(resp)
-	b, err := json.Marshal(resp)
+	b, err := json.Marshal(answer{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
 	if err != nil {
 		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
 	}
@@ -148,4 +181,50 @@ func capErrors(resp *graphql.Response) {
 		Extensions: map[string]any{"code": first.Extensions["code"], "requestId": first.Extensions["requestId"]},
 	}
 	resp.Errors = append(resp.Errors[:MaxErrors:MaxErrors], more)
+}
+
+// The media types of answers.
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// contentType is the Content-Type of an answer of media type m.
+func contentType(m string) string {
+	if m == mediaGraphQLResponse {
+		return mediaGraphQLResponse + "; charset=utf-8"
+	}
+	return mediaJSON
+}
+
+// responseMediaType picks the media type of the answer from the Accept
+// header: application/graphql-response+json when the client accepts it at
+// least as much as application/json, else application/json (also for no
+// Accept, */* or neither named: the specification's legacy default).
+func responseMediaType(r *http.Request) string {
+	qJSON, qGraphQL := -1.0, -1.0
+	for _, h := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if v, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+			switch mt {
+			case mediaGraphQLResponse:
+				qGraphQL = max(qGraphQL, q)
+			case mediaJSON:
+				qJSON = max(qJSON, q)
+			}
+		}
+	}
+	if qGraphQL > 0 && qGraphQL >= qJSON {
+		return mediaGraphQLResponse
+	}
+	return mediaJSON
 }
