@@ -146,6 +146,13 @@ func WithIntrospection(who string) Option {
 	return func(d *settings) { d.Introspection = who }
 }
 
+// WithCORSOrigins lets pages on origins (exact, e.g.
+// "http://localhost:5173") call the API from a browser
+// (NEOSC_CORS_ORIGINS).
+func WithCORSOrigins(origins ...string) Option {
+	return func(d *settings) { d.CORSOrigins = append(d.CORSOrigins, origins...) }
+}
+
 // WithDNSResolver sends the service's DNS lookups (domain verification) to
 // the server at addr ("host:port"), e.g. a test's own DNS server.
 func WithDNSResolver(addr string) Option {

@@ -2,16 +2,15 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
-	gqlcomplexity "github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/neosc/neosc/graph"
-	"github.com/neosc/neosc/graph/model"
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/store"
@@ -24,9 +23,9 @@ const (
 	// MaxComplexity bounds the estimated work: every field costs 1, a list
 	// field costs its children times the page size asked for (default 20).
 	// The console's organization page (users, workspaces with their grants,
-	// API tokens and audit events, 50 of each) costs about 10,000, and a
+	// API tokens and audit events, 50 of each) costs about 10,300, and a
 	// platform administrator's overview of 100 organizations with their
-	// workspaces about 4,300; a query of 25,000 is charged 250 points of
+	// workspaces 4,201; a query of 25,000 is charged 250 points of
 	// the rate-limit budget (ratelimit.Points), 5 % of a caller's default
 	// hour.
 	MaxComplexity = 25000
@@ -41,59 +40,117 @@ const (
 	MaxFields = 500
 )
 
-// complexity prices list fields by their page size.
-func complexity() graph.ComplexityRoot {
-	var c graph.ComplexityRoot
-	list := func(child int, first *int) int {
-		n := store.DefaultPageSize
-		if first != nil && *first > 0 {
-			n = min(*first, store.MaxPageSize+1) // beyond 100 it is refused anyway
+// introspectionField reports whether a field is __schema or __type: its
+// depth and complexity are the schema's, not the caller's choice of work.
+func introspectionField(f *ast.Field) bool { return f.Name == "__schema" || f.Name == "__type" }
+
+// coster computes an operation's complexity: every field costs 1 plus its
+// selections; a paginated field (a *Connection with a first argument) costs
+// 1 plus its nodes and edges times the page size asked for (the default
+// page size when first is omitted: what it will really return), plus its
+// other fields (pageInfo, totalCount) once. Introspection costs nothing.
+// The arithmetic saturates at ComplexityCeiling. It reads the schema from
+// the validated document only, so it does not depend on generated code.
+type coster struct{ vars map[string]any }
+
+func (c coster) selections(set ast.SelectionSet) int {
+	total := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if !introspectionField(s) {
+				total = saturatedAdd(total, c.field(s))
+			}
+		case *ast.InlineFragment:
+			total = saturatedAdd(total, c.selections(s.SelectionSet))
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				total = saturatedAdd(total, c.selections(s.Definition.SelectionSet))
+			}
 		}
-		// Saturate instead of overflowing: nested huge lists must not wrap
-		// around to a small (or negative) cost.
-		if child >= ComplexityCeiling/n {
-			return ComplexityCeiling
-		}
-		return min(1+child*n, ComplexityCeiling)
 	}
-	pager := func(child int, first *int, _ *string) int { return list(child, first) }
-	c.Query.Organizations = pager
-	c.Query.SharedWorkspaces = pager
-	c.Organization.Users = pager
-	c.Organization.Workspaces = pager
-	c.Organization.APITokens = pager
-	c.Organization.AuditEvents = func(child int, first *int, _ *string, _ *model.AuditEventFilter) int { return list(child, first) }
-	c.Workspace.Grants = pager
-	return c
+	return total
 }
 
-// introspectionFields are the root fields complexity does not count.
-var introspectionFields = map[string]struct{}{"Query.__schema": {}, "Query.__type": {}}
+func (c coster) field(f *ast.Field) int {
+	if d := f.Definition; d != nil && d.Arguments.ForName("first") != nil && strings.HasSuffix(d.Type.Name(), "Connection") {
+		return saturatedAdd(1, c.connection(f.SelectionSet, pageSize(f.ArgumentMap(c.vars)["first"])))
+	}
+	return saturatedAdd(1, c.selections(f.SelectionSet))
+}
 
-// complexityLimit computes an operation's complexity (introspection not
-// counted), records it for the answer's extensions.cost and for the
-// rate-limit budget (as gqlgen's ComplexityLimit extension does, under its
-// name), and refuses an operation over MaxComplexity with an error that
-// says its cost and the limit.
-type complexityLimit struct{ es graphql.ExecutableSchema }
+// connection prices a connection's selections for a page of n.
+func (c coster) connection(set ast.SelectionSet, n int) int {
+	total := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			cost := c.field(s)
+			if s.Name == "nodes" || s.Name == "edges" {
+				cost = saturatedMul(cost, n)
+			}
+			total = saturatedAdd(total, cost)
+		case *ast.InlineFragment:
+			total = saturatedAdd(total, c.connection(s.SelectionSet, n))
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				total = saturatedAdd(total, c.connection(s.Definition.SelectionSet, n))
+			}
+		}
+	}
+	return total
+}
+
+// pageSize is the page a first argument asks for: the default page size
+// when it is omitted (or not a positive number), at most one more than the
+// largest (beyond it the field is refused anyway).
+func pageSize(first any) int {
+	var n int64
+	switch v := first.(type) {
+	case int64:
+		n = v
+	case int:
+		n = int64(v)
+	case float64:
+		n = int64(min(v, store.MaxPageSize+1))
+	case json.Number:
+		n, _ = v.Int64()
+	}
+	if n <= 0 {
+		return store.DefaultPageSize
+	}
+	return int(min(n, store.MaxPageSize+1))
+}
+
+func saturatedAdd(a, b int) int { return min(a+b, ComplexityCeiling) } // both ≤ the ceiling: no overflow
+
+func saturatedMul(a, n int) int {
+	if n > 0 && a >= ComplexityCeiling/n {
+		return ComplexityCeiling
+	}
+	return a * n
+}
+
+// complexityLimit computes an operation's complexity (coster), records it
+// for the answer's extensions.cost and for the rate-limit budget (as
+// gqlgen's ComplexityLimit extension does, under its name), and refuses an
+// operation over MaxComplexity with an error that says its cost and the
+// limit.
+type complexityLimit struct{}
 
 var (
-	_ graphql.HandlerExtension        = &complexityLimit{}
-	_ graphql.OperationContextMutator = &complexityLimit{}
+	_ graphql.HandlerExtension        = complexityLimit{}
+	_ graphql.OperationContextMutator = complexityLimit{}
 )
 
-func (*complexityLimit) ExtensionName() string { return "ComplexityLimit" }
+func (complexityLimit) ExtensionName() string                   { return "ComplexityLimit" }
+func (complexityLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (c *complexityLimit) Validate(es graphql.ExecutableSchema) error {
-	c.es = es
-	return nil
-}
-
-func (c *complexityLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+func (complexityLimit) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
 	if rc.Operation == nil {
 		return nil
 	}
-	n := min(gqlcomplexity.Calculate(ctx, c.es, rc.Operation, rc.Variables, gqlcomplexity.WithIgnoreFields(introspectionFields)), ComplexityCeiling)
+	n := coster{vars: rc.Variables}.selections(rc.Operation.SelectionSet)
 	rc.Stats.SetExtension("ComplexityLimit", &extension.ComplexityStats{Complexity: n, ComplexityLimit: MaxComplexity})
 	if m := costFrom(ctx); m != nil {
 		m.requested = n
@@ -198,7 +255,7 @@ func (w *walker) selections(set ast.SelectionSet, depth int) {
 		switch s := sel.(type) {
 		case *ast.Field:
 			w.fields++
-			if s.Name == "__schema" || s.Name == "__type" {
+			if introspectionField(s) {
 				// Introspection's depth is the schema's, not the caller's
 				// choice of work: its fields count, its depth does not.
 				w.introspection(s.SelectionSet)

@@ -107,7 +107,7 @@ func New(d Deps) http.Handler {
 		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
 		Domains:       doms,
 	}
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver, Complexity: complexity()})
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
 	gql := graphQLHandler(es, z.Field, d)
 
 	authn := &auth.Authenticator{Tokens: d.Tokens, Store: st, Log: d.Log, Reject: writeError}
@@ -175,7 +175,7 @@ func graphQLHandler(es graphql.ExecutableSchema, fields graphql.FieldMiddleware,
 	gql.SetDisableSuggestion(true)
 	gql.Use(extension.Introspection{})
 	gql.Use(shapeLimits{introspection: d.Introspection}) // after Introspection: it decides who may
-	gql.Use(&complexityLimit{})
+	gql.Use(complexityLimit{})
 	gql.Use(budget{}) // after the complexity limit: it charges the complexity computed there
 	gql.SetErrorPresenter(errorPresenter(d.Log))
 	gql.SetRecoverFunc(recoverFunc(d.Log))
