@@ -1759,7 +1759,7 @@ interface Node {
 enum OrganizationStatus {
   "In use."
   ACTIVE
-  "Suspended by a platform administrator: its users' requests are refused with ORGANIZATION_SUSPENDED."
+  "Suspended: its users' requests are refused with ORGANIZATION_SUSPENDED (platform administrators excepted)."
   SUSPENDED
 }
 
@@ -1828,7 +1828,7 @@ enum WorkspaceStatus {
 enum AuditOutcome {
   "The action happened."
   SUCCESS
-  "The action was refused by a rule (access, enrollment, quota); nothing changed."
+  "The action was refused by a rule (e.g. access to another organization's object); nothing changed."
   DENIED
   "The action was attempted and failed (e.g. a wrong password); nothing changed."
   FAILURE
@@ -1949,7 +1949,7 @@ type Organization implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGA
 type User implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION]) {
   "The user's global ID."
   id: ID!
-  "The normalised address (lower-case domain, NFC, IDNA); unique across the deployment."
+  "The normalised address (lower-case, NFC, an internationalized domain in IDNA form); unique across the deployment."
   email: String!
   "The display name (1 to 200 characters)."
   name: String!
@@ -2446,15 +2446,16 @@ type Query {
 "A new account: see ` + "`" + `register` + "`" + `."
 input RegisterInput {
   """
-  The address to register, at most 254 characters; normalised (lower-case
-  domain, NFC, IDNA) and unique: an address already registered is CONFLICT.
+  The address to register, at most 254 characters; normalised (lower-case,
+  NFC, an internationalized domain in IDNA form) and unique: an address
+  already registered is CONFLICT.
   """
   email: String!
-  "At least 8 characters."
+  "At least 8 characters and at most 256 bytes (UTF-8)."
   password: String!
   "The display name, 1 to 200 characters once normalised."
   name: String!
-  "The organization to join or create; omitted means the default organization."
+  "The name of the organization to join or create (1 to 100 characters); omitted means the default organization."
   organization: String
 }
 
@@ -2555,7 +2556,7 @@ input AcceptInvitationInput {
   token: String!
   "The invitee's display name."
   name: String!
-  "At least 8 characters."
+  "At least 8 characters and at most 256 bytes (UTF-8)."
   password: String!
 }
 
@@ -2686,7 +2687,7 @@ type Mutation {
 input ChangePasswordInput {
   "The caller's current password."
   currentPassword: String!
-  "At least 8 characters, and not the current password."
+  "At least 8 characters and at most 256 bytes (UTF-8), and not the current password."
   newPassword: String!
 }
 
