@@ -26,13 +26,12 @@ func PageOf[N Keyed](l store.Listing[N]) Page[N] {
 	return Page[N]{Nodes: l.Rows, HasNext: l.HasNext, CountAll: l.Count}
 }
 
-// PageInfo tells where the page starts and ends. HasPreviousPage stays
-// false: pagination is forward only (Relay allows false with first/after).
+// PageInfo tells where the page ends.
 func (p *Page[N]) PageInfo() *PageInfo {
 	pi := &PageInfo{HasNextPage: p.HasNext}
 	if len(p.Nodes) > 0 {
-		first, last := store.Cursor(p.Nodes[0].RowID()), store.Cursor(p.Nodes[len(p.Nodes)-1].RowID())
-		pi.StartCursor, pi.EndCursor = &first, &last
+		c := store.Cursor(p.Nodes[len(p.Nodes)-1].RowID())
+		pi.EndCursor = &c
 	}
 	return pi
 }
