@@ -2398,7 +2398,10 @@ type Query {
     "An Organization ID."
     id: ID!
   ): Organization @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
-  "A workspace of the caller's organization; another organization's ID answers NOT_FOUND."
+  """
+  A workspace of the caller's organization, or one shared with it through a
+  live grant; any other organization's ID answers NOT_FOUND.
+  """
   workspace(
     "A Workspace ID."
     id: ID!
