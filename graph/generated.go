@@ -1734,24 +1734,37 @@ enum Access {
 
 "An object with a global, opaque, type-tagged ID."
 interface Node {
+  """
+  The object's global ID: opaque and type-tagged. Pass it to ` + "`" + `node(id:)` + "`" + ` or to
+  any argument that takes this type's ID; never parse it.
+  """
   id: ID!
 }
 
 "Whether an organization may be used."
 enum OrganizationStatus {
+  "In use."
   ACTIVE
+  "Suspended: its users' requests are refused with ORGANIZATION_SUSPENDED (platform administrators excepted)."
   SUSPENDED
 }
 
 "A user's role inside their organization."
 enum OrgRole {
+  "Reads the organization, its users and workspaces (rule MEMBER)."
   MEMBER
+  """
+  Also manages the organization: workspaces, invitations, grants, domains, API
+  tokens, the audit trail (rule ORG_ADMIN).
+  """
   ADMIN
 }
 
 "Whether a user may sign in."
 enum UserStatus {
+  "May sign in and use the API."
   ACTIVE
+  "May not sign in; existing tokens are refused from the next request."
   DEACTIVATED
   "Joined through a verified domain; no rights in the organization until the email address is verified."
   PENDING
@@ -1759,82 +1772,186 @@ enum UserStatus {
 
 "What a workspace is."
 enum WorkspaceType {
+  "A Linux desktop."
   LINUX
+  "A Windows desktop."
   WINDOWS
+  "A secure remote browser."
   BROWSER
+  "A development environment."
   DEV
+  "An administration workstation."
   ADMIN
 }
 
 "How a client connects to a workspace."
 enum ConnectionType {
+  "In the web browser, without client software."
   HTML5
+  "Remote Desktop Protocol."
   RDP
+  "Virtual Network Computing (RFB)."
   VNC
+  "A web application at the workspace's ` + "`" + `url` + "`" + `."
   WEB
+  "A remote browser session."
   BROWSER
 }
 
 "The lifecycle state of a workspace."
 enum WorkspaceStatus {
+  "The state of every new workspace."
   AVAILABLE
+  "Running."
   RUNNING
+  "Stopped."
   STOPPED
+  "Failed."
   ERROR
 }
 
 "How an audited action ended."
 enum AuditOutcome {
+  "The action happened."
   SUCCESS
+  "The action was refused by a rule (e.g. access to another organization's object); nothing changed."
   DENIED
+  "The action was attempted and failed (e.g. a wrong password); nothing changed."
   FAILURE
 }
 
 "A tenant: it owns users, workspaces and audit events."
 type Organization implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION]) {
   """
-  Every API token may read its organization's ID and name, and a partner
-  reaches exactly these two fields of the owner of a workspace shared with it.
+  The organization's global ID. Every API token may read its organization's
+  ID and name, and a partner reaches exactly these two fields of the owner of
+  a workspace shared with it.
   """
   id: ID! @auth(requires: PARTNER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  """
+  The organization's name, 1 to 100 characters, unique among organizations
+  by its confusable skeleton (names that look alike count as the same).
+  """
   name: String! @auth(requires: PARTNER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  "A URL-safe name derived from the organization's name at creation, unique among organizations."
   slug: String!
-  "The primary email domain; registrants with this domain may join."
+  """
+  The primary domain the identity provider reported when it provisioned the
+  organization (SSO); null otherwise. The email domains through which people
+  may join are ` + "`" + `domains` + "`" + `.
+  """
   domain: String
+  "Whether the organization may be used; a SUSPENDED organization's users are refused."
   status: OrganizationStatus!
   "Exact number of users (a counter kept in the same transaction as every change)."
   userCount: Int!
   "Exact number of workspaces (a counter kept in the same transaction as every change)."
   workspaceCount: Int! @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES])
+  "When the organization was created."
   createdAt: Time!
   "The organization's ID at the external identity provider, if provisioned by SSO."
   externalId: String
-  users(first: Int, after: String): UserConnection!
-  workspaces(first: Int, after: String): WorkspaceConnection! @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
+  "The organization's users, oldest first."
+  users(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+  ): UserConnection!
+  "The organization's own workspaces, oldest first (shared ones: Query.sharedWorkspaces)."
+  workspaces(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+  ): WorkspaceConnection! @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
   "Newest first."
-  auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection! @auth(requires: ORG_ADMIN) @scope(any: [READ_AUDIT])
+  auditEvents(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+    "Only events matching every given condition."
+    filter: AuditEventFilter
+  ): AuditEventConnection! @auth(requires: ORG_ADMIN) @scope(any: [READ_AUDIT])
   "The organization's API tokens, newest first (never the token strings)."
-  apiTokens(first: Int, after: String): ApiTokenConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
+  apiTokens(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+  ): ApiTokenConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
   "Invitations into the organization, newest first; with status, only those in that state."
-  invitations(first: Int, after: String, status: InvitationStatus): InvitationConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
+  invitations(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+    "Only invitations in this state; omitted: all."
+    status: InvitationStatus
+  ): InvitationConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
   "Workspace grants other organizations offer to this one (any status), newest first; its admins accept or decline them."
-  incomingGrants(first: Int, after: String): WorkspaceGrantConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
+  incomingGrants(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+  ): WorkspaceGrantConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
   "The email domains the organization claims, by name."
   domains: [OrganizationDomain!]! @auth(requires: MEMBER) @scope(any: [])
 }
 
 "A person. Belongs to exactly one organization."
 type User implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION]) {
+  "The user's global ID."
   id: ID!
+  "The normalised address (lower-case, NFC, an internationalized domain in IDNA form); unique across the deployment."
   email: String!
+  "The display name (1 to 200 characters)."
   name: String!
+  "The user's role in their organization."
   role: OrgRole!
+  "Whether the user operates the deployment: a platform administrator passes every access rule."
   platformAdmin: Boolean!
+  "Whether the user may sign in."
   status: UserStatus!
+  "The organization the user belongs to (exactly one)."
   organization: Organization!
   "The external identity provider the user signs in with, if any."
   ssoIssuer: String
+  "When the account was created."
   createdAt: Time!
+  "The last successful sign-in (password or SSO); null if none yet."
   lastLoginAt: Time
   "Whether the address is proven: a verification link, an accepted invitation, or the identity provider."
   emailVerified: Boolean!
@@ -1842,23 +1959,49 @@ type User implements Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION
 
 "A remote desktop, secure browser or development environment."
 type Workspace implements Node @auth(requires: PARTNER) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES]) {
+  "The workspace's global ID."
   id: ID!
+  "1 to 100 characters, unique within the organization."
   name: String!
+  "Free text, at most 2000 characters; empty when none was given."
   description: String!
+  "What the workspace is."
   type: WorkspaceType!
+  "How clients connect to it."
   connectionType: ConnectionType!
+  "The lifecycle state; AVAILABLE when created, then as set by updateWorkspace."
   status: WorkspaceStatus!
+  "An absolute http or https URL without credentials, at most 2048 characters; null when unset."
   imageUrl: String
+  """
+  Where clients connect: an absolute http or https URL without credentials, at
+  most 2048 characters; null when unset.
+  """
   url: String
+  "Virtual CPU cores, 1 to 256."
   cpuCores: Int!
+  "Memory in MiB, 128 to 1048576 (1 TiB)."
   memoryMb: Int!
+  "Storage in GiB, 1 to 65536."
   storageGb: Int!
   "The owner. A partner reaches only its id and name."
   organization: Organization!
+  "When the workspace was created."
   createdAt: Time!
+  "When the workspace last changed (its creation time until then)."
   updatedAt: Time!
   "Partner organizations that may use this workspace (the owner's admins only)."
-  grants(first: Int, after: String): WorkspaceGrantConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
+  grants(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+  ): WorkspaceGrantConnection! @auth(requires: ORG_ADMIN) @scope(any: [])
 }
 
 """
@@ -1866,10 +2009,13 @@ A partner organization's time-limited access to one workspace: the one
 sanctioned way across a tenant boundary.
 """
 type WorkspaceGrant implements Node @auth(requires: ORG_ADMIN) {
+  "The grant's global ID (revokeWorkspaceAccess, acceptWorkspaceGrant, declineWorkspaceGrant take it)."
   id: ID!
+  "The shared workspace."
   workspace: Workspace!
   "The partner. The owner's admins reach only its id and name."
   granteeOrganization: Organization!
+  "When the grant was offered."
   createdAt: Time!
   "Checked on every request: an expired grant gives nothing."
   expiresAt: Time!
@@ -1894,42 +2040,138 @@ enum GrantStatus {
   DECLINED
 }
 
+"A page of workspace grants (Relay connection, forward only)."
 type WorkspaceGrantConnection @auth(requires: AUTHENTICATED) {
+  "The grants of this page, each with its cursor."
   edges: [WorkspaceGrantEdge!]!
+  "The grants of this page (the same as ` + "`" + `edges.node` + "`" + `)."
   nodes: [WorkspaceGrant!]!
+  "Where this page ends and whether another follows."
   pageInfo: PageInfo!
+  "The number of grants in the whole list, not only this page (counted only when asked for)."
   totalCount: Int!
 }
 
+"A workspace grant and its cursor."
 type WorkspaceGrantEdge @auth(requires: AUTHENTICATED) {
+  "An opaque cursor of this grant: pass it as ` + "`" + `after` + "`" + ` to read the items that follow it."
   cursor: String!
+  "The grant."
   node: WorkspaceGrant!
 }
 
 "An immutable record of something that happened; a snapshot, never a live join."
 type AuditEvent implements Node @auth(requires: ORG_ADMIN) @scope(any: [READ_AUDIT]) {
+  "The event's global ID."
   id: ID!
+  """
+  What happened, as ` + "`" + `<object>.<verb>` + "`" + `. The actions:
+
+  - ` + "`" + `organization.created` + "`" + `: an organization was created (by registering, or
+    provisioned by SSO). Target: Organization.
+  - ` + "`" + `organization.updated` + "`" + `: an organization was changed (reserved: no
+    operation of this version records it). Target: Organization.
+  - ` + "`" + `user.registered` + "`" + `: an account was created (register, SSO, invitation or
+    ` + "`" + `neosc create-admin` + "`" + `). Target: User.
+  - ` + "`" + `user.registration_denied` + "`" + ` (DENIED): a registration into an existing
+    organization was refused. Target: Organization.
+  - ` + "`" + `user.login` + "`" + `: a password sign-in. Target: User.
+  - ` + "`" + `user.login_failed` + "`" + ` (FAILURE): a failed password sign-in; the target is
+    set only when the address belongs to an account. Target: User.
+  - ` + "`" + `user.sso_provisioned` + "`" + `: an account created on first SSO sign-in. Target: User.
+  - ` + "`" + `user.sso_login` + "`" + `: a sign-in through the identity provider. Target: User.
+  - ` + "`" + `user.role_changed` + "`" + `: a user's role or platform administration changed. Target: User.
+  - ` + "`" + `user.password_changed` + "`" + `: a password changed (FAILURE: wrong current
+    password). Target: User.
+  - ` + "`" + `user.deactivated` + "`" + `: a user was deactivated. Target: User.
+  - ` + "`" + `user.email_verified` + "`" + `: a user proved their email address. Target: User.
+  - ` + "`" + `user.sessions_revoked` + "`" + `: session tokens were ended (signOut,
+    signOutEverywhere, revokeSessions). Target: User.
+  - ` + "`" + `workspace.created` + "`" + `, ` + "`" + `workspace.updated` + "`" + `, ` + "`" + `workspace.deleted` + "`" + `: a
+    workspace changed. Target: Workspace.
+  - ` + "`" + `workspace.grant_created` + "`" + `, ` + "`" + `workspace.grant_revoked` + "`" + `: a workspace was
+    offered to, or withdrawn from, a partner organization (recorded in both
+    organizations' trails). Target: Workspace.
+  - ` + "`" + `grant.accepted` + "`" + `, ` + "`" + `grant.declined` + "`" + `: a partner answered a grant (both
+    trails). Target: WorkspaceGrant.
+  - ` + "`" + `api_token.created` + "`" + `, ` + "`" + `api_token.revoked` + "`" + `: an API token. Target: ApiToken.
+  - ` + "`" + `invitation.created` + "`" + `, ` + "`" + `invitation.accepted` + "`" + `, ` + "`" + `invitation.revoked` + "`" + `: an
+    invitation. Target: Invitation.
+  - ` + "`" + `domain.added` + "`" + `, ` + "`" + `domain.verified` + "`" + `, ` + "`" + `domain.enrollment_changed` + "`" + `,
+    ` + "`" + `domain.removed` + "`" + `: an email domain of the organization. Target:
+    OrganizationDomain.
+  - ` + "`" + `access.denied` + "`" + ` (DENIED): a caller named another organization's object;
+    recorded in the caller's and in the target's trail. Target: the object's type.
+  - ` + "`" + `signing_key.rotated` + "`" + `: ` + "`" + `neosc keys rotate` + "`" + `; a platform event, in no
+    organization's trail.
+
+  Later versions add actions; treat an unknown one as informational.
+  """
   action: String!
+  "How the action ended."
   outcome: AuditOutcome!
   "The organization the event belongs to."
   organizationId: ID!
+  "The user who acted; null for an API token, an identity provider or the command line."
   actorId: ID
+  """
+  The actor's email at the time; ` + "`" + `api-token:<name>` + "`" + ` for an API token,
+  ` + "`" + `oidc:<issuer>` + "`" + ` for an identity provider.
+  """
   actorEmail: String
+  "The actor's organization at the time; null when the actor belongs to none."
   actorOrganizationId: ID
+  """
+  The GraphQL type of the object acted on, if any; ` + "`" + `targetId` + "`" + ` is its global
+  ID. One of: ` + "`" + `Organization` + "`" + `, ` + "`" + `User` + "`" + `, ` + "`" + `Workspace` + "`" + `, ` + "`" + `WorkspaceGrant` + "`" + `,
+  ` + "`" + `ApiToken` + "`" + `, ` + "`" + `Invitation` + "`" + `, ` + "`" + `AuditEvent` + "`" + `, ` + "`" + `OrganizationDomain` + "`" + ` (a claimed
+  email domain; the API names domains by name, so ` + "`" + `node` + "`" + ` does not resolve
+  its ID).
+  """
   targetType: String
+  "The global ID of the object acted on (of type ` + "`" + `targetType` + "`" + `), if any."
   targetId: ID
+  """
+  The organization owning the target, if any. In an access.denied event it is
+  set only in the target organization's copy.
+  """
   targetOrganizationId: ID
+  """
+  Details of the action: always a JSON object (` + "`" + `{}` + "`" + ` when there are none),
+  never holding a secret (passwords, tokens). IDs in it are global IDs,
+  times RFC 3339 strings. Keys by kind of event:
+
+  - ` + "`" + `reason` + "`" + ` (a sentence): why a DENIED or FAILURE event was refused or failed,
+    e.g. access.denied;
+  - ` + "`" + `changes` + "`" + ` (` + "`" + `*.updated` + "`" + `, …): ` + "`" + `{"<field>": {"from": old, "to": new}}` + "`" + ` per
+    changed field, ` + "`" + `{"<field>": {"changed": true}}` + "`" + ` for a secret one;
+  - ` + "`" + `workspace` + "`" + ` (workspace.created, workspace.deleted) and
+    ` + "`" + `organizationDomain` + "`" + ` (domain.added, domain.removed): a snapshot of the
+    object's audited fields, by field name;
+  - ` + "`" + `via` + "`" + ` (e.g. ` + "`" + `register` + "`" + `, ` + "`" + `sso` + "`" + `, ` + "`" + `cli` + "`" + `, ` + "`" + `signOut` + "`" + `, ` + "`" + `changePassword` + "`" + `): the
+    operation that caused the event;
+  - ` + "`" + `apiTokenId` + "`" + `: the API token that acted (actor email ` + "`" + `api-token:<name>` + "`" + `);
+  - others per action, e.g. ` + "`" + `email` + "`" + `, ` + "`" + `role` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `scopes` + "`" + `, ` + "`" + `expiresAt` + "`" + `,
+    ` + "`" + `grantId` + "`" + `, ` + "`" + `granteeOrganizationId` + "`" + `, ` + "`" + `issuer` + "`" + `, ` + "`" + `sessions` + "`" + `.
+  """
   metadata: JSON!
+  "The client's IP address (behind NEOSC_TRUSTED_PROXIES: from X-Forwarded-For)."
   ipAddress: String
+  "The request's User-Agent, at most 512 bytes."
   userAgent: String
+  "The request ID, also in the server's log line and in error responses (` + "`" + `extensions.requestId` + "`" + `)."
   requestId: String
+  "When the event was recorded, microsecond precision."
   createdAt: Time!
 }
 
 "Narrows an audit event listing; every given condition must hold."
 input AuditEventFilter {
+  "Only events whose ` + "`" + `action` + "`" + ` is one of these (at most 50; see AuditEvent.action for the names)."
   actions: [String!]
+  "Only events whose actor is this user (a User ID; any other ID is BAD_USER_INPUT)."
   actorId: ID
+  "Only events with this outcome."
   outcome: AuditOutcome
   "Inclusive lower bound on createdAt."
   since: Time
@@ -1939,54 +2181,87 @@ input AuditEventFilter {
 
 "Where a page of a connection ends."
 type PageInfo @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT]) {
+  "Whether items follow this page: read them with ` + "`" + `after: endCursor` + "`" + `."
   hasNextPage: Boolean!
+  "The cursor of the last item of this page (pass it as ` + "`" + `after` + "`" + `); null for an empty page."
   endCursor: String
 }
 
+"A page of organizations (Relay connection, forward only)."
 type OrganizationConnection @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT]) {
+  "The organizations of this page, each with its cursor."
   edges: [OrganizationEdge!]!
+  "The organizations of this page (the same as ` + "`" + `edges.node` + "`" + `)."
   nodes: [Organization!]!
+  "Where this page ends and whether another follows."
   pageInfo: PageInfo!
+  "The number of organizations in the whole list, not only this page (counted only when asked for)."
   totalCount: Int!
 }
 
+"An organization and its cursor."
 type OrganizationEdge @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT]) {
+  "An opaque cursor of this organization: pass it as ` + "`" + `after` + "`" + ` to read the items that follow it."
   cursor: String!
+  "The organization."
   node: Organization!
 }
 
+"A page of users (Relay connection, forward only)."
 type UserConnection @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION]) {
+  "The users of this page, each with its cursor."
   edges: [UserEdge!]!
+  "The users of this page (the same as ` + "`" + `edges.node` + "`" + `)."
   nodes: [User!]!
+  "Where this page ends and whether another follows."
   pageInfo: PageInfo!
+  "The number of users in the whole list, not only this page (counted only when asked for)."
   totalCount: Int!
 }
 
+"A user and its cursor."
 type UserEdge @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION]) {
+  "An opaque cursor of this user: pass it as ` + "`" + `after` + "`" + ` to read the items that follow it."
   cursor: String!
+  "The user."
   node: User!
 }
 
+"A page of workspaces (Relay connection, forward only)."
 type WorkspaceConnection @auth(requires: AUTHENTICATED) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES]) {
+  "The workspaces of this page, each with its cursor."
   edges: [WorkspaceEdge!]!
+  "The workspaces of this page (the same as ` + "`" + `edges.node` + "`" + `)."
   nodes: [Workspace!]!
+  "Where this page ends and whether another follows."
   pageInfo: PageInfo!
+  "The number of workspaces in the whole list, not only this page (counted only when asked for)."
   totalCount: Int!
 }
 
+"A workspace and its cursor."
 type WorkspaceEdge @auth(requires: AUTHENTICATED) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES]) {
+  "An opaque cursor of this workspace: pass it as ` + "`" + `after` + "`" + ` to read the items that follow it."
   cursor: String!
+  "The workspace."
   node: Workspace!
 }
 
+"A page of audit events, newest first (Relay connection, forward only; no totalCount: trails are long)."
 type AuditEventConnection @auth(requires: AUTHENTICATED) @scope(any: [READ_AUDIT]) {
+  "The audit events of this page, each with its cursor."
   edges: [AuditEventEdge!]!
+  "The audit events of this page (the same as ` + "`" + `edges.node` + "`" + `)."
   nodes: [AuditEvent!]!
+  "Where this page ends and whether another follows."
   pageInfo: PageInfo!
 }
 
+"An audit event and its cursor."
 type AuditEventEdge @auth(requires: AUTHENTICATED) @scope(any: [READ_AUDIT]) {
+  "An opaque cursor of this audit event: pass it as ` + "`" + `after` + "`" + ` to read the items that follow it."
   cursor: String!
+  "The audit event."
   node: AuditEvent!
 }
 
@@ -1995,25 +2270,39 @@ A token for a partner integration: it acts only inside its organization and
 only within its scopes. The token string is shown once, at creation.
 """
 type ApiToken implements Node @auth(requires: ORG_ADMIN) {
+  "The token's global ID (revokeApiToken takes it)."
   id: ID!
+  "A label, 1 to 100 characters."
   name: String!
+  "What the token may do; a field it needs is otherwise refused (FORBIDDEN)."
   scopes: [ApiScope!]!
+  "When the token stops working."
   expiresAt: Time!
+  "When the token was created."
   createdAt: Time!
   "Updated at most once a minute."
   lastUsedAt: Time
+  "When the token was revoked; null while it is not."
   revokedAt: Time
 }
 
+"A page of API tokens (Relay connection, forward only)."
 type ApiTokenConnection @auth(requires: AUTHENTICATED) {
+  "The API tokens of this page, each with its cursor."
   edges: [ApiTokenEdge!]!
+  "The API tokens of this page (the same as ` + "`" + `edges.node` + "`" + `)."
   nodes: [ApiToken!]!
+  "Where this page ends and whether another follows."
   pageInfo: PageInfo!
+  "The number of API tokens in the whole list, not only this page (counted only when asked for)."
   totalCount: Int!
 }
 
+"An API token and its cursor."
 type ApiTokenEdge @auth(requires: AUTHENTICATED) {
+  "An opaque cursor of this API token: pass it as ` + "`" + `after` + "`" + ` to read the items that follow it."
   cursor: String!
+  "The API token."
   node: ApiToken!
 }
 
@@ -2021,6 +2310,7 @@ type ApiTokenEdge @auth(requires: AUTHENTICATED) {
 type CreateApiTokenPayload @auth(requires: AUTHENTICATED) {
   "Send as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
   token: String!
+  "The new token's record (without the secret)."
   apiToken: ApiToken!
 }
 
@@ -2028,7 +2318,9 @@ type CreateApiTokenPayload @auth(requires: AUTHENTICATED) {
 type AuthPayload @auth(requires: PUBLIC) {
   "A service-signed JWT to send as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
   token: String!
+  "When ` + "`" + `token` + "`" + ` expires (NEOSC_TOKEN_TTL after issue, 1 hour by default)."
   expiresAt: Time!
+  "The signed-in user."
   user: User!
 }
 
@@ -2036,7 +2328,9 @@ type AuthPayload @auth(requires: PUBLIC) {
 enum InvitationStatus {
   "Sent, not yet accepted, revoked or expired."
   PENDING
+  "The invitee created their account with it."
   ACCEPTED
+  "Revoked by an admin; the link no longer works."
   REVOKED
   "Not accepted within 24 hours."
   EXPIRED
@@ -2047,57 +2341,115 @@ An invitation of one email address into an organization, with a role. The
 invitee accepts it with the single-use link mailed to them (24 hours).
 """
 type Invitation implements Node @auth(requires: ORG_ADMIN) {
+  "The invitation's global ID (revokeInvitation takes it)."
   id: ID!
+  "The invited address (normalised)."
   email: String!
+  "The role the invitee gets on accepting."
   role: OrgRole!
+  "Where the invitation stands; EXPIRED once expiresAt has passed without acceptance."
   status: InvitationStatus!
+  "When the link stops working (24 hours after sending)."
   expiresAt: Time!
+  "When the invitation was sent."
   createdAt: Time!
   "The admin who sent it (null when sent by other means)."
   invitedBy: User
 }
 
+"A page of invitations (Relay connection, forward only)."
 type InvitationConnection @auth(requires: AUTHENTICATED) {
+  "The invitations of this page, each with its cursor."
   edges: [InvitationEdge!]!
+  "The invitations of this page (the same as ` + "`" + `edges.node` + "`" + `)."
   nodes: [Invitation!]!
+  "Where this page ends and whether another follows."
   pageInfo: PageInfo!
+  "The number of invitations in the whole list, not only this page (counted only when asked for)."
   totalCount: Int!
 }
 
+"An invitation and its cursor."
 type InvitationEdge @auth(requires: AUTHENTICATED) {
+  "An opaque cursor of this invitation: pass it as ` + "`" + `after` + "`" + ` to read the items that follow it."
   cursor: String!
+  "The invitation."
   node: Invitation!
 }
 
+"Reads. Lists are Relay connections paginated forward with ` + "`" + `first` + "`" + ` and ` + "`" + `after` + "`" + `."
 type Query {
   "The caller."
   me: User! @auth(requires: AUTHENTICATED)
   "The caller's organization; every organization for a platform administrator."
-  organizations(first: Int, after: String): OrganizationConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  organizations(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+  ): OrganizationConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
   "An organization the caller belongs to; another organization's ID answers NOT_FOUND."
-  organization(id: ID!): Organization @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
-  "A workspace of the caller's organization; another organization's ID answers NOT_FOUND."
-  workspace(id: ID!): Workspace @auth(requires: PARTNER) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
+  organization(
+    "An Organization ID."
+    id: ID!
+  ): Organization @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  """
+  A workspace of the caller's organization, or one shared with it through a
+  live grant; any other organization's ID answers NOT_FOUND.
+  """
+  workspace(
+    "A Workspace ID."
+    id: ID!
+  ): Workspace @auth(requires: PARTNER) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
   "Workspaces other organizations have shared with the caller's, through live grants."
-  sharedWorkspaces(first: Int, after: String): WorkspaceConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
+  sharedWorkspaces(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+  ): WorkspaceConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_WORKSPACES, WRITE_WORKSPACES])
   "Any object by its global ID, under the access rule of its type."
-  node(id: ID!): Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
+  node(
+    "Any global ID this API returned."
+    id: ID!
+  ): Node @auth(requires: MEMBER) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
 }
 
+"A new account: see ` + "`" + `register` + "`" + `."
 input RegisterInput {
+  """
+  The address to register, at most 254 characters; normalised (lower-case,
+  NFC, an internationalized domain in IDNA form) and unique: an address
+  already registered is CONFLICT.
+  """
   email: String!
-  "At least 8 characters."
+  "At least 8 characters and at most 256 bytes (UTF-8)."
   password: String!
+  "The display name, 1 to 200 characters once normalised."
   name: String!
-  "The organization to join or create; omitted means the default organization."
+  "The name of the organization to join or create (1 to 100 characters); omitted means the default organization."
   organization: String
 }
 
+"Email and password sign-in."
 input LoginInput {
+  "The registered address (compared after normalisation)."
   email: String!
+  "The account's password."
   password: String!
 }
 
+"What to share, with whom, until when."
 input GrantWorkspaceAccessInput {
   "A workspace of the caller's organization."
   workspaceId: ID!
@@ -2107,7 +2459,9 @@ input GrantWorkspaceAccessInput {
   expiresAt: Time
 }
 
+"A new API token."
 input CreateApiTokenInput {
+  "A label for the token, 1 to 100 characters."
   name: String!
   "At least one."
   scopes: [ApiScope!]!
@@ -2115,32 +2469,62 @@ input CreateApiTokenInput {
   expiresAt: Time
 }
 
+"A new workspace; its organization is the caller's, never input."
 input CreateWorkspaceInput {
+  """
+  1 to 100 characters (surrounding and repeated spaces are collapsed), unique
+  within the organization: a duplicate is CONFLICT.
+  """
   name: String!
+  "Free text, at most 2000 characters; omitted means empty."
   description: String
+  "What the workspace is."
   type: WorkspaceType!
+  "How clients connect to it."
   connectionType: ConnectionType!
+  """
+  An absolute http or https URL without user credentials, at most 2048
+  characters; empty or omitted means none.
+  """
   imageUrl: String
+  """
+  Where clients connect: an absolute http or https URL without user
+  credentials, at most 2048 characters; empty or omitted means none.
+  """
   url: String
+  "Virtual CPU cores: 1 to 256; anything else is BAD_USER_INPUT."
   cpuCores: Int!
+  "Memory in MiB: 128 to 1048576 (1 TiB); anything else is BAD_USER_INPUT."
   memoryMb: Int!
+  "Storage in GiB: 1 to 65536; anything else is BAD_USER_INPUT."
   storageGb: Int!
 }
 
 "Every field is optional; an omitted field is left unchanged."
 input UpdateWorkspaceInput {
+  "1 to 100 characters, unique within the organization: a duplicate is CONFLICT."
   name: String
+  "Free text, at most 2000 characters; empty clears it."
   description: String
+  "What the workspace is."
   type: WorkspaceType
+  "How clients connect to it."
   connectionType: ConnectionType
+  "The new lifecycle state."
   status: WorkspaceStatus
+  "An absolute http or https URL without user credentials, at most 2048 characters; empty clears it."
   imageUrl: String
+  "An absolute http or https URL without user credentials, at most 2048 characters; empty clears it."
   url: String
+  "Virtual CPU cores: 1 to 256; anything else is BAD_USER_INPUT."
   cpuCores: Int
+  "Memory in MiB: 128 to 1048576 (1 TiB); anything else is BAD_USER_INPUT."
   memoryMb: Int
+  "Storage in GiB: 1 to 65536; anything else is BAD_USER_INPUT."
   storageGb: Int
 }
 
+"Who to invite, and with which role."
 input InviteUserInput {
   "The address to invite; it must not have an account yet when the invitation is accepted."
   email: String!
@@ -2148,66 +2532,132 @@ input InviteUserInput {
   role: OrgRole = MEMBER
 }
 
+"The invitee's new account."
 input AcceptInvitationInput {
   "The token of the mailed link."
   token: String!
   "The invitee's display name."
   name: String!
-  "At least 8 characters."
+  "At least 8 characters and at most 256 bytes (UTF-8)."
   password: String!
 }
 
+"Changes. Each change and its audit event are written in one transaction."
 type Mutation {
   "Create an account (and perhaps an organization) and sign in."
-  register(input: RegisterInput!): AuthPayload! @auth(requires: PUBLIC)
+  register(
+    "The new account."
+    input: RegisterInput!
+  ): AuthPayload! @auth(requires: PUBLIC)
   "Sign in with email and password."
-  login(input: LoginInput!): AuthPayload! @auth(requires: PUBLIC)
+  login(
+    "The credentials."
+    input: LoginInput!
+  ): AuthPayload! @auth(requires: PUBLIC)
   "Exchange an access token of the configured OpenID Provider for a service token."
-  ssoLogin(token: String!): AuthPayload! @auth(requires: PUBLIC)
+  ssoLogin(
+    "An access token (JWT) issued by the OpenID Provider NEOSC_OIDC_ISSUER (for the audience NEOSC_OIDC_AUDIENCE when that is set)."
+    token: String!
+  ): AuthPayload! @auth(requires: PUBLIC)
   "Create a workspace in the caller's organization."
-  createWorkspace(input: CreateWorkspaceInput!): Workspace! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
+  createWorkspace(
+    "The new workspace."
+    input: CreateWorkspaceInput!
+  ): Workspace! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
   "Change a workspace of the caller's organization."
-  updateWorkspace(id: ID!, input: UpdateWorkspaceInput!): Workspace! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
+  updateWorkspace(
+    "The workspace's ID."
+    id: ID!
+    "The fields to change; omitted fields stay as they are."
+    input: UpdateWorkspaceInput!
+  ): Workspace! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
   "Delete a workspace of the caller's organization; answers its ID."
-  deleteWorkspace(id: ID!): ID! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
+  deleteWorkspace(
+    "The workspace's ID."
+    id: ID!
+  ): ID! @auth(requires: ORG_ADMIN) @scope(any: [WRITE_WORKSPACES])
   "Offer a workspace of the caller's organization to a partner organization; it gives nothing until an ADMIN of the partner accepts it."
-  grantWorkspaceAccess(input: GrantWorkspaceAccessInput!): WorkspaceGrant! @auth(requires: ORG_ADMIN)
+  grantWorkspaceAccess(
+    "The workspace, the partner and the end of the grant."
+    input: GrantWorkspaceAccessInput!
+  ): WorkspaceGrant! @auth(requires: ORG_ADMIN)
   "End a grant; the partner loses access on its next request. Answers the grant's ID."
-  revokeWorkspaceAccess(id: ID!): ID! @auth(requires: ORG_ADMIN)
+  revokeWorkspaceAccess(
+    "The grant's ID."
+    id: ID!
+  ): ID! @auth(requires: ORG_ADMIN)
   "Create an API token for a partner integration in the caller's organization."
-  createApiToken(input: CreateApiTokenInput!): CreateApiTokenPayload! @auth(requires: ORG_ADMIN)
+  createApiToken(
+    "The token's name, scopes and expiry."
+    input: CreateApiTokenInput!
+  ): CreateApiTokenPayload! @auth(requires: ORG_ADMIN)
   "Revoke an API token; it stops working on the next request."
-  revokeApiToken(id: ID!): ApiToken! @auth(requires: ORG_ADMIN)
+  revokeApiToken(
+    "The token's ID."
+    id: ID!
+  ): ApiToken! @auth(requires: ORG_ADMIN)
   "Prove an email address with the token of the mailed link (single use, 24 hours); signs the user in. A PENDING account becomes ACTIVE."
-  verifyEmail(token: String!): AuthPayload! @auth(requires: PUBLIC)
+  verifyEmail(
+    "The token of the mailed verification link."
+    token: String!
+  ): AuthPayload! @auth(requires: PUBLIC)
   "Mail a new verification link to the caller (at most one a minute); false when the address is already verified."
   resendVerificationEmail: Boolean! @auth(requires: AUTHENTICATED)
   "Invite an address into the caller's organization; the invitee gets a single-use link (24 hours)."
-  inviteUser(input: InviteUserInput!): Invitation! @auth(requires: ORG_ADMIN)
+  inviteUser(
+    "The address and role."
+    input: InviteUserInput!
+  ): Invitation! @auth(requires: ORG_ADMIN)
   "Revoke a pending invitation; its link stops working at once."
-  revokeInvitation(id: ID!): Invitation! @auth(requires: ORG_ADMIN)
+  revokeInvitation(
+    "The invitation's ID."
+    id: ID!
+  ): Invitation! @auth(requires: ORG_ADMIN)
   "Create the invitee's account in the inviting organization (address verified) and sign it in."
-  acceptInvitation(input: AcceptInvitationInput!): AuthPayload! @auth(requires: PUBLIC)
+  acceptInvitation(
+    "The link's token and the new account's name and password."
+    input: AcceptInvitationInput!
+  ): AuthPayload! @auth(requires: PUBLIC)
   "Accept a grant offered to the caller's organization: its members reach the workspace from the next request."
-  acceptWorkspaceGrant(id: ID!): WorkspaceGrant! @auth(requires: ORG_ADMIN)
+  acceptWorkspaceGrant(
+    "The grant's ID (see Organization.incomingGrants)."
+    id: ID!
+  ): WorkspaceGrant! @auth(requires: ORG_ADMIN)
   "Decline a grant offered to the caller's organization."
-  declineWorkspaceGrant(id: ID!): WorkspaceGrant! @auth(requires: ORG_ADMIN)
+  declineWorkspaceGrant(
+    "The grant's ID (see Organization.incomingGrants)."
+    id: ID!
+  ): WorkspaceGrant! @auth(requires: ORG_ADMIN)
   """
   Claim an email domain for the caller's organization, unverified. Public and
   disposable mail domains are refused; a domain another organization has
   verified is a CONFLICT.
   """
-  addOrganizationDomain(domain: String!): OrganizationDomain! @auth(requires: ORG_ADMIN)
+  addOrganizationDomain(
+    "A domain name, e.g. example.com; stored lower-case, an internationalized name in its ASCII (xn--) form."
+    domain: String!
+  ): OrganizationDomain! @auth(requires: ORG_ADMIN)
   """
   Verify a domain of the caller's organization: its verificationRecord must be
   published in DNS. The first organization to verify a domain holds it;
   another one's attempt is a CONFLICT.
   """
-  verifyOrganizationDomain(domain: String!): OrganizationDomain! @auth(requires: ORG_ADMIN)
+  verifyOrganizationDomain(
+    "A domain the caller's organization has claimed."
+    domain: String!
+  ): OrganizationDomain! @auth(requires: ORG_ADMIN)
   "Change how registrants at a domain of the caller's organization may join it; AUTO_JOIN needs a verified domain."
-  setDomainEnrollment(domain: String!, enrollment: DomainEnrollment!): OrganizationDomain! @auth(requires: ORG_ADMIN)
+  setDomainEnrollment(
+    "A domain the caller's organization has claimed."
+    domain: String!
+    "The new enrollment."
+    enrollment: DomainEnrollment!
+  ): OrganizationDomain! @auth(requires: ORG_ADMIN)
   "Give up a domain of the caller's organization; answers the domain. A verified domain becomes free to verify again."
-  removeOrganizationDomain(domain: String!): String! @auth(requires: ORG_ADMIN)
+  removeOrganizationDomain(
+    "A domain the caller's organization has claimed."
+    domain: String!
+  ): String! @auth(requires: ORG_ADMIN)
 }
 
 # --- Sessions -------------------------------------------------------------
@@ -2215,9 +2665,11 @@ type Mutation {
 # sessions.go). Not reachable with API tokens (no @scope): revokeApiToken
 # ends those.
 
+"The caller's current and new password."
 input ChangePasswordInput {
+  "The caller's current password."
   currentPassword: String!
-  "At least 8 characters, and not the current password."
+  "At least 8 characters and at most 256 bytes (UTF-8), and not the current password."
   newPassword: String!
 }
 
@@ -2227,13 +2679,19 @@ extend type Mutation {
   "End every session token of the caller issued until now, this one included."
   signOutEverywhere: Boolean! @auth(requires: AUTHENTICATED)
   "End every session token of a user of the caller's organization issued until now."
-  revokeSessions(userId: ID!): User! @auth(requires: ORG_ADMIN)
+  revokeSessions(
+    "The user's ID."
+    userId: ID!
+  ): User! @auth(requires: ORG_ADMIN)
   """
   Change the caller's password. Every session token of the user issued until
   now ends, this one included; the answer is a fresh session. A wrong current
   password is UNAUTHENTICATED (field currentPassword) and changes nothing.
   """
-  changePassword(input: ChangePasswordInput!): AuthPayload! @auth(requires: AUTHENTICATED)
+  changePassword(
+    "The current and the new password."
+    input: ChangePasswordInput!
+  ): AuthPayload! @auth(requires: AUTHENTICATED)
 }
 
 # --- Organization domains -------------------------------------------------
@@ -2256,11 +2714,15 @@ organization alone. An unverified domain gives nothing and blocks nobody.
 type OrganizationDomain @auth(requires: MEMBER) {
   "Lower-case; an internationalized name in its ASCII (xn--) form."
   domain: String!
+  "Whether a DNS TXT record has proven the organization controls the domain."
   verified: Boolean!
+  "When the domain was verified; null while it is not."
   verifiedAt: Time
+  "How registrants at this domain may join the organization (AUTO_JOIN needs a verified domain)."
   enrollment: DomainEnrollment!
   "The TXT record to publish to verify the domain (the organization's admins only); null once verified."
   verificationRecord: DnsRecord @auth(requires: ORG_ADMIN)
+  "When the domain was claimed."
   createdAt: Time!
 }
 

@@ -17,15 +17,21 @@ type Node interface {
 	IsNode()
 }
 
+// An audit event and its cursor.
 type AuditEventEdge struct {
-	Cursor string            `json:"cursor"`
-	Node   *store.AuditEvent `json:"node"`
+	// An opaque cursor of this audit event: pass it as `after` to read the items that follow it.
+	Cursor string `json:"cursor"`
+	// The audit event.
+	Node *store.AuditEvent `json:"node"`
 }
 
 // Narrows an audit event listing; every given condition must hold.
 type AuditEventFilter struct {
-	Actions []string            `json:"actions,omitempty"`
-	ActorID *string             `json:"actorId,omitempty"`
+	// Only events whose `action` is one of these (at most 50; see AuditEvent.action for the names).
+	Actions []string `json:"actions,omitempty"`
+	// Only events whose actor is this user (a User ID; any other ID is BAD_USER_INPUT).
+	ActorID *string `json:"actorId,omitempty"`
+	// Only events with this outcome.
 	Outcome *store.AuditOutcome `json:"outcome,omitempty"`
 	// Inclusive lower bound on createdAt.
 	Since *time.Time `json:"since,omitempty"`
@@ -36,45 +42,65 @@ type AuditEventFilter struct {
 // A new API token: `token` is the only time the secret is shown.
 type CreateAPITokenPayload struct {
 	// Send as `Authorization: Bearer <token>`.
-	Token    string          `json:"token"`
+	Token string `json:"token"`
+	// The new token's record (without the secret).
 	APIToken *store.APIToken `json:"apiToken"`
 }
 
+// An invitation and its cursor.
 type InvitationEdge struct {
-	Cursor string            `json:"cursor"`
-	Node   *store.Invitation `json:"node"`
+	// An opaque cursor of this invitation: pass it as `after` to read the items that follow it.
+	Cursor string `json:"cursor"`
+	// The invitation.
+	Node *store.Invitation `json:"node"`
 }
 
+// Changes. Each change and its audit event are written in one transaction.
 type Mutation struct {
 }
 
+// An organization and its cursor.
 type OrganizationEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *store.Organization `json:"node"`
+	// An opaque cursor of this organization: pass it as `after` to read the items that follow it.
+	Cursor string `json:"cursor"`
+	// The organization.
+	Node *store.Organization `json:"node"`
 }
 
 // Where a page of a connection ends.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// Whether items follow this page: read them with `after: endCursor`.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item of this page (pass it as `after`); null for an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Reads. Lists are Relay connections paginated forward with `first` and `after`.
 type Query struct {
 }
 
+// A user and its cursor.
 type UserEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *store.User `json:"node"`
+	// An opaque cursor of this user: pass it as `after` to read the items that follow it.
+	Cursor string `json:"cursor"`
+	// The user.
+	Node *store.User `json:"node"`
 }
 
+// A workspace and its cursor.
 type WorkspaceEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *store.Workspace `json:"node"`
+	// An opaque cursor of this workspace: pass it as `after` to read the items that follow it.
+	Cursor string `json:"cursor"`
+	// The workspace.
+	Node *store.Workspace `json:"node"`
 }
 
+// A workspace grant and its cursor.
 type WorkspaceGrantEdge struct {
-	Cursor string                `json:"cursor"`
-	Node   *store.WorkspaceGrant `json:"node"`
+	// An opaque cursor of this grant: pass it as `after` to read the items that follow it.
+	Cursor string `json:"cursor"`
+	// The grant.
+	Node *store.WorkspaceGrant `json:"node"`
 }
 
 // Who may read a field or call a mutation.
