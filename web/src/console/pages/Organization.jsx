@@ -4,6 +4,7 @@ import { Link, Redirect } from 'wouter';
 import { useSession, permissions } from '../session.jsx';
 import { Badge, ErrorAlert, Loading, Time, useQuery, useTitle } from '../ui.jsx';
 import NotFound from './NotFound.jsx';
+import { domainText } from './Organizations.jsx';
 import Members from './org/Members.jsx';
 import Workspaces from './org/Workspaces.jsx';
 import Grants from './org/Grants.jsx';
@@ -11,7 +12,7 @@ import ApiTokens from './org/ApiTokens.jsx';
 import Audit from './org/Audit.jsx';
 
 const ORGANIZATION = `query Organization($id: ID!) {
-  organization(id: $id) { id name slug domain status userCount workspaceCount createdAt externalId }
+  organization(id: $id) { id name slug domain domains { domain verified } status userCount workspaceCount createdAt externalId }
 }`;
 
 // adminOnly: the tab reads fields only the organization's admins (and
@@ -50,7 +51,7 @@ export default function Organization({ id, tab }) {
         <div>
           <h1 tabIndex={-1} data-testid="org-name">{org.name}</h1>
           <p className="muted">
-            {org.domain || 'No domain'} · <code>{org.slug}</code> · created <Time value={org.createdAt} date />
+            {domainText(org)} · <code>{org.slug}</code> · created <Time value={org.createdAt} date />
           </p>
         </div>
         <div className="org-head-side">

@@ -11,7 +11,7 @@ export const ORGANIZATIONS = `query Organizations($first: Int, $after: String) {
   organizations(first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    nodes { id name slug domain status userCount workspaceCount createdAt externalId }
+    nodes { id name slug domain domains { domain verified } status userCount workspaceCount createdAt externalId }
   }
 }`;
 
@@ -92,7 +92,7 @@ export function OrgCard({ org }) {
               {org.name}
             </Link>
           </h2>
-          <p className="muted org-domain" data-testid="org-domain">{org.domain || 'No domain'}</p>
+          <p className="muted org-domain" data-testid="org-domain">{domainText(org)}</p>
         </div>
         <Badge value={org.status} testId="org-status" />
       </header>
@@ -114,6 +114,17 @@ export function OrgCard({ org }) {
       <p className="muted small">Created <Time value={org.createdAt} date /></p>
     </article>
   );
+}
+
+/**
+ * The organization's domain: its primary domain, else the domains it claims
+ * (an unverified one says so), else "No domain".
+ */
+export function domainText(org) {
+  if (org.domain) return org.domain;
+  const ds = org.domains ?? [];
+  if (ds.length === 0) return 'No domain';
+  return ds.map((d) => (d.verified ? d.domain : `${d.domain} (unverified)`)).join(', ');
 }
 
 /** The organization's logo (branding.logoUrl, a later issue) or its initials. */

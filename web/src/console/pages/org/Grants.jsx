@@ -5,11 +5,15 @@
 import { useState } from 'react';
 import { Badge, Empty, ErrorAlert, Loading, Time, useMutation, useQuery } from '../../ui.jsx';
 
-const OUTGOING = `query OutgoingGrants($id: ID!) {
+// The API lists grants per workspace (there is no organization-wide list of
+// outgoing grants), so this reads a page of workspaces with a page of grants
+// each, within the server's complexity limit; "Show more" reads on.
+const OUTGOING = `query OutgoingGrants($id: ID!, $after: String) {
   organization(id: $id) {
     id
-    workspaces(first: 100) {
-      nodes { id name grants(first: 50) { nodes { id status createdAt expiresAt granteeOrganization { id name } } } }
+    workspaces(first: 20, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id name grants(first: 20) { nodes { id status createdAt expiresAt granteeOrganization { id name } } } }
     }
   }
 }`;
@@ -42,7 +46,8 @@ export default function Grants({ org, can }) {
 }
 
 function Outgoing({ org, can }) {
-  const { data, error, loading, reload } = useQuery(OUTGOING, { id: org.id });
+  const [after, setAfter] = useState(null);
+  const { data, error, loading, reload } = useQuery(OUTGOING, { id: org.id, after });
   const grant = useMutation(GRANT);
   const revoke = useMutation(REVOKE);
   const [workspaceId, setWorkspaceId] = useState('');
@@ -100,7 +105,7 @@ function Outgoing({ org, can }) {
       <ErrorAlert error={revoke.error} title="The grant was not ended" />
       <ErrorAlert error={error} title="The grants could not be loaded" />
       {loading && !data && <Loading label="Loading grants…" />}
-      {data && rows.length === 0 && <Empty>No workspace is shared with a partner.</Empty>}
+      {data && rows.length === 0 && <Empty>No workspace {after ? 'on this page ' : ''}is shared with a partner.</Empty>}
       {rows.length > 0 && (
         <div className="table-wrap">
           <table className="table" data-testid="outgoing-grants">
@@ -129,6 +134,13 @@ function Outgoing({ org, can }) {
             </tbody>
           </table>
         </div>
+      )}
+      {(after || data?.organization.workspaces.pageInfo.hasNextPage) && (
+        <nav className="pager" aria-label="Workspace pages">
+          <button type="button" className="btn" disabled={!after} onClick={() => setAfter(null)}>First workspaces</button>
+          <button type="button" className="btn" disabled={!data?.organization.workspaces.pageInfo.hasNextPage}
+            onClick={() => setAfter(data.organization.workspaces.pageInfo.endCursor)}>Next workspaces</button>
+        </nav>
       )}
     </section>
   );

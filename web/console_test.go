@@ -1,0 +1,454 @@
+package web_test
+
+// Browser tests of the Organizations console (GET /): a real headless
+// Chromium against the real HTTP handler on a real SQLite database. Every
+// page is screenshotted into test-artifacts/ and checked with axe-core.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/neosc/neosc/internal/apitest"
+	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/testdb"
+	"github.com/neosc/neosc/internal/webtest"
+)
+
+// password is what apitest.Register and apitest.Invite give every account.
+func password(email string) string { return "password-" + email }
+
+// seeded is a realistic data set: two customer organizations with admins,
+// a member and a few workspaces each.
+type seeded struct {
+	env              *apitest.Env
+	acmeAdmin, grace apitest.Account // Acme Robotics: ADMIN and MEMBER
+	globexAdmin      apitest.Account // Globex Logistics: ADMIN
+}
+
+func seed(t *testing.T) seeded {
+	t.Helper()
+	env := apitest.New(t, testdb.New(t, db.SQLite))
+	s := seeded{env: env}
+	s.acmeAdmin = env.Register("ada.lovelace@acme-robotics.com", "Acme Robotics")
+	s.grace = env.Invite(s.acmeAdmin, "grace.hopper@acme-robotics.com", "MEMBER")
+	env.Invite(s.acmeAdmin, "alan.turing@acme-robotics.com", "ADMIN")
+	s.globexAdmin = env.Register("hank.scorpio@globex-logistics.com", "Globex Logistics")
+	env.Invite(s.globexAdmin, "frank.grimes@globex-logistics.com", "MEMBER")
+	for _, w := range []struct {
+		acc                       apitest.Account
+		name, desc, typ, conn, st string
+		cpu, mem, disk            int
+	}{
+		{s.acmeAdmin, "CAD workstation", "GPU desktop for mechanical design", "WINDOWS", "RDP", "RUNNING", 8, 32768, 250},
+		{s.acmeAdmin, "Firmware build box", "Cross-compilers for the arm64 controllers", "LINUX", "HTML5", "STOPPED", 16, 65536, 500},
+		{s.acmeAdmin, "Secure browser", "Isolated browsing for supplier portals", "BROWSER", "BROWSER", "AVAILABLE", 2, 4096, 20},
+		{s.globexAdmin, "Route planner", "Fleet routing dev environment", "DEV", "WEB", "RUNNING", 4, 16384, 100},
+	} {
+		r := env.Do(w.acc.Token, `mutation($in: CreateWorkspaceInput!) { createWorkspace(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"name": w.name, "description": w.desc, "type": w.typ, "connectionType": w.conn,
+				"cpuCores": w.cpu, "memoryMb": w.mem, "storageGb": w.disk}}).OK(t)
+		if w.st != "AVAILABLE" {
+			env.Do(w.acc.Token, `mutation($id: ID!, $st: WorkspaceStatus!) { updateWorkspace(id: $id, input: {status: $st}) { id } }`,
+				map[string]any{"id": r.Get("data.createWorkspace.id").String(), "st": w.st}).OK(t)
+		}
+	}
+	return s
+}
+
+// counts is what the API says of an organization's counters.
+func counts(t *testing.T, env *apitest.Env, token, orgID string) (users, workspaces int) {
+	t.Helper()
+	r := env.Do(token, `query($id: ID!) { organization(id: $id) { userCount workspaceCount } }`, map[string]any{"id": orgID}).OK(t)
+	return int(r.Get("data.organization.userCount").Int()), int(r.Get("data.organization.workspaceCount").Int())
+}
+
+// card is one organization card as the page shows it.
+type card struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Users      string `json:"users"`
+	Workspaces string `json:"workspaces"`
+}
+
+func readCards(t *testing.T, b *webtest.Browser) []card {
+	t.Helper()
+	raw := webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`JSON.stringify([...document.querySelectorAll('[data-testid=org-card]')].map(c => ({
+		id: c.dataset.orgId,
+		name: c.querySelector('h2').textContent.trim(),
+		users: c.querySelector('[data-testid=user-count]').textContent.trim(),
+		workspaces: c.querySelector('[data-testid=workspace-count]').textContent.trim(),
+	})))`))
+	var cs []card
+	if err := json.Unmarshal([]byte(raw), &cs); err != nil {
+		t.Fatalf("cards: %v: %s", err, raw)
+	}
+	return cs
+}
+
+func cardOf(t *testing.T, cs []card, orgID string) card {
+	t.Helper()
+	for _, c := range cs {
+		if c.ID == orgID {
+			return c
+		}
+	}
+	t.Fatalf("no card for organization %s among %+v", orgID, cs)
+	return card{}
+}
+
+// signIn fills the sign-in form and waits for the Organizations page.
+func signIn(t *testing.T, b *webtest.Browser, base, email string) {
+	t.Helper()
+	do(t, b,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#signin-email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#signin-password`), password(email)),
+		chromedp.Click(chromedp.CSS(`[data-testid=signin-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=org-card]`)),
+	)
+}
+
+// do runs steps like b.Do; on failure it first saves a screenshot of the
+// page as test-artifacts/failed-<test>.png, to see what the page showed.
+func do(t *testing.T, b *webtest.Browser, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, webtest.Timeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		sctx, scancel := context.WithTimeout(b.Ctx, 5*time.Second)
+		defer scancel()
+		if img, serr := chromedp.Run(sctx, chromedp.FullScreenshot(100)); serr == nil {
+			writeArtifact(t, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"), img)
+		}
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+// shot saves a full-page screenshot as test-artifacts/<name>.png with
+// b.Screenshot. That writes JPEG bytes (FullScreenshot(90)) under the .png
+// name; a screenshot that is not a PNG is taken again losslessly (quality
+// 100 is PNG), so the file is what its name says and the README can use it.
+func shot(t *testing.T, b *webtest.Browser, name string) {
+	t.Helper()
+	path := b.Screenshot(b.Ctx, name)
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(img, []byte("\x89PNG")) {
+		writeArtifact(t, name, webtest.Value(b, b.Ctx, chromedp.FullScreenshot(100)))
+	}
+}
+
+func writeArtifact(t *testing.T, name string, img []byte) {
+	t.Helper()
+	dir := filepath.Join(webtest.Root(), "test-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls a JavaScript expression until it is truthy.
+func waitFor(b *webtest.Browser, expr string) {
+	webtest.Value(b, b.Ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+func location(b *webtest.Browser) string {
+	u, _ := url.Parse(webtest.Value(b, b.Ctx, chromedp.Location()))
+	return u.Path
+}
+
+func countOf(b *webtest.Browser, css string) int {
+	return webtest.Value(b, b.Ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, css)))
+}
+
+// TestConsoleAdmin walks an organization ADMIN through the console: sign in,
+// the card's numbers, the organization page and its tabs, creating a
+// workspace through the UI, and another organization's URL.
+func TestConsoleAdmin(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	s := seed(t)
+	t.Logf("seeded in %v", time.Since(start))
+	env, base := s.env, s.env.Server.URL
+	b := webtest.NewBrowser(t)
+	t.Logf("browser in %v", time.Since(start))
+	defer func() { t.Logf("done in %v", time.Since(start)) }()
+
+	// Signed out, / sends the browser to the sign-in page.
+	do(t, b, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)))
+	if got := location(b); got != "/signin" {
+		t.Fatalf("signed out, / should lead to /signin, got %s", got)
+	}
+	b.Axe(b.Ctx, "sign-in")
+	shot(t, b, "sign-in")
+
+	// A wrong password is refused on the page, with the API's error code.
+	do(t, b,
+		chromedp.SendKeys(chromedp.CSS(`#signin-email`), s.acmeAdmin.Email),
+		chromedp.SendKeys(chromedp.CSS(`#signin-password`), "not-the-password"),
+		chromedp.Click(chromedp.CSS(`[data-testid=signin-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)),
+	)
+	if msg := webtest.Value(b, b.Ctx, chromedp.Text(chromedp.CSS(`[role=alert]`))); !strings.Contains(msg, "UNAUTHENTICATED") {
+		t.Errorf("a wrong password should show an alert with the code, got %q", msg)
+	}
+
+	signIn(t, b, base, s.acmeAdmin.Email)
+	if got := location(b); got != "/" {
+		t.Errorf("after signing in the console should show /, got %s", got)
+	}
+
+	// The session token lives in sessionStorage only: not in localStorage,
+	// not in a cookie.
+	stored := webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`JSON.stringify(Object.values(sessionStorage))`))
+	if !strings.Contains(stored, "eyJ") {
+		t.Errorf("sessionStorage should hold the session token, has %s", stored)
+	}
+	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`localStorage.length`)); n != 0 {
+		t.Errorf("localStorage should be empty, has %d items", n)
+	}
+	cookies, err := chromedp.Call(b.Ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cookies.Cookies) != 0 || webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`document.cookie`)) != "" {
+		t.Errorf("no cookie should be set, got %+v", cookies.Cookies)
+	}
+
+	// One card, the caller's organization, with the API's numbers.
+	cs := readCards(t, b)
+	if len(cs) != 1 {
+		t.Fatalf("an org ADMIN should see one card (their organization), got %+v", cs)
+	}
+	users, workspaces := counts(t, env, s.acmeAdmin.Token, s.acmeAdmin.OrgID)
+	c := cardOf(t, cs, s.acmeAdmin.OrgID)
+	if c.Name != "Acme Robotics" || c.Users != strconv.Itoa(users) || c.Workspaces != strconv.Itoa(workspaces) {
+		t.Errorf("card %+v, API: %d users, %d workspaces", c, users, workspaces)
+	}
+	if users != 3 || workspaces != 3 {
+		t.Errorf("the seed should give Acme 3 users and 3 workspaces, the API says %d and %d", users, workspaces)
+	}
+	b.Axe(b.Ctx, "organizations")
+	shot(t, b, "organizations-admin")
+
+	// The organization page: workspaces first, with the admin's actions.
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[data-testid=org-link]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=workspaces-table]`)),
+	)
+	if got, want := location(b), "/organizations/"+s.acmeAdmin.OrgID; got != want {
+		t.Errorf("the card should lead to %s, got %s", want, got)
+	}
+	if n := countOf(b, `[data-testid=workspace-row]`); n != 3 {
+		t.Errorf("3 workspace rows expected, got %d", n)
+	}
+	if n := countOf(b, `[data-admin-action]`); n == 0 {
+		t.Error("an ADMIN should see admin actions on the workspaces tab")
+	}
+	b.Axe(b.Ctx, "organization")
+	shot(t, b, "organization")
+
+	// Create a workspace through the form.
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[data-admin-action=create-workspace]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=workspace-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#ws-new-name`), "Data science notebook"),
+		chromedp.SendKeys(chromedp.CSS(`#ws-new-description`), "Jupyter for the analytics team"),
+		chromedp.SetValue(chromedp.CSS(`#ws-new-type`), "DEV"),
+		chromedp.SetValue(chromedp.CSS(`#ws-new-connection`), "WEB"),
+	)
+	b.Axe(b.Ctx, "organization-workspace-form")
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[data-admin-action=save-workspace]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=notice]`)),
+	)
+	waitFor(b, `document.querySelectorAll('[data-testid=workspace-row]').length === 4`)
+	// The organization's counter above the tabs follows.
+	waitFor(b, `document.querySelector('[data-testid=org-workspace-count]').textContent === '4'`)
+	r := env.Do(s.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { workspaces(first: 10) { nodes { name type connectionType } } } }`,
+		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
+	if !strings.Contains(r.Get("data.organization.workspaces.nodes.#.name").String(), "Data science notebook") {
+		t.Errorf("the API does not list the workspace created in the browser: %s", r.Body)
+	}
+
+	// Stop the running CAD workstation: its status changes in the API.
+	do(t, b, chromedp.Click(chromedp.CSS(`[data-admin-action=stop-workspace]`)))
+	waitFor(b, `document.querySelectorAll('[data-admin-action=stop-workspace]').length === 0`)
+	r = env.Do(s.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { workspaces(first: 10) { nodes { name status } } } }`,
+		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
+	if strings.Contains(r.Get("data.organization.workspaces.nodes.#.status").String(), "RUNNING") {
+		t.Errorf("Stop should have stopped the running workspace: %s", r.Body)
+	}
+
+	// Back on the Organizations page the card counts the new workspace.
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`nav[aria-label=Main] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=org-card]`)),
+	)
+	users, workspaces = counts(t, env, s.acmeAdmin.Token, s.acmeAdmin.OrgID)
+	c = cardOf(t, readCards(t, b), s.acmeAdmin.OrgID)
+	if workspaces != 4 || c.Workspaces != "4" || c.Users != strconv.Itoa(users) {
+		t.Errorf("after creating a workspace: card %+v, API %d users %d workspaces", c, users, workspaces)
+	}
+
+	// The admin-only tabs.
+	orgURL := base + "/organizations/" + s.acmeAdmin.OrgID
+	do(t, b, chromedp.Navigate(orgURL+"/members"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=members-table]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=invite-form]`)))
+	if n := countOf(b, `[data-testid=member-row]`); n != 3 {
+		t.Errorf("3 members expected, got %d", n)
+	}
+	b.Axe(b.Ctx, "organization-members")
+	shot(t, b, "organization-members")
+
+	do(t, b, chromedp.Navigate(orgURL+"/tokens"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=token-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-name`), "Billing sync"),
+		chromedp.Click(chromedp.CSS(`[data-admin-action=create-token]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=token-secret]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=token-row]`)),
+	)
+	secret := webtest.Value(b, b.Ctx, chromedp.Value(chromedp.CSS(`[data-testid=token-secret]`)))
+	// The secret shown once is a working API token with the chosen scope.
+	env.Do(secret, `query($id: ID!) { organization(id: $id) { workspaces(first: 1) { totalCount } } }`,
+		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
+	b.Axe(b.Ctx, "organization-tokens")
+	shot(t, b, "organization-tokens")
+	do(t, b, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=token-row]`)))
+	if n := countOf(b, `[data-testid=token-secret]`); n != 0 {
+		t.Error("the token's secret should be shown once, not again after a reload")
+	}
+
+	do(t, b, chromedp.Navigate(orgURL+"/audit"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-row]`)))
+	b.Axe(b.Ctx, "organization-audit")
+	shot(t, b, "organization-audit")
+	do(t, b,
+		chromedp.SendKeys(chromedp.CSS(`#audit-actions`), "workspace.created"),
+		chromedp.Click(chromedp.CSS(`[data-testid=audit-filters] button[type=submit]`)),
+	)
+	// Seeded: three; plus the one created in the browser.
+	waitFor(b, `[...document.querySelectorAll('[data-testid=audit-row] th')].length === 4 &&
+		[...document.querySelectorAll('[data-testid=audit-row] th')].every(th => th.textContent === 'workspace.created')`)
+
+	do(t, b, chromedp.Navigate(orgURL+"/grants"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=grant-form]`)))
+	b.Axe(b.Ctx, "organization-grants")
+
+	// Another organization's URL: "not found", as for an ID that does not exist.
+	do(t, b,
+		chromedp.Navigate(base+"/organizations/"+s.globexAdmin.OrgID),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=not-found]`)),
+	)
+	if got := webtest.Value(b, b.Ctx, chromedp.Text(chromedp.CSS(`[data-testid=not-found] h1`))); got != "Organization not found" {
+		t.Errorf("another organization's page should say %q, got %q", "Organization not found", got)
+	}
+	if strings.Contains(webtest.Value(b, b.Ctx, chromedp.Text(chromedp.CSS(`main`))), "Globex") {
+		t.Error("the not-found page must not show the other organization's name")
+	}
+	shot(t, b, "organization-not-found")
+
+	// Signing out ends the session on the server too.
+	do(t, b, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=org-card]`)))
+	stored = webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`Object.values(sessionStorage).find(v => v.startsWith('eyJ')) || ''`))
+	do(t, b, chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)))
+	env.Do(stored, `{ me { id } }`, nil).Want(t, "UNAUTHENTICATED")
+	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
+		t.Errorf("sessionStorage should be empty after signing out, has %d items", n)
+	}
+}
+
+// TestConsoleMember: a MEMBER sees the organization read-only, with no
+// admin action in the DOM and without the admin-only tabs.
+func TestConsoleMember(t *testing.T) {
+	t.Parallel()
+	s := seed(t)
+	base := s.env.Server.URL
+	b := webtest.NewBrowser(t)
+	signIn(t, b, base, s.grace.Email)
+
+	users, workspaces := counts(t, s.env, s.grace.Token, s.grace.OrgID)
+	c := cardOf(t, readCards(t, b), s.grace.OrgID)
+	if c.Users != strconv.Itoa(users) || c.Workspaces != strconv.Itoa(workspaces) {
+		t.Errorf("card %+v, API: %d users, %d workspaces", c, users, workspaces)
+	}
+
+	orgURL := base + "/organizations/" + s.grace.OrgID
+	do(t, b, chromedp.Navigate(orgURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid=workspaces-table]`)))
+	if n := countOf(b, `[data-testid=workspace-row]`); n != 3 {
+		t.Errorf("a member should see the 3 workspaces, got %d", n)
+	}
+	if n := countOf(b, `[data-admin-action], [data-testid=workspace-form]`); n != 0 {
+		t.Errorf("a MEMBER should see no admin action on the workspaces tab, found %d", n)
+	}
+	for _, tab := range []string{"grants", "tokens", "audit"} {
+		if n := countOf(b, `[data-testid=tab-`+tab+`]`); n != 0 {
+			t.Errorf("a MEMBER should not see the %s tab", tab)
+		}
+	}
+	b.Axe(b.Ctx, "organization-member")
+	shot(t, b, "organization-member")
+
+	do(t, b, chromedp.Navigate(orgURL+"/members"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=members-table]`)))
+	if n := countOf(b, `[data-admin-action], [data-testid=invite-form]`); n != 0 {
+		t.Errorf("a MEMBER should see no admin action on the members tab, found %d", n)
+	}
+	// An admin-only tab by URL falls back to the first tab, no admin actions.
+	do(t, b, chromedp.Navigate(orgURL+"/tokens"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=workspaces-table]`)))
+	if n := countOf(b, `[data-admin-action], [data-testid=token-form]`); n != 0 {
+		t.Errorf("a MEMBER at /tokens should see no admin action, found %d", n)
+	}
+
+	// Another organization's URL.
+	do(t, b, chromedp.Navigate(base+"/organizations/"+s.globexAdmin.OrgID), chromedp.WaitVisible(chromedp.CSS(`[data-testid=not-found]`)))
+}
+
+// TestConsoleOrganizations: a platform administrator sees every
+// organization, each card with the API's numbers. Its screenshot is the
+// README's (docs/images/organizations.png).
+func TestConsoleOrganizations(t *testing.T) {
+	t.Parallel()
+	s := seed(t)
+	env, base := s.env, s.env.Server.URL
+	// Platform administrators are made with `neosc create-admin`, not
+	// through the API: promote a registered user the same way, in SQL.
+	op := env.Register("olivia.ops@neosc.example", "")
+	env.Exec("UPDATE users SET platform_admin = ? WHERE email = ?", true, op.Email)
+
+	b := webtest.NewBrowser(t)
+	signIn(t, b, base, op.Email)
+	r := env.Do(op.Token, `{ organizations(first: 100) { totalCount nodes { id name userCount workspaceCount } } }`, nil).OK(t)
+	cs := readCards(t, b)
+	if want := int(r.Get("data.organizations.totalCount").Int()); len(cs) != want || want < 3 {
+		t.Fatalf("a platform admin should see every organization (%d), got %+v", want, cs)
+	}
+	for _, o := range r.Get("data.organizations.nodes").Array() {
+		c := cardOf(t, cs, o.Get("id").String())
+		if c.Name != o.Get("name").String() || c.Users != o.Get("userCount").String() || c.Workspaces != o.Get("workspaceCount").String() {
+			t.Errorf("card %+v, API %s", c, o.Raw)
+		}
+	}
+	b.Axe(b.Ctx, "organizations-platform")
+	shot(t, b, "organizations")
+
+	// A platform admin reads another organization's admin tabs but cannot
+	// act in it: no admin actions.
+	do(t, b, chromedp.Navigate(base+"/organizations/"+s.globexAdmin.OrgID+"/audit"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-row]`)))
+	if n := countOf(b, `[data-admin-action]`); n != 0 {
+		t.Errorf("a platform admin should see no admin actions in another organization, found %d", n)
+	}
+}
