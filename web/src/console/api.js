@@ -7,6 +7,12 @@
 
 const TOKEN_KEY = 'neosc.session';
 
+// Where the API is: the console's own origin, unless the page says otherwise
+// with <meta name="neosc-api-url" content="https://api.example.com"> (a
+// console served from another origin; the API must list that origin in
+// NEOSC_CORS_ORIGINS).
+export const API_URL = (document.querySelector('meta[name="neosc-api-url"]')?.content ?? '').replace(/\/+$/, '');
+
 let token = readStoredToken();
 const listeners = new Set();
 
@@ -72,7 +78,7 @@ export async function gql(query, variables = {}, { partial = false, signal } = {
   if (sent) headers.Authorization = `Bearer ${sent}`;
   let res;
   try {
-    res = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal });
+    res = await fetch(`${API_URL}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError('The server could not be reached. Check your connection and try again.', { code: 'NETWORK' });
@@ -112,7 +118,7 @@ export async function gql(query, variables = {}, { partial = false, signal } = {
 /** Reads GET /ui/config.json once: {sso, oidcIssuer, oidcClientId}. */
 let configPromise = null;
 export function loadConfig() {
-  configPromise ??= fetch('/ui/config.json', { headers: { Accept: 'application/json' } })
+  configPromise ??= fetch(`${API_URL}/ui/config.json`, { headers: { Accept: 'application/json' } })
     .then((r) => (r.ok ? r.json() : { sso: false }))
     .catch(() => ({ sso: false }));
   return configPromise;
