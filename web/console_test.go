@@ -7,13 +7,19 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +27,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/neosc/neosc/internal/apitest"
+	"github.com/neosc/neosc/internal/config"
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/oidctest"
 	"github.com/neosc/neosc/internal/testdb"
 	"github.com/neosc/neosc/internal/webtest"
+	"github.com/neosc/neosc/web"
 )
 
 // password is what apitest.Register and apitest.Invite give every account.
@@ -450,5 +459,186 @@ func TestConsoleOrganizations(t *testing.T) {
 	do(t, b, chromedp.Navigate(base+"/organizations/"+s.globexAdmin.OrgID+"/audit"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-row]`)))
 	if n := countOf(b, `[data-admin-action]`); n != 0 {
 		t.Errorf("a platform admin should see no admin actions in another organization, found %d", n)
+	}
+}
+
+// codeFront adds the authorization-code grant with PKCE in front of an
+// oidctest provider, which issues its real, signed access tokens only with
+// client_credentials (its authorize endpoint needs a login UI it does not
+// have). The browser sees a provider: discovery (the provider's own
+// document with this front's authorize and token endpoints), an authorize
+// endpoint that signs the user in at once and redirects back with a code,
+// and a token endpoint that checks the code, client, redirect URI and PKCE
+// verifier (S256) before it hands out the access token minted beforehand
+// by the real provider.
+type codeFront struct {
+	op          *oidctest.Provider
+	clientID    string
+	redirectURI string
+	accessToken string
+
+	mu         sync.Mutex
+	url        string
+	code       string // the code issued, until redeemed
+	challenge  string
+	authorized url.Values // the authorize request's query
+	problems   []string   // requests the front refused, and why
+	redeemed   int
+}
+
+func (f *codeFront) refuse(w http.ResponseWriter, why string) {
+	f.problems = append(f.problems, why)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": why})
+}
+
+func (f *codeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	switch r.URL.Path {
+	case "/.well-known/openid-configuration":
+		res, err := http.Get(f.op.DiscoveryURL())
+		if err != nil {
+			f.refuse(w, err.Error())
+			return
+		}
+		defer res.Body.Close()
+		var doc map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+			f.refuse(w, err.Error())
+			return
+		}
+		doc["authorization_endpoint"], doc["token_endpoint"] = f.url+"/authorize", f.url+"/token"
+		doc["code_challenge_methods_supported"] = []string{"S256"}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+	case "/authorize":
+		q := r.URL.Query()
+		switch {
+		case q.Get("response_type") != "code":
+			f.refuse(w, "response_type is not code")
+		case q.Get("client_id") != f.clientID:
+			f.refuse(w, "unknown client_id "+q.Get("client_id"))
+		case q.Get("redirect_uri") != f.redirectURI:
+			f.refuse(w, "redirect_uri not registered: "+q.Get("redirect_uri"))
+		case q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43:
+			f.refuse(w, "PKCE S256 challenge missing")
+		case q.Get("state") == "":
+			f.refuse(w, "state missing")
+		default:
+			f.authorized, f.challenge = q, q.Get("code_challenge")
+			f.code = "code-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			http.Redirect(w, r, f.redirectURI+"?"+url.Values{"code": {f.code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+		}
+	case "/token":
+		if r.Method != http.MethodPost {
+			f.refuse(w, "token endpoint: "+r.Method)
+			return
+		}
+		_ = r.ParseForm()
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		switch {
+		case r.PostForm.Get("grant_type") != "authorization_code":
+			f.refuse(w, "grant_type is not authorization_code")
+		case f.code == "" || r.PostForm.Get("code") != f.code:
+			f.refuse(w, "unknown or used code")
+		case r.PostForm.Get("client_id") != f.clientID:
+			f.refuse(w, "token request for another client")
+		case r.PostForm.Get("redirect_uri") != f.redirectURI:
+			f.refuse(w, "redirect_uri differs from the authorize request's")
+		case base64.RawURLEncoding.EncodeToString(sum[:]) != f.challenge:
+			f.refuse(w, "code_verifier does not match the code_challenge")
+		default:
+			f.code = "" // single use
+			f.redeemed++
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"access_token": f.accessToken, "token_type": "Bearer", "expires_in": 600})
+		}
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// TestConsoleSSO signs in with "Sign in with SSO": authorization code with
+// PKCE in the browser, then ssoLogin with the provider's real access token,
+// which the real handler verifies against the provider's keys.
+func TestConsoleSSO(t *testing.T) {
+	t.Parallel()
+	op := oidctest.Start(t)
+	env := apitest.New(t, testdb.New(t, db.SQLite), apitest.WithOIDC(op.Issuer, op.ClientID(), strings.Split(config.DefaultOrgClaims, ",")))
+	front := &codeFront{op: op, clientID: "neosc-console",
+		accessToken: op.Token(t, oidctest.User{Subject: "u-771", Email: "peter.gibbons@initech.example", Name: "Peter Gibbons",
+			OrgID: "org-initech", OrgName: "Initech", OrgPrimaryDomain: "initech.example",
+			Roles: map[string]map[string]string{"admin": {"org-initech": "initech.example"}}})}
+	frontSrv := httptest.NewServer(front)
+	t.Cleanup(frontSrv.Close)
+	front.url = frontSrv.URL
+
+	// The console's server: the real handler, with /ui/config.json naming
+	// the front as the console's provider (NEOSC_OIDC_ISSUER and
+	// NEOSC_OIDC_CLIENT_ID of a deployment).
+	mux := http.NewServeMux()
+	mux.Handle("GET /ui/config.json", web.Handler(web.Config{OIDCIssuer: front.url, OIDCClientID: front.clientID}))
+	mux.Handle("/", env.Handler)
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	front.redirectURI = site.URL + "/signin/callback"
+
+	b := webtest.NewBrowser(t)
+	do(t, b,
+		chromedp.Navigate(site.URL+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=sso-signin]`)),
+	)
+	b.Axe(b.Ctx, "sign-in-sso")
+	shot(t, b, "sign-in-sso")
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[data-testid=sso-signin]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=org-card]`)),
+	)
+
+	front.mu.Lock()
+	problems, redeemed, authorized := front.problems, front.redeemed, front.authorized
+	front.mu.Unlock()
+	if len(problems) > 0 || redeemed != 1 {
+		t.Fatalf("the front refused %q; codes redeemed: %d", problems, redeemed)
+	}
+	for _, scope := range []string{"openid", "profile", "email", "urn:zitadel:iam:user:resourceowner"} {
+		if !slices.Contains(strings.Fields(authorized.Get("scope")), scope) {
+			t.Errorf("the console should ask for scope %s, asked %q", scope, authorized.Get("scope"))
+		}
+	}
+
+	// The tab keeps NeoSC's session token (not the provider's), and the
+	// provider's flow state is gone.
+	stored := webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`JSON.stringify(Object.entries(sessionStorage))`))
+	var entries [][2]string
+	if err := json.Unmarshal([]byte(stored), &entries); err != nil || len(entries) != 1 {
+		t.Fatalf("sessionStorage should hold the session token only, has %s", stored)
+	}
+	session := entries[0][1]
+	if session == front.accessToken {
+		t.Fatal("the console kept the provider's token instead of NeoSC's")
+	}
+	r := env.Do(session, `{ me { name role ssoIssuer organization { id name } } }`, nil).OK(t)
+	if r.Get("data.me.ssoIssuer").String() != op.Issuer || r.Get("data.me.organization.name").String() != "Initech" ||
+		r.Get("data.me.role").String() != "ADMIN" {
+		t.Errorf("the SSO session is not Initech's admin from the provider: %s", r.Body)
+	}
+	c := cardOf(t, readCards(t, b), r.Get("data.me.organization.id").String())
+	if c.Name != "Initech" {
+		t.Errorf("card %+v", c)
+	}
+	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`localStorage.length`)); n != 0 {
+		t.Errorf("localStorage should be empty, has %d items", n)
+	}
+
+	// A callback that this tab did not start (no flow state) is refused.
+	do(t, b, chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)),
+		chromedp.Navigate(site.URL+"/signin/callback?code=forged&state=forged"),
+		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
+		t.Errorf("a forged callback should not sign in, sessionStorage has %d items", n)
 	}
 }
