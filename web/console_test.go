@@ -5,7 +5,6 @@ package web_test
 // page is screenshotted into test-artifacts/ and checked with axe-core.
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -146,20 +145,12 @@ func do(t *testing.T, b *webtest.Browser, steps ...chromedp.Action[chromedp.Void
 	}
 }
 
-// shot saves a full-page screenshot as test-artifacts/<name>.png with
-// b.Screenshot. That writes JPEG bytes (FullScreenshot(90)) under the .png
-// name; a screenshot that is not a PNG is taken again losslessly (quality
-// 100 is PNG), so the file is what its name says and the README can use it.
+// shot saves a full-page screenshot as test-artifacts/<name>.png. Not
+// b.Screenshot: that takes FullScreenshot(90), which is a JPEG, and writes
+// it under the .png name; quality 100 is a PNG, which the README can use.
 func shot(t *testing.T, b *webtest.Browser, name string) {
 	t.Helper()
-	path := b.Screenshot(b.Ctx, name)
-	img, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasPrefix(img, []byte("\x89PNG")) {
-		writeArtifact(t, name, webtest.Value(b, b.Ctx, chromedp.FullScreenshot(100)))
-	}
+	writeArtifact(t, name, webtest.Value(b, b.Ctx, chromedp.FullScreenshot(100)))
 }
 
 func writeArtifact(t *testing.T, name string, img []byte) {
@@ -173,9 +164,11 @@ func writeArtifact(t *testing.T, name string, img []byte) {
 	}
 }
 
-// waitFor polls a JavaScript expression until it is truthy.
-func waitFor(b *webtest.Browser, expr string) {
-	webtest.Value(b, b.Ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+// waitFor polls a JavaScript expression until it is truthy (as do, with a
+// screenshot when it never is).
+func waitFor(t *testing.T, b *webtest.Browser, expr string) {
+	t.Helper()
+	do(t, b, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(webtest.Timeout-time.Second)))
 }
 
 func location(b *webtest.Browser) string {
@@ -288,9 +281,9 @@ func TestConsoleAdmin(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-admin-action=save-workspace]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=notice]`)),
 	)
-	waitFor(b, `document.querySelectorAll('[data-testid=workspace-row]').length === 4`)
+	waitFor(t, b, `document.querySelectorAll('[data-testid=workspace-row]').length === 4`)
 	// The organization's counter above the tabs follows.
-	waitFor(b, `document.querySelector('[data-testid=org-workspace-count]').textContent === '4'`)
+	waitFor(t, b, `document.querySelector('[data-testid=org-workspace-count]').textContent === '4'`)
 	r := env.Do(s.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { workspaces(first: 10) { nodes { name type connectionType } } } }`,
 		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
 	if !strings.Contains(r.Get("data.organization.workspaces.nodes.#.name").String(), "Data science notebook") {
@@ -299,7 +292,7 @@ func TestConsoleAdmin(t *testing.T) {
 
 	// Stop the running CAD workstation: its status changes in the API.
 	do(t, b, chromedp.Click(chromedp.CSS(`[data-admin-action=stop-workspace]`)))
-	waitFor(b, `document.querySelectorAll('[data-admin-action=stop-workspace]').length === 0`)
+	waitFor(t, b, `document.querySelectorAll('[data-admin-action=stop-workspace]').length === 0`)
 	r = env.Do(s.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { workspaces(first: 10) { nodes { name status } } } }`,
 		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
 	if strings.Contains(r.Get("data.organization.workspaces.nodes.#.status").String(), "RUNNING") {
@@ -352,7 +345,7 @@ func TestConsoleAdmin(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=audit-filters] button[type=submit]`)),
 	)
 	// Seeded: three; plus the one created in the browser.
-	waitFor(b, `[...document.querySelectorAll('[data-testid=audit-row] th')].length === 4 &&
+	waitFor(t, b, `[...document.querySelectorAll('[data-testid=audit-row] th')].length === 4 &&
 		[...document.querySelectorAll('[data-testid=audit-row] th')].every(th => th.textContent === 'workspace.created')`)
 
 	do(t, b, chromedp.Navigate(orgURL+"/grants"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=grant-form]`)))
@@ -453,6 +446,35 @@ func TestConsoleOrganizations(t *testing.T) {
 	}
 	b.Axe(b.Ctx, "organizations-platform")
 	shot(t, b, "organizations")
+
+	// The audit log pages by cursor: 15 more events make Acme's more than
+	// one page (25 a page); Next shows the older ones, Previous the first page again.
+	ws := env.CreateWorkspace(s.acmeAdmin, "Load test rig")
+	for i := range 15 {
+		env.Do(s.acmeAdmin.Token, `mutation($id: ID!, $d: String!) { updateWorkspace(id: $id, input: {description: $d}) { id } }`,
+			map[string]any{"id": ws, "d": fmt.Sprintf("run %d", i)}).OK(t)
+	}
+	firstIDs := `[...document.querySelectorAll('[data-testid=audit-row]')].map(r => r.querySelector('td').textContent + r.querySelector('th').textContent).join('|')`
+	do(t, b, chromedp.Navigate(base+"/organizations/"+s.acmeAdmin.OrgID+"/audit"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-row]`)))
+	if n := countOf(b, `[data-testid=audit-row]`); n != 25 {
+		t.Fatalf("the first audit page should have 25 events, has %d", n)
+	}
+	page1 := webtest.Value(b, b.Ctx, chromedp.Evaluate[string](firstIDs))
+	do(t, b, chromedp.Click(chromedp.CSS(`nav[aria-label="Audit log pages"] button:last-child`)))
+	waitFor(t, b, `document.querySelector('nav[aria-label="Audit log pages"] span').textContent === 'Page 2' &&
+		document.querySelectorAll('[data-testid=audit-row]').length > 0`)
+	if webtest.Value(b, b.Ctx, chromedp.Evaluate[string](firstIDs)) == page1 {
+		t.Error("Next should show other events")
+	}
+	if last := webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-testid=audit-row] th')].pop().textContent`)); last != "organization.created" {
+		t.Errorf("the last page should end with the oldest event, organization.created, got %s", last)
+	}
+	do(t, b, chromedp.Click(chromedp.CSS(`nav[aria-label="Audit log pages"] button:first-child`)))
+	waitFor(t, b, `document.querySelector('nav[aria-label="Audit log pages"] span').textContent === 'Page 1' &&
+		document.querySelectorAll('[data-testid=audit-row]').length === 25`)
+	if webtest.Value(b, b.Ctx, chromedp.Evaluate[string](firstIDs)) != page1 {
+		t.Error("Previous should show the first page again")
+	}
 
 	// A platform admin reads another organization's admin tabs but cannot
 	// act in it: no admin actions.

@@ -100,7 +100,7 @@ export default function Audit({ org }) {
       <ErrorAlert error={error} title="The audit log could not be loaded" />
       {loading && <Loading label="Loading events…" />}
       {!loading && data && events.length === 0 && <Empty>No events match.</Empty>}
-      {events.length > 0 && (
+      {events.length > 0 && !loading && (
         <div className="table-wrap">
           <table className="table table-dense" data-testid="audit-table">
             <caption className="sr-only">Audit events, newest first, page {cursors.length}</caption>
