@@ -164,6 +164,18 @@ func writeArtifact(t *testing.T, name string, img []byte) {
 	}
 }
 
+// fill sets a form control's value as typing or choosing would: through
+// the native setter, then input and change events, so React sees it
+// (chromedp.SetValue only sets the property).
+func fill(css, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value').set.call(el, %q);
+		el.dispatchEvent(new Event('input', {bubbles: true}));
+		el.dispatchEvent(new Event('change', {bubbles: true}));
+	})()`, css, value))
+}
+
 // waitFor polls a JavaScript expression until it is truthy (as do, with a
 // screenshot when it never is).
 func waitFor(t *testing.T, b *webtest.Browser, expr string) {
@@ -273,8 +285,8 @@ func TestConsoleAdmin(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=workspace-form]`)),
 		chromedp.SendKeys(chromedp.CSS(`#ws-new-name`), "Data science notebook"),
 		chromedp.SendKeys(chromedp.CSS(`#ws-new-description`), "Jupyter for the analytics team"),
-		chromedp.SetValue(chromedp.CSS(`#ws-new-type`), "DEV"),
-		chromedp.SetValue(chromedp.CSS(`#ws-new-connection`), "WEB"),
+		fill(`#ws-new-type`, "DEV"),
+		fill(`#ws-new-connection`, "WEB"),
 	)
 	b.Axe(b.Ctx, "organization-workspace-form")
 	do(t, b,
@@ -299,6 +311,46 @@ func TestConsoleAdmin(t *testing.T) {
 		t.Errorf("Stop should have stopped the running workspace: %s", r.Body)
 	}
 
+	// Edit: rename the secure browser and give it more memory.
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[aria-label="Edit Secure browser"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=workspace-form]`)),
+		fill(`[data-testid=workspace-form] input[id$=-name]`, "Supplier portal browser"),
+		fill(`[data-testid=workspace-form] input[id$=-memoryMb]`, "8192"),
+		chromedp.Click(chromedp.CSS(`[data-admin-action=save-workspace]`)),
+	)
+	waitFor(t, b, `[...document.querySelectorAll('[data-testid=workspace-row] th .cell-title')].some(e => e.textContent === 'Supplier portal browser')`)
+	r = env.Do(s.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { workspaces(first: 10) { nodes { name memoryMb } } } }`,
+		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
+	if !strings.Contains(string(r.Body), `{"name":"Supplier portal browser","memoryMb":8192}`) {
+		t.Errorf("Edit should have renamed the workspace and set its memory: %s", r.Body)
+	}
+
+	// Delete asks first; Cancel keeps the workspace, Delete removes it.
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[aria-label="Delete Firmware build box"]`)),
+		chromedp.Click(chromedp.Search(`//button[text()="Cancel"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[aria-label="Delete Firmware build box"]`)),
+	)
+	if _, w := counts(t, env, s.acmeAdmin.Token, s.acmeAdmin.OrgID); w != 4 {
+		t.Fatalf("Cancel should keep the workspace: %d workspaces", w)
+	}
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[aria-label="Delete Firmware build box"]`)),
+		chromedp.Click(chromedp.CSS(`[data-admin-action=confirm-delete-workspace]`)),
+	)
+	waitFor(t, b, `document.querySelectorAll('[data-testid=workspace-row]').length === 3`)
+	if _, w := counts(t, env, s.acmeAdmin.Token, s.acmeAdmin.OrgID); w != 3 {
+		t.Errorf("Delete should have deleted the workspace: the API counts %d", w)
+	}
+	// And one more, so that the card below counts 4 again.
+	do(t, b,
+		chromedp.Click(chromedp.CSS(`[data-admin-action=create-workspace]`)),
+		chromedp.SendKeys(chromedp.CSS(`#ws-new-name`), "Firmware build box 2"),
+		chromedp.Click(chromedp.CSS(`[data-admin-action=save-workspace]`)),
+	)
+	waitFor(t, b, `document.querySelectorAll('[data-testid=workspace-row]').length === 4`)
+
 	// Back on the Organizations page the card counts the new workspace.
 	do(t, b,
 		chromedp.Click(chromedp.CSS(`nav[aria-label=Main] a`)),
@@ -316,6 +368,17 @@ func TestConsoleAdmin(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=invite-form]`)))
 	if n := countOf(b, `[data-testid=member-row]`); n != 3 {
 		t.Errorf("3 members expected, got %d", n)
+	}
+	do(t, b,
+		chromedp.SendKeys(chromedp.CSS(`#invite-email`), "margaret.hamilton@acme-robotics.com"),
+		fill(`#invite-role`, "ADMIN"),
+		chromedp.Click(chromedp.CSS(`[data-admin-action=invite-user]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[aria-label="Revoke the invitation for margaret.hamilton@acme-robotics.com"]`)),
+	)
+	r = env.Do(s.acmeAdmin.Token, `query($id: ID!) { organization(id: $id) { invitations(first: 5, status: PENDING) { nodes { email role } } } }`,
+		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
+	if !strings.Contains(string(r.Body), `{"email":"margaret.hamilton@acme-robotics.com","role":"ADMIN"}`) {
+		t.Errorf("the invitation sent in the browser is not pending in the API: %s", r.Body)
 	}
 	b.Axe(b.Ctx, "organization-members")
 	shot(t, b, "organization-members")
@@ -344,8 +407,8 @@ func TestConsoleAdmin(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#audit-actions`), "workspace.created"),
 		chromedp.Click(chromedp.CSS(`[data-testid=audit-filters] button[type=submit]`)),
 	)
-	// Seeded: three; plus the one created in the browser.
-	waitFor(t, b, `[...document.querySelectorAll('[data-testid=audit-row] th')].length === 4 &&
+	// Seeded: three; plus the two created in the browser.
+	waitFor(t, b, `[...document.querySelectorAll('[data-testid=audit-row] th')].length === 5 &&
 		[...document.querySelectorAll('[data-testid=audit-row] th')].every(th => th.textContent === 'workspace.created')`)
 
 	do(t, b, chromedp.Navigate(orgURL+"/grants"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=grant-form]`)))
@@ -404,6 +467,11 @@ func TestConsoleMember(t *testing.T) {
 	}
 	b.Axe(b.Ctx, "organization-member")
 	shot(t, b, "organization-member")
+	// A phone-sized screen.
+	do(t, b, chromedp.EmulateViewport(390, 844))
+	b.Axe(b.Ctx, "organization-member-narrow")
+	shot(t, b, "organization-member-narrow")
+	do(t, b, chromedp.EmulateViewport(1280, 900))
 
 	do(t, b, chromedp.Navigate(orgURL+"/members"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=members-table]`)))
 	if n := countOf(b, `[data-admin-action], [data-testid=invite-form]`); n != 0 {

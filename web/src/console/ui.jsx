@@ -114,3 +114,15 @@ export function useTitle(title) {
     document.title = title ? `${title} · NeoSC` : 'NeoSC console';
   }, [title]);
 }
+
+/**
+ * A table's scroll container: a labelled region that takes keyboard focus,
+ * so a table wider than the screen can be scrolled without a mouse.
+ */
+export function TableWrap({ label, children }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 // The API tokens tab: the organization's tokens for partner integrations.
 // Its admins create them (the secret is shown once, here) and revoke them.
 import { useState } from 'react';
-import { Empty, ErrorAlert, Loading, Time, useMutation, useQuery } from '../../ui.jsx';
+import { Empty, ErrorAlert, Loading, Time, useMutation, useQuery, TableWrap } from '../../ui.jsx';
 
 const TOKENS = `query ApiTokens($id: ID!) {
   organization(id: $id) {
@@ -117,7 +117,7 @@ export default function ApiTokens({ org, can }) {
       {loading && !data && <Loading label="Loading tokens…" />}
       {data && items.length === 0 && <Empty>No API tokens.</Empty>}
       {items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={`API tokens of ${org.name}`}>
           <table className="table" data-testid="tokens-table">
             <caption className="sr-only">API tokens of {org.name}</caption>
             <thead>
@@ -157,7 +157,7 @@ export default function ApiTokens({ org, can }) {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </>
   );

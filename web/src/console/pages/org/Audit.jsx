@@ -3,7 +3,7 @@
 // API pages forward only, so Previous goes back through a stack of the
 // cursors that led to each page.
 import { useState } from 'react';
-import { Empty, ErrorAlert, Loading, useQuery } from '../../ui.jsx';
+import { Empty, ErrorAlert, Loading, useQuery, TableWrap } from '../../ui.jsx';
 
 const PAGE_SIZE = 25;
 
@@ -101,7 +101,7 @@ export default function Audit({ org }) {
       {loading && <Loading label="Loading events…" />}
       {!loading && data && events.length === 0 && <Empty>No events match.</Empty>}
       {events.length > 0 && !loading && (
-        <div className="table-wrap">
+        <TableWrap label="Audit events">
           <table className="table table-dense" data-testid="audit-table">
             <caption className="sr-only">Audit events, newest first, page {cursors.length}</caption>
             <thead>
@@ -130,7 +130,7 @@ export default function Audit({ org }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <nav className="pager" aria-label="Audit log pages">
         <button type="button" className="btn" disabled={cursors.length === 1 || loading} onClick={() => setCursors(cursors.slice(0, -1))}>

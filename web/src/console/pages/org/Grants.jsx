@@ -3,7 +3,7 @@
 // revokeWorkspaceAccess), and offers other organizations made to this one
 // (accepted or declined by its admins).
 import { useState } from 'react';
-import { Badge, Empty, ErrorAlert, Loading, Time, useMutation, useQuery } from '../../ui.jsx';
+import { Badge, Empty, ErrorAlert, Loading, Time, useMutation, useQuery, TableWrap } from '../../ui.jsx';
 
 // The API lists grants per workspace (there is no organization-wide list of
 // outgoing grants), so this reads a page of workspaces with a page of grants
@@ -107,7 +107,7 @@ function Outgoing({ org, can }) {
       {loading && !data && <Loading label="Loading grants…" />}
       {data && rows.length === 0 && <Empty>No workspace {after ? 'on this page ' : ''}is shared with a partner.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label="Workspaces shared with partners">
           <table className="table" data-testid="outgoing-grants">
             <caption className="sr-only">Workspaces shared with partners</caption>
             <thead>
@@ -133,7 +133,7 @@ function Outgoing({ org, can }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {(after || data?.organization.workspaces.pageInfo.hasNextPage) && (
         <nav className="pager" aria-label="Workspace pages">
@@ -171,7 +171,7 @@ function Incoming({ org, can }) {
       {loading && !data && <Loading label="Loading offers…" />}
       {data && rows.length === 0 && <Empty>No offers from other organizations.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label="Workspace offers from other organizations">
           <table className="table" data-testid="incoming-grants">
             <caption className="sr-only">Workspace offers from other organizations</caption>
             <thead>
@@ -206,7 +206,7 @@ function Incoming({ org, can }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -2,7 +2,7 @@
 // invitations, invite people (inviteUser) and revoke pending invitations.
 import { useEffect, useState } from 'react';
 import { gql } from '../../api.js';
-import { Badge, Empty, ErrorAlert, Loading, Time, useMutation, useQuery } from '../../ui.jsx';
+import { Badge, Empty, ErrorAlert, Loading, Time, useMutation, useQuery, TableWrap } from '../../ui.jsx';
 
 const PAGE_SIZE = 50;
 
@@ -56,7 +56,7 @@ export default function Members({ org, can, me }) {
       </div>
       <ErrorAlert error={error} title="The members could not be loaded" />
       {users.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={`Users of ${org.name}`}>
           <table className="table" data-testid="members-table">
             <caption className="sr-only">Users of {org.name}</caption>
             <thead>
@@ -87,7 +87,7 @@ export default function Members({ org, can, me }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {loading && <Loading label="Loading members…" />}
       {page?.pageInfo.hasNextPage && !loading && (

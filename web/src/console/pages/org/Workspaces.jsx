@@ -3,7 +3,7 @@
 // deleteWorkspace). Starting and stopping set the workspace's status.
 import { useEffect, useState } from 'react';
 import { gql } from '../../api.js';
-import { Badge, Empty, ErrorAlert, Loading, Time, formatMemory, useMutation } from '../../ui.jsx';
+import { Badge, Empty, ErrorAlert, Loading, Time, formatMemory, useMutation, TableWrap } from '../../ui.jsx';
 
 const PAGE_SIZE = 50;
 
@@ -84,7 +84,7 @@ export default function Workspaces({ org, can, onOrgChanged }) {
         <Empty>No workspaces yet.{can.admin && ' Create the first one with “New workspace”.'}</Empty>
       )}
       {items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={`Workspaces of ${org.name}`}>
           <table className="table" data-testid="workspaces-table">
             <caption className="sr-only">Workspaces of {org.name}</caption>
             <thead>
@@ -103,7 +103,7 @@ export default function Workspaces({ org, can, onOrgChanged }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {loading && <Loading label="Loading workspaces…" />}
       {page?.pageInfo.hasNextPage && !loading && (
