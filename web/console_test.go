@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/neosc/neosc/internal/apitest"
@@ -73,6 +75,91 @@ func seed(t *testing.T) seeded {
 		}
 	}
 	return s
+}
+
+// csp is the pages' Content Security Policy as the console must live with
+// it (set for real by web.go): no inline script or style, no eval, API calls
+// to the own origin (plus the SSO provider's), images from the own origin
+// or data: URLs.
+func csp(connect ...string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+		"connect-src " + strings.Join(append([]string{"'self'"}, connect...), " ") + "; " +
+		"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+}
+
+// site serves env's handler under that policy for the browser; with cfg,
+// GET /ui/config.json answers as a deployment with cfg would (SSO).
+func site(t *testing.T, env *apitest.Env, cfg *web.Config, connect ...string) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	if cfg != nil {
+		mux.Handle("GET /ui/config.json", web.Handler(*cfg))
+	}
+	mux.Handle("/", env.Handler)
+	policy := csp(connect...)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", policy)
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// watch fails the test, when it ends, if a page of b broke the Content
+// Security Policy, logged an error or threw an uncaught exception.
+func watch(t *testing.T, b *webtest.Browser) {
+	t.Helper()
+	_, err := chromedp.Call(b.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `document.addEventListener('securitypolicyviolation', e =>
+			console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var problems []string
+	console := chromedp.Events(b.Ctx, runtime.ConsoleAPICalled)
+	exceptions := chromedp.Events(b.Ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range console {
+			if err != nil {
+				return
+			}
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, strings.Trim(string(a.Value), `"`)+a.Description)
+				}
+				mu.Lock()
+				problems = append(problems, "console.error: "+strings.Join(parts, " "))
+				mu.Unlock()
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			problems = append(problems, "uncaught: "+ev.ExceptionDetails.Text+" "+describe(ev.ExceptionDetails.Exception))
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			t.Errorf("page error: %s", p)
+		}
+	})
+}
+
+func describe(o *runtime.RemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	return o.Description
 }
 
 // counts is what the API says of an organization's counters.
@@ -200,8 +287,9 @@ func TestConsoleAdmin(t *testing.T) {
 	start := time.Now()
 	s := seed(t)
 	t.Logf("seeded in %v", time.Since(start))
-	env, base := s.env, s.env.Server.URL
+	env, base := s.env, site(t, s.env, nil)
 	b := webtest.NewBrowser(t)
+	watch(t, b)
 	t.Logf("browser in %v", time.Since(start))
 	defer func() { t.Logf("done in %v", time.Since(start)) }()
 
@@ -442,8 +530,9 @@ func TestConsoleAdmin(t *testing.T) {
 func TestConsoleMember(t *testing.T) {
 	t.Parallel()
 	s := seed(t)
-	base := s.env.Server.URL
+	base := site(t, s.env, nil)
 	b := webtest.NewBrowser(t)
+	watch(t, b)
 	signIn(t, b, base, s.grace.Email)
 
 	users, workspaces := counts(t, s.env, s.grace.Token, s.grace.OrgID)
@@ -493,13 +582,14 @@ func TestConsoleMember(t *testing.T) {
 func TestConsoleOrganizations(t *testing.T) {
 	t.Parallel()
 	s := seed(t)
-	env, base := s.env, s.env.Server.URL
+	env, base := s.env, site(t, s.env, nil)
 	// Platform administrators are made with `neosc create-admin`, not
 	// through the API: promote a registered user the same way, in SQL.
 	op := env.Register("olivia.ops@neosc.example", "")
 	env.Exec("UPDATE users SET platform_admin = ? WHERE email = ?", true, op.Email)
 
 	b := webtest.NewBrowser(t)
+	watch(t, b)
 	signIn(t, b, base, op.Email)
 	r := env.Do(op.Token, `{ organizations(first: 100) { totalCount nodes { id name userCount workspaceCount } } }`, nil).OK(t)
 	cs := readCards(t, b)
@@ -668,17 +758,15 @@ func TestConsoleSSO(t *testing.T) {
 
 	// The console's server: the real handler, with /ui/config.json naming
 	// the front as the console's provider (NEOSC_OIDC_ISSUER and
-	// NEOSC_OIDC_CLIENT_ID of a deployment).
-	mux := http.NewServeMux()
-	mux.Handle("GET /ui/config.json", web.Handler(web.Config{OIDCIssuer: front.url, OIDCClientID: front.clientID}))
-	mux.Handle("/", env.Handler)
-	site := httptest.NewServer(mux)
-	t.Cleanup(site.Close)
-	front.redirectURI = site.URL + "/signin/callback"
+	// NEOSC_OIDC_CLIENT_ID of a deployment), and the provider's origin in
+	// the policy's connect-src.
+	base := site(t, env, &web.Config{OIDCIssuer: front.url, OIDCClientID: front.clientID}, front.url)
+	front.redirectURI = base + "/signin/callback"
 
 	b := webtest.NewBrowser(t)
+	watch(t, b)
 	do(t, b,
-		chromedp.Navigate(site.URL+"/signin"),
+		chromedp.Navigate(base+"/signin"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=sso-signin]`)),
 	)
 	b.Axe(b.Ctx, "sign-in-sso")
@@ -726,7 +814,7 @@ func TestConsoleSSO(t *testing.T) {
 
 	// A callback that this tab did not start (no flow state) is refused.
 	do(t, b, chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)),
-		chromedp.Navigate(site.URL+"/signin/callback?code=forged&state=forged"),
+		chromedp.Navigate(base+"/signin/callback?code=forged&state=forged"),
 		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
 	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
 		t.Errorf("a forged callback should not sign in, sessionStorage has %d items", n)
