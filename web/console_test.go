@@ -516,12 +516,18 @@ func TestConsoleAdmin(t *testing.T) {
 	shot(t, b, "organization-not-found")
 
 	// Signing out ends the session on the server too.
-	do(t, b, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=org-card]`)))
+	do(t, b, chromedp.Navigate(orgURL+"/members"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=members-table]`)))
 	stored = webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`Object.values(sessionStorage).find(v => v.startsWith('eyJ')) || ''`))
 	do(t, b, chromedp.Click(chromedp.CSS(`[data-testid=sign-out]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)))
 	env.Do(stored, `{ me { id } }`, nil).Want(t, "UNAUTHENTICATED")
 	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
 		t.Errorf("sessionStorage should be empty after signing out, has %d items", n)
+	}
+	// The next user to sign in starts at the Organizations page, not at the
+	// page the last one left.
+	signIn(t, b, base, s.grace.Email)
+	if got := location(b); got != "/" {
+		t.Errorf("after a sign-out, signing in should lead to /, got %s", got)
 	}
 }
 
@@ -533,7 +539,21 @@ func TestConsoleMember(t *testing.T) {
 	base := site(t, s.env, nil)
 	b := webtest.NewBrowser(t)
 	watch(t, b)
-	signIn(t, b, base, s.grace.Email)
+
+	// A link to the organization's members, opened signed out, leads there
+	// after signing in.
+	do(t, b,
+		chromedp.Navigate(base+"/organizations/"+s.grace.OrgID+"/members"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#signin-email`), s.grace.Email),
+		chromedp.SendKeys(chromedp.CSS(`#signin-password`), password(s.grace.Email)),
+		chromedp.Click(chromedp.CSS(`[data-testid=signin-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=members-table]`)),
+	)
+	if got, want := location(b), "/organizations/"+s.grace.OrgID+"/members"; got != want {
+		t.Errorf("after signing in the console should return to %s, is at %s", want, got)
+	}
+	do(t, b, chromedp.Click(chromedp.CSS(`nav[aria-label=Main] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=org-card]`)))
 
 	users, workspaces := counts(t, s.env, s.grace.Token, s.grace.OrgID)
 	c := cardOf(t, readCards(t, b), s.grace.OrgID)

@@ -4,7 +4,7 @@
 import { StrictMode, useEffect, useRef } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
-import { SessionProvider, useSession } from './session.jsx';
+import { SessionProvider, rememberReturnTo, useSession } from './session.jsx';
 import { Loading, ErrorAlert } from './ui.jsx';
 import SignIn from './pages/SignIn.jsx';
 import SsoCallback from './pages/SsoCallback.jsx';
@@ -49,10 +49,11 @@ function Header() {
 function Authenticated({ children }) {
   const { token, me, error } = useSession();
   const [location] = useLocation();
-  if (!token) {
-    if (location !== '/' && location !== '/signin') sessionStorage.setItem('neosc.returnTo', location);
-    return <Redirect to="/signin" replace />;
-  }
+  const signedOut = !token;
+  useEffect(() => {
+    if (signedOut) rememberReturnTo(location);
+  }, [signedOut, location]);
+  if (!token) return <Redirect to="/signin" replace />;
   if (error) return <ErrorAlert error={error} title="Your account could not be loaded" />;
   if (!me) return <Loading label="Loading your account…" />;
   return children;

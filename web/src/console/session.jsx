@@ -7,6 +7,23 @@ const ME = `query Me { me { id email name role platformAdmin organization { id n
 
 const SessionContext = createContext(null);
 
+// Set by signOut: the sign-in page that follows should not send the next
+// user back to the page this one left.
+let signedOutOnPurpose = false;
+
+/**
+ * Remembers the page a signed-out visitor asked for, to return to it after
+ * signing in; not after an explicit sign-out.
+ */
+export function rememberReturnTo(path) {
+  if (signedOutOnPurpose) {
+    signedOutOnPurpose = false;
+    sessionStorage.removeItem('neosc.returnTo');
+    return;
+  }
+  if (path !== '/' && !path.startsWith('/signin')) sessionStorage.setItem('neosc.returnTo', path);
+}
+
 export function SessionProvider({ children }) {
   const [token, setTok] = useState(getToken());
   const [me, setMe] = useState(null);
@@ -42,6 +59,7 @@ export function SessionProvider({ children }) {
     } catch {
       // The token may be expired already; signing out locally is enough then.
     }
+    signedOutOnPurpose = true;
     setToken(null);
   }, []);
 
