@@ -8,7 +8,11 @@ import { gql } from './api.js';
  * reload() runs it again. Returns {data, error, loading, reload}.
  */
 export function useQuery(query, vars, key = JSON.stringify(vars ?? {}), options = {}) {
-  const [state, setState] = useState({ data: null, error: null, loading: true });
+  // state.key says which variables the answer is for: an answer for other
+  // variables (another organization, another page) is never shown, not even
+  // for the one render before the new request starts. A reload keeps the
+  // current answer on screen until the new one arrives.
+  const [state, setState] = useState({ key: null, data: null, error: null, loading: true });
   const [tick, setTick] = useState(0);
   const varsRef = useRef(vars);
   varsRef.current = vars;
@@ -16,16 +20,22 @@ export function useQuery(query, vars, key = JSON.stringify(vars ?? {}), options 
     const ctl = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     gql(query, varsRef.current, { ...options, signal: ctl.signal }).then(
-      (data) => setState({ data, error: null, loading: false }),
+      (data) => setState({ key, data, error: null, loading: false }),
       (error) => {
-        if (error.name !== 'AbortError') setState({ data: null, error, loading: false });
+        if (error.name !== 'AbortError') setState({ key, data: null, error, loading: false });
       },
     );
     return () => ctl.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [query, key, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
+  const current = state.key === key;
+  return {
+    data: current ? state.data : null,
+    error: current ? state.error : null,
+    loading: !current || state.loading,
+    reload,
+  };
 }
 
 /**
