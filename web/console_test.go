@@ -284,14 +284,10 @@ func countOf(b *webtest.Browser, css string) int {
 // workspace through the UI, and another organization's URL.
 func TestConsoleAdmin(t *testing.T) {
 	t.Parallel()
-	start := time.Now()
 	s := seed(t)
-	t.Logf("seeded in %v", time.Since(start))
 	env, base := s.env, site(t, s.env, nil)
 	b := webtest.NewBrowser(t)
 	watch(t, b)
-	t.Logf("browser in %v", time.Since(start))
-	defer func() { t.Logf("done in %v", time.Since(start)) }()
 
 	// Signed out, / sends the browser to the sign-in page.
 	do(t, b, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=signin-form]`)))
