@@ -26,12 +26,13 @@ func PageOf[N Keyed](l store.Listing[N]) Page[N] {
 	return Page[N]{Nodes: l.Rows, HasNext: l.HasNext, CountAll: l.Count}
 }
 
-// PageInfo tells where the page ends.
+// PageInfo tells where the page starts and ends. HasPreviousPage stays
+// false: pagination is forward only (Relay allows false with first/after).
 func (p *Page[N]) PageInfo() *PageInfo {
 	pi := &PageInfo{HasNextPage: p.HasNext}
 	if len(p.Nodes) > 0 {
-		c := store.Cursor(p.Nodes[len(p.Nodes)-1].RowID())
-		pi.EndCursor = &c
+		first, last := store.Cursor(p.Nodes[0].RowID()), store.Cursor(p.Nodes[len(p.Nodes)-1].RowID())
+		pi.StartCursor, pi.EndCursor = &first, &last
 	}
 	return pi
 }

@@ -71,6 +71,11 @@ type OrganizationEdge struct {
 type PageInfo struct {
 	// Whether items follow this page: read them with `after: endCursor`.
 	HasNextPage bool `json:"hasNextPage"`
+	// Always false: pagination is forward only, and the Relay specification lets
+	// a server paginating with `first`/`after` answer false here.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first item of this page; null for an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
 	// The cursor of the last item of this page (pass it as `after`); null for an empty page.
 	EndCursor *string `json:"endCursor,omitempty"`
 }

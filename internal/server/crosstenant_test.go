@@ -26,7 +26,7 @@ const (
 	eventFields   = `id action outcome organizationId actorId actorEmail actorOrganizationId targetType targetId targetOrganizationId metadata ipAddress userAgent requestId createdAt`
 	tokenFields   = `id name scopes expiresAt createdAt lastUsedAt revokedAt`
 	grantFields   = `id createdAt expiresAt status ownerVerifiedDomains workspace { id name } granteeOrganization { id name } organization { id name }`
-	pageFields    = `pageInfo { hasNextPage endCursor }`
+	pageFields    = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`
 	orgScalars    = `id name slug domain status userCount workspaceCount createdAt externalId`
 	orgEverything = orgScalars + `
 		users(first: 5) { totalCount ` + pageFields + ` edges { cursor node { ` + userFields + ` } } nodes { id } }
