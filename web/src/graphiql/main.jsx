@@ -3,7 +3,7 @@
 import './workers.js';
 import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { GraphiQL } from 'graphiql';
+import { GraphiQL, HISTORY_PLUGIN } from 'graphiql';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import 'graphiql/style.css';
@@ -104,9 +104,10 @@ function App() {
       <main className="neosc-graphiql">
         <GraphiQL
           fetcher={fetcher}
-          plugins={[explorer]}
+          plugins={[HISTORY_PLUGIN, explorer]}
           defaultQuery={defaultQuery}
           shouldPersistHeaders={false}
+          showPersistHeadersSettings={false}
           storage={storage}
         />
       </main>
