@@ -154,8 +154,9 @@ func waitText(t *testing.T, b *webtest.Browser, ctx context.Context, sel, want, 
 	defer cancel()
 	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
 		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+jsString(sel)+`) || {innerText: '(no `+sel+`)'}).innerText`))
+		response, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('.graphiql-response') || {innerText: ''}).innerText`))
 		b.Screenshot(ctx, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"))
-		t.Fatalf("%s: %q never showed in %s: %v\nit shows: %s\nconsole: %v", what, want, sel, err, text, b.Console())
+		t.Fatalf("%s: %q never showed in %s: %v\nit shows: %s\nthe response pane shows: %s\nconsole: %v", what, want, sel, err, text, response, b.Console())
 	}
 }
 
