@@ -6,7 +6,8 @@
 //
 // Rules: every answer of this package carries the security headers of
 // headers.go (a Content-Security-Policy without inline script or another
-// origin, nosniff, no referrer, no framing); only files of the build are
+// origin, inline styles for GraphiQL's editor only, nosniff, no referrer,
+// no framing); only files of the build are
 // served (no directory listing; an unknown /ui/ path is 404, never the
 // console); the pages keep the session token in memory or sessionStorage,
 // never in a cookie or localStorage (the API reads only the Authorization
@@ -62,7 +63,7 @@ func Handler(cfg Config) http.Handler { return newHandler(dist, cfg) }
 // newHandler serves root (which holds dist/) as Handler does: the pages
 // when the build is there, else the not-built page.
 func newHandler(root fs.FS, cfg Config) http.Handler {
-	h := secure{csp: contentSecurityPolicy(cfg)}
+	h := newSecure(cfg)
 	mux := http.NewServeMux()
 	if !built(root) {
 		mux.HandleFunc("GET /", notBuilt)

@@ -56,6 +56,13 @@ func assertSecurityHeaders(t *testing.T, path string, h http.Header) {
 			t.Errorf("%s: Content-Security-Policy %q allows %s", path, csp, source)
 		}
 	}
+	wantStyles := "style-src 'self'"
+	if strings.HasPrefix(path, "/graphiql") || strings.HasPrefix(path, "/ui/graphiql/") {
+		wantStyles += " 'unsafe-inline'" // Monaco's run-time <style> elements (headers.go)
+	}
+	if dir := directive(csp, "style-src"); dir != wantStyles {
+		t.Errorf("%s: %q, want %q", path, dir, wantStyles)
+	}
 	if dir := directive(csp, "script-src"); dir != "script-src 'self'" {
 		t.Errorf("%s: %q, want script-src 'self' only (no inline script)", path, dir)
 	}
