@@ -301,13 +301,26 @@ type Violation struct {
 // fails the test on any serious or critical violation.
 func (b *Browser) Axe(ctx context.Context, page string) {
 	b.t.Helper()
+	b.axe(ctx, page, "document")
+}
+
+// AxeIn is Axe on the elements that match a CSS selector only: the parts of
+// a page that are ours, beside markup of a library that is not.
+func (b *Browser) AxeIn(ctx context.Context, page, selector string) {
+	b.t.Helper()
+	sel, _ := json.Marshal(selector)
+	b.axe(ctx, page, "{include: [["+string(sel)+"]]}")
+}
+
+func (b *Browser) axe(ctx context.Context, page, scope string) {
+	b.t.Helper()
 	Node(b.t) // axe-core comes from web/node_modules
 	src, err := os.ReadFile(filepath.Join(WebDir(), "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
 		b.t.Fatalf("axe-core: %v", err)
 	}
 	Value(b, ctx, chromedp.Evaluate[any](string(src)+";true"))
-	raw := Value(b, ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`,
+	raw := Value(b, ctx, chromedp.Evaluate[string](`axe.run(`+scope+`, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`,
 		chromedp.EvalAwaitPromise))
 	var vs []Violation
 	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
