@@ -48,6 +48,8 @@ func TestGraphiQL(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form.neosc-signin button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.neosc-who`)))
 	token := webtest.Value(b, ctx, chromedp.Evaluate[string](`sessionStorage.getItem('neosc.graphiql.token') || ''`))
+	// The refusal of the anonymous schema fetch does not stay on show.
+	waitNoText(t, b, ctx, ".graphiql-response", "requires authentication", "the anonymous schema fetch's error")
 	if strings.Count(token, ".") != 2 {
 		t.Fatalf("after signing in, sessionStorage holds %q, want a JWT", token)
 	}
@@ -161,6 +163,18 @@ func waitText(t *testing.T, b *webtest.Browser, ctx context.Context, sel, want, 
 		response, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('.graphiql-response') || {innerText: ''}).innerText`))
 		b.Screenshot(ctx, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"))
 		t.Fatalf("%s: %q never showed in %s: %v\nit shows: %s\nthe response pane shows: %s\nconsole: %v", what, want, sel, err, text, response, b.Console())
+	}
+}
+
+// waitNoText waits until no element matching sel contains text.
+func waitNoText(t *testing.T, b *webtest.Browser, ctx context.Context, sel, text, what string) {
+	t.Helper()
+	js := `!Array.from(document.querySelectorAll(` + jsString(sel) + `)).some(e => e.innerText.replace(/\u00a0/g, ' ').includes(` + jsString(text) + `))`
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		b.Screenshot(ctx, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"))
+		t.Fatalf("%s: %q still shows in %s: %v", what, text, sel, err)
 	}
 }
 

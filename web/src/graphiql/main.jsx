@@ -1,11 +1,12 @@
 // GraphiQL at GET /graphiql: GraphiQL 5 with the explorer plugin, a
 // sign-in box and the Monaco workers, all served from this origin.
 import './workers.js';
-import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
+import { StrictMode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL, HISTORY_PLUGIN } from 'graphiql';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { explorerPlugin } from '@graphiql/plugin-explorer';
+import { useGraphiQL } from '@graphiql/react';
 import 'graphiql/style.css';
 import '@graphiql/plugin-explorer/style.css';
 import './page.css';
@@ -85,6 +86,19 @@ function SignIn({ token }) {
   );
 }
 
+// ClearOnToken empties the response pane when the sign-in changes: it may
+// hold the answer to the previous caller (such as "introspection requires
+// authentication" from before signing in), which no longer applies.
+function ClearOnToken({ token }) {
+  const responseEditor = useGraphiQL((s) => s.responseEditor);
+  const first = useRef(token);
+  useEffect(() => {
+    if (token !== first.current && responseEditor) responseEditor.setValue('');
+    first.current = token;
+  }, [token, responseEditor]);
+  return null;
+}
+
 function App() {
   const token = useToken();
   // A new fetcher for a new token: GraphiQL then fetches the schema again.
@@ -109,7 +123,11 @@ function App() {
           shouldPersistHeaders={false}
           showPersistHeadersSettings={false}
           storage={storage}
-        />
+        >
+          <GraphiQL.Footer>
+            <ClearOnToken token={token} />
+          </GraphiQL.Footer>
+        </GraphiQL>
       </main>
     </div>
   );
