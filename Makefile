@@ -22,13 +22,16 @@ CYCLO_PKGS ?= internal/authz
 CYCLO_OVER ?= 15
 CYCLO_PATHS = $(wildcard $(CYCLO_PKGS))
 
-## run: build and start the server on the embedded SQLite database under ./data
-run: web build
+## run: build the UI (when its sources changed) and the binary, then start the server on the embedded SQLite database under ./data
+# The binary is built in the recipe, after the prerequisite web: it embeds
+# web/dist, so it must not be compiled while `make -j` is still building it.
+run: web
+	$(GO) build -o $(BIN) .
 	@mkdir -p -m 700 data
-	@echo "NeoSC API: GraphQL at $${NEOSC_PUBLIC_URL:-http://localhost:8080}/graphql (Ctrl-C stops)"
+	@echo "NeoSC: console at $${NEOSC_PUBLIC_URL:-http://localhost:8080}/, GraphiQL at /graphiql, GraphQL at /graphql (Ctrl-C stops)"
 	./$(BIN) serve
 
-## build: compile the neosc binary into bin/
+## build: compile the neosc binary into bin/ (with whatever web/dist holds: the UI if built, else the page that says how to build it)
 build:
 	$(GO) build -o $(BIN) .
 

@@ -1,5 +1,5 @@
 // Builds the console (GET /) and GraphiQL (GET /graphiql) into dist/,
-// which the Go binary embeds (web/embed.go). Nothing here reaches the
+// which the Go binary embeds (web/web.go). Nothing here reaches the
 // network at run time: every script, style, font and worker is a file of
 // dist/, served by the binary from its own origin.
 //
@@ -40,6 +40,22 @@ await Promise.all(pages.map(async (page) => {
   });
   await cp(`src/${page}/index.html`, `${out}${page}/index.html`);
 }));
+
+// GraphiQL 5 edits with Monaco, whose language services run in web workers.
+// Each worker is its own file beside GraphiQL's bundle, loaded from this
+// origin by src/graphiql/workers.js (no blob: or CDN worker, which the
+// Content-Security-Policy of web/web.go would refuse anyway).
+await esbuild.build({
+  ...common,
+  entryPoints: {
+    'editor.worker': 'monaco-editor/esm/vs/editor/editor.worker.js',
+    'json.worker': 'monaco-editor/esm/vs/language/json/json.worker.js',
+    'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
+  },
+  outdir: `${out}graphiql`,
+  format: 'esm',
+  splitting: false,
+});
 
 // The stamp tells make (and the Go server) that dist/ is a complete build.
 await writeFile(`${out}.stamp`, new Date().toISOString() + '\n');

@@ -3,13 +3,28 @@
 // into web/dist and embedded in the binary. Every file comes from the
 // server's own origin; a binary built without the UI answers GET / with a
 // page that says how to build it.
+//
+// Rules: every answer of this package carries the security headers of
+// headers.go (a Content-Security-Policy without inline script or another
+// origin, inline styles for GraphiQL's editor only, nosniff, no referrer,
+// no framing); only files of the build are
+// served (no directory listing; an unknown /ui/ path is 404, never the
+// console); the pages keep the session token in memory or sessionStorage,
+// never in a cookie or localStorage (the API reads only the Authorization
+// header).
 package web
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
+	"time"
 )
 
 //go:embed all:dist
@@ -23,44 +38,107 @@ type Config struct {
 	OIDCClientID string
 }
 
+func (c Config) sso() bool { return c.OIDCIssuer != "" && c.OIDCClientID != "" }
+
 // public is what GET /ui/config.json tells the console.
 func (c Config) public() map[string]any {
-	sso := c.OIDCIssuer != "" && c.OIDCClientID != ""
-	out := map[string]any{"sso": sso}
-	if sso {
+	out := map[string]any{"sso": c.sso()}
+	if c.sso() {
 		out["oidcIssuer"], out["oidcClientId"] = c.OIDCIssuer, c.OIDCClientID
 	}
 	return out
 }
 
 // Built reports whether the UI was built into the binary.
-func Built() bool {
-	_, err := fs.Stat(dist, "dist/.stamp")
+func Built() bool { return built(dist) }
+
+func built(files fs.FS) bool {
+	_, err := fs.Stat(files, "dist/.stamp")
 	return err == nil
 }
 
 // Handler serves the pages and their files.
-func Handler(cfg Config) http.Handler {
-	files, _ := fs.Sub(dist, "dist")
+func Handler(cfg Config) http.Handler { return newHandler(dist, cfg) }
+
+// newHandler serves root (which holds dist/) as Handler does: the pages
+// when the build is there, else the not-built page.
+func newHandler(root fs.FS, cfg Config) http.Handler {
+	h := newSecure(cfg)
 	mux := http.NewServeMux()
-	if !Built() {
+	if !built(root) {
 		mux.HandleFunc("GET /", notBuilt)
-		return mux
+		return h.wrap(mux)
 	}
-	static := http.StripPrefix("/ui/", http.FileServerFS(files))
-	mux.Handle("GET /ui/", static)
+	files, _ := fs.Sub(root, "dist")
+	mux.Handle("GET /ui/", http.StripPrefix("/ui/", newStatic(files)))
 	mux.HandleFunc("GET /ui/config.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-cache")
 		_ = json.NewEncoder(w).Encode(cfg.public())
 	})
-	mux.HandleFunc("GET /graphiql", page(files, "graphiql/index.html"))
-	mux.HandleFunc("GET /", page(files, "console/index.html"))
-	return mux
+	mux.Handle("GET /graphiql", page(files, "graphiql/index.html"))
+	// The console routes in the browser (/organizations/…, /signin/callback):
+	// every other path is its page.
+	mux.Handle("GET /", page(files, "console/index.html"))
+	return h.wrap(mux)
 }
 
-func page(files fs.FS, name string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// static serves the files of the build, and nothing else: no directory
+// listing, no index.html for a folder, 404 for what is not there. Names
+// carry no content hash, so browsers revalidate every time (no-cache) and
+// the strong ETag (the file's SHA-256) turns that into a 304.
+type static struct {
+	files fs.FS
+	etags map[string]string
+}
+
+func newStatic(files fs.FS) static {
+	s := static{files: files, etags: map[string]string{}}
+	_ = fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		s.etags[name] = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+		return nil
+	})
+	return s
+}
+
+func (s static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+	etag, ok := s.etags[name]
+	if !ok || strings.HasPrefix(path.Base(name), ".") {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := s.files.Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		http.Error(w, "unreadable file", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", etag)
+	if strings.HasSuffix(name, ".js") {
+		// Not left to the host's MIME table: module scripts and workers
+		// need a JavaScript type under nosniff.
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	}
+	http.ServeContent(w, r, name, time.Time{}, rs) // embedded files have no time
+}
+
+func page(files fs.FS, name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := fs.ReadFile(files, name)
 		if err != nil {
 			http.Error(w, "page missing from the build", http.StatusInternalServerError)
@@ -69,7 +147,7 @@ func page(files fs.FS, name string) http.HandlerFunc {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		_, _ = w.Write(b)
-	}
+	})
 }
 
 const notBuiltPage = `<!doctype html>
@@ -83,13 +161,14 @@ build the UI (needs Node.js 20 and npm) and then the binary:</p>
 </main></body></html>
 `
 
+// notBuilt answers the pages' paths of a binary built without the UI.
 func notBuilt(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
 	if r.URL.Path != "/" && r.URL.Path != "/graphiql" {
 		http.NotFound(w, r)
 		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte(notBuiltPage))
 }

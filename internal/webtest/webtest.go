@@ -8,6 +8,7 @@ package webtest
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/neosc/neosc/web"
@@ -77,12 +80,36 @@ func RequireUI(t testing.TB) {
 }
 
 // Browser is one headless Chromium with a fresh profile, and the record of
-// every network request its pages made.
+// every network request its pages made and of what they wrote to the
+// console.
 type Browser struct {
 	t        testing.TB
 	Ctx      context.Context
 	mu       sync.Mutex
 	requests []string
+	console  []Message
+}
+
+// Message is one line of a page's console: a console API call, an uncaught
+// exception, or an entry of the browser's log (a Content-Security-Policy
+// violation, a failed request, a worker that could not start).
+type Message struct {
+	Type   string // log, info, warning, error, exception, …
+	Source string // for a browser log entry: security, network, worker, …
+	Text   string
+	URL    string
+}
+
+func (m Message) String() string {
+	s := m.Type
+	if m.Source != "" {
+		s += " (" + m.Source + ")"
+	}
+	s += ": " + m.Text
+	if m.URL != "" {
+		s += " [" + m.URL + "]"
+	}
+	return s
 }
 
 // NewBrowser starts Chromium; it is closed when the test ends. Every tab's
@@ -113,14 +140,92 @@ func NewBrowser(t testing.TB) *Browser {
 	return b
 }
 
-// record keeps the URL of every request a page makes (it runs on the tab's
-// reading goroutine: no commands, return fast).
+// record keeps the URL of every request a page makes and every console
+// message (it runs on the tab's reading goroutine: no commands, return
+// fast).
 func (b *Browser) record(ev any) {
-	if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-		b.mu.Lock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
 		b.requests = append(b.requests, e.Request.URL)
-		b.mu.Unlock()
+	case *cdpruntime.EventConsoleAPICalled:
+		var parts []string
+		for _, a := range e.Args {
+			parts = append(parts, remoteText(a))
+		}
+		m := Message{Type: string(e.Type), Text: strings.Join(parts, " ")}
+		if e.StackTrace != nil && len(e.StackTrace.CallFrames) > 0 {
+			m.URL = e.StackTrace.CallFrames[0].URL
+		}
+		b.console = append(b.console, m)
+	case *cdpruntime.EventExceptionThrown:
+		d := e.ExceptionDetails
+		text := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			text += " " + d.Exception.Description
+		}
+		b.console = append(b.console, Message{Type: "exception", Text: text, URL: d.URL})
+	case *log.EventEntryAdded:
+		en := e.Entry
+		b.console = append(b.console, Message{Type: string(en.Level), Source: string(en.Source), Text: en.Text, URL: en.URL})
 	}
+}
+
+func remoteText(a *cdpruntime.RemoteObject) string {
+	if a == nil {
+		return ""
+	}
+	if len(a.Value) > 0 {
+		var s string
+		if json.Unmarshal(a.Value, &s) == nil {
+			return s
+		}
+		return string(a.Value)
+	}
+	if a.Description != "" {
+		return a.Description
+	}
+	return string(a.Type)
+}
+
+// Console returns every console message of every tab so far.
+func (b *Browser) Console() []Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Message(nil), b.console...)
+}
+
+// ConsoleErrors returns the console messages of type error or exception,
+// and every one that reports a Content-Security-Policy violation or a
+// worker that failed, whatever its level.
+func (b *Browser) ConsoleErrors() []Message {
+	var out []Message
+	for _, m := range b.Console() {
+		low := strings.ToLower(m.Text)
+		if m.Type == "error" || m.Type == "exception" || m.Source == "security" ||
+			strings.Contains(low, "content security policy") || strings.Contains(low, "worker") && (strings.Contains(low, "fail") || strings.Contains(low, "could not")) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ForeignRequests returns every recorded request that left origin (a URL
+// such as "http://127.0.0.1:41234"); data: URLs, which are no request to
+// anyone, are not counted.
+func (b *Browser) ForeignRequests(origin string) []string {
+	var out []string
+	for _, r := range b.Requests() {
+		u, err := url.Parse(r)
+		if err == nil && u.Scheme == "data" {
+			continue
+		}
+		if err != nil || u.Scheme+"://"+u.Host != origin {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Tab opens a new tab of the same browser (its requests are recorded too).
@@ -170,7 +275,7 @@ func Value[T any](b *Browser, ctx context.Context, a chromedp.Action[T]) T {
 // CI, git-ignored) and returns its path.
 func (b *Browser) Screenshot(ctx context.Context, name string) string {
 	b.t.Helper()
-	png := Value(b, ctx, chromedp.FullScreenshot(90))
+	png := Value(b, ctx, chromedp.FullScreenshot(100)) // 100: PNG; any other quality gives a JPEG
 	dir := filepath.Join(Root(), "test-artifacts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
@@ -196,13 +301,26 @@ type Violation struct {
 // fails the test on any serious or critical violation.
 func (b *Browser) Axe(ctx context.Context, page string) {
 	b.t.Helper()
+	b.axe(ctx, page, "document")
+}
+
+// AxeIn is Axe on the elements that match a CSS selector only: the parts of
+// a page that are ours, beside markup of a library that is not.
+func (b *Browser) AxeIn(ctx context.Context, page, selector string) {
+	b.t.Helper()
+	sel, _ := json.Marshal(selector)
+	b.axe(ctx, page, "{include: [["+string(sel)+"]]}")
+}
+
+func (b *Browser) axe(ctx context.Context, page, scope string) {
+	b.t.Helper()
 	Node(b.t) // axe-core comes from web/node_modules
 	src, err := os.ReadFile(filepath.Join(WebDir(), "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
 		b.t.Fatalf("axe-core: %v", err)
 	}
 	Value(b, ctx, chromedp.Evaluate[any](string(src)+";true"))
-	raw := Value(b, ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`,
+	raw := Value(b, ctx, chromedp.Evaluate[string](`axe.run(`+scope+`, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`,
 		chromedp.EvalAwaitPromise))
 	var vs []Violation
 	if err := json.Unmarshal([]byte(raw), &vs); err != nil {

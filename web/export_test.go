@@ -1,0 +1,4 @@
+package web
+
+// Dist is the embedded build, for the tests of package web_test.
+var Dist = dist
