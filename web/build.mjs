@@ -39,6 +39,7 @@ await Promise.all(pages.map(async (page) => {
     splitting: false,
   });
   await cp(`src/${page}/index.html`, `${out}${page}/index.html`);
+  await cp('src/favicon.svg', `${out}${page}/favicon.svg`);
 }));
 
 // GraphiQL 5 edits with Monaco, whose language services run in web workers.

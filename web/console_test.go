@@ -92,10 +92,15 @@ func csp(connect ...string) string {
 func site(t *testing.T, env *apitest.Env, cfg *web.Config, connect ...string) string {
 	t.Helper()
 	mux := http.NewServeMux()
-	if cfg != nil {
-		mux.Handle("GET /ui/config.json", web.Handler(*cfg))
-	}
 	mux.Handle("/", env.Handler)
+	if cfg != nil {
+		// The pages as a server with this configuration serves them: its
+		// config.json, and its Content-Security-Policy (connect-src names
+		// the provider), which replaces the test's own.
+		mux.Handle("GET /", web.Handler(*cfg))
+		mux.Handle("GET /graphql", env.Handler)
+		mux.Handle("GET /healthz", env.Handler)
+	}
 	policy := csp(connect...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)
