@@ -685,6 +685,9 @@ type codeFront struct {
 	authorized url.Values // the authorize request's query
 	problems   []string   // requests the front refused, and why
 	redeemed   int
+	// tamper sends the browser back with another state than it was given,
+	// as an attacker's link with their own code would.
+	tamper bool
 }
 
 func (f *codeFront) refuse(w http.ResponseWriter, why string) {
@@ -711,7 +714,9 @@ func (f *codeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.refuse(w, err.Error())
 			return
 		}
-		doc["authorization_endpoint"], doc["token_endpoint"] = f.url+"/authorize", f.url+"/token"
+		// The front is the console's provider: its discovery names it as
+		// the issuer, as a provider's must (the console checks).
+		doc["issuer"], doc["authorization_endpoint"], doc["token_endpoint"] = f.url, f.url+"/authorize", f.url+"/token"
 		doc["code_challenge_methods_supported"] = []string{"S256"}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(doc)
@@ -731,7 +736,11 @@ func (f *codeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			f.authorized, f.challenge = q, q.Get("code_challenge")
 			f.code = "code-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-			http.Redirect(w, r, f.redirectURI+"?"+url.Values{"code": {f.code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+			state := q.Get("state")
+			if f.tamper {
+				state = "attacker-" + state
+			}
+			http.Redirect(w, r, f.redirectURI+"?"+url.Values{"code": {f.code}, "state": {state}}.Encode(), http.StatusFound)
 		}
 	case "/token":
 		if r.Method != http.MethodPost {
@@ -839,5 +848,25 @@ func TestConsoleSSO(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
 	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
 		t.Errorf("a forged callback should not sign in, sessionStorage has %d items", n)
+	}
+
+	// A flow this tab started, answered with another state (a code meant
+	// for someone else's sign-in): refused, and the code is not redeemed.
+	front.mu.Lock()
+	front.tamper = true
+	front.mu.Unlock()
+	do(t, b,
+		chromedp.Navigate(base+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=sso-signin]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=sso-signin]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	front.mu.Lock()
+	redeemed = front.redeemed
+	front.mu.Unlock()
+	if redeemed != 1 {
+		t.Errorf("a callback with another state redeemed its code (%d codes redeemed, want 1)", redeemed)
+	}
+	if n := webtest.Value(b, b.Ctx, chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
+		t.Errorf("a callback with another state should not sign in, sessionStorage has %d items", n)
 	}
 }

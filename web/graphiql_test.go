@@ -91,6 +91,18 @@ func TestGraphiQL(t *testing.T) {
 	if left := webtest.Value(b, ctx, chromedp.Evaluate[string](`sessionStorage.getItem('neosc.graphiql.token') || ''`)); left != "" {
 		t.Errorf("after signing out, sessionStorage still holds a token")
 	}
+	// Signing out ends the session on the server too (signOut), not only
+	// in the page.
+	signedOut := false
+	for i := 0; i < 50 && !signedOut; i++ {
+		signedOut = env.Do(token, `{ me { id } }`, nil).Code() == "UNAUTHENTICATED"
+		if !signedOut {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !signedOut {
+		t.Errorf("after Sign out in GraphiQL, its token still works on the server")
+	}
 
 	// Signed out, a bearer token typed into the headers editor is what
 	// authenticates the query; it is not stored either (GraphiQL's history

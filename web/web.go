@@ -76,10 +76,15 @@ func newHandler(root fs.FS, cfg Config) http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		_ = json.NewEncoder(w).Encode(cfg.public())
 	})
-	mux.Handle("GET /graphiql", page(files, "graphiql/index.html"))
-	// The console routes in the browser (/organizations/…, /signin/callback):
-	// every other path is its page.
-	mux.Handle("GET /", page(files, "console/index.html"))
+	mux.Handle("GET /graphiql", page(files, "graphiql/index.html", http.StatusOK))
+	// The console routes in the browser: its paths answer its page; any
+	// other path answers it too (it shows "not found") but with 404, so
+	// that /.env or /admin is not a 200 to a scanner or a link checker.
+	console := page(files, "console/index.html", http.StatusOK)
+	for _, p := range []string{"GET /{$}", "GET /signin", "GET /signin/callback", "GET /organizations/"} {
+		mux.Handle(p, console)
+	}
+	mux.Handle("GET /", page(files, "console/index.html", http.StatusNotFound))
 	return h.wrap(mux)
 }
 
@@ -137,7 +142,7 @@ func (s static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, name, time.Time{}, rs) // embedded files have no time
 }
 
-func page(files fs.FS, name string) http.Handler {
+func page(files fs.FS, name string, status int) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := fs.ReadFile(files, name)
 		if err != nil {
@@ -146,6 +151,7 @@ func page(files fs.FS, name string) http.Handler {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
+		w.WriteHeader(status)
 		_, _ = w.Write(b)
 	})
 }

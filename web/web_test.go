@@ -20,6 +20,8 @@ var fakeBuild = fstest.MapFS{
 	"dist/graphiql/app.js":           {Data: []byte("graphiql()")},
 	"dist/graphiql/app.css":          {Data: []byte("body{}")},
 	"dist/graphiql/editor.worker.js": {Data: []byte("self.onmessage=null")},
+	// Beside dist/, as web.go is in the real embed: never served.
+	"web.go": {Data: []byte("package web // source")},
 }
 
 var notBuiltFS = fstest.MapFS{"dist/README.md": {Data: []byte("readme")}}
@@ -97,6 +99,7 @@ func TestPagesAndFiles(t *testing.T) {
 		{"/", "200", "text/html", "<title>console</title>"},
 		{"/organizations/T3JnOjE", "200", "text/html", "<title>console</title>"},
 		{"/signin/callback?code=x&state=y", "200", "text/html", "<title>console</title>"},
+		{"/signin", "200", "text/html", "<title>console</title>"},
 		{"/graphiql", "200", "text/html", "<title>graphiql</title>"},
 		{"/ui/graphiql/app.js", "200", "text/javascript", "graphiql()"},
 		{"/ui/graphiql/editor.worker.js", "200", "text/javascript", "self.onmessage"},
@@ -136,10 +139,23 @@ func TestPagesAndFiles(t *testing.T) {
 	}
 }
 
+// TestUnknownPathsAre404: a path that is not the console's answers its page
+// (which says "not found") with status 404.
+func TestUnknownPathsAre404(t *testing.T) {
+	h := newHandler(fakeBuild, Config{})
+	for _, path := range []string{"/.env", "/admin", "/graphql/x", "/signin/x", "/favicon.ico"} {
+		w := get(t, h, path)
+		if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "<title>console</title>") {
+			t.Errorf("GET %s: %d %q, want 404 with the console's page", path, w.Code, w.Body.String())
+		}
+		assertSecurityHeaders(t, path, w.Header())
+	}
+}
+
 // TestNoEscape: a path that climbs out of dist/ never reaches the source.
 func TestNoEscape(t *testing.T) {
 	h := newHandler(fakeBuild, Config{})
-	for _, path := range []string{"/ui/../web.go", "/ui/..%2fweb.go", "/ui/graphiql/../../web.go", "/ui//etc/passwd"} {
+	for _, path := range []string{"/ui/../web.go", "/ui/..%2fweb.go", "/ui/graphiql/../../web.go", "/ui//etc/passwd", "/ui/%2e%2e/web.go", "/web.go", "/ui/web.go"} {
 		w := get(t, h, path)
 		if body := w.Body.String(); strings.Contains(body, "package web") || strings.Contains(body, "root:") {
 			t.Errorf("GET %s: %d %q", path, w.Code, body)

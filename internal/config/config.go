@@ -348,7 +348,16 @@ func parseOrigins(v string) ([]string, error) {
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(o, "*") {
 			return nil, fmt.Errorf("want exact origins such as https://console.example.com, comma-separated (no path, no wildcard); %q is not one", o)
 		}
-		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+		host := strings.ToLower(u.Host)
+		// A browser never sends the scheme's default port: drop it, or the
+		// origin would never match.
+		if (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80") {
+			host = strings.ToLower(u.Hostname())
+			if strings.Contains(host, ":") {
+				host = "[" + host + "]"
+			}
+		}
+		out = append(out, u.Scheme+"://"+host)
 	}
 	return out, nil
 }

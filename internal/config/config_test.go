@@ -130,7 +130,7 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_RATE_LIMIT_ORGANIZATION":   "1000/24h",
 		"NEOSC_LOGIN_MAX_FAILURES":        "10",
 		"NEOSC_REQUEST_TIMEOUT":           "2500ms",
-		"NEOSC_CORS_ORIGINS":              "https://Console.Example.com, http://localhost:5173/",
+		"NEOSC_CORS_ORIGINS":              "https://Console.Example.com, http://localhost:5173/,https://app.example.com:443,http://[::1]:80",
 		"NEOSC_OIDC_CLIENT_ID":            "console@neosc",
 	}), false)
 	if err != nil {
@@ -162,7 +162,7 @@ func TestLoadGoodValues(t *testing.T) {
 		RateLimitToken:        ratelimit.Rate{Limit: 100, Period: time.Minute},
 		RateLimitOrganization: ratelimit.Rate{Limit: 1000, Period: 24 * time.Hour},
 		LoginMaxFailures:      10,
-		CORSOrigins:           []string{"https://console.example.com", "http://localhost:5173"},
+		CORSOrigins:           []string{"https://console.example.com", "http://localhost:5173", "https://app.example.com", "http://[::1]"},
 		OIDCClientID:          "console@neosc",
 	}
 	if !reflect.DeepEqual(cfg, want) {

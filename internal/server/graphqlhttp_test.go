@@ -307,6 +307,30 @@ func TestIntrospectionRefusedAtDepth13(t *testing.T) {
 		if !strings.Contains(r.Message(), "fields") {
 			t.Errorf("message %q", r.Message())
 		}
+		// Aliased introspection: 70 copies of __schema answered 4 MB for one
+		// point of the budget before they were counted.
+		aliases := func(n int, field string) string {
+			var b strings.Builder
+			b.WriteString("{ ")
+			for i := 0; i < n; i++ {
+				b.WriteString("s" + decimal(i) + ": " + field + " ")
+			}
+			return b.String() + "}"
+		}
+		for name, q := range map[string]string{
+			"70 aliases of __schema": aliases(70, `__schema { types { description fields { description args { description } } } }`),
+			"2 aliases of __schema":  aliases(2, `__schema { queryType { name } }`),
+			"__schema twice through a fragment": `query { ...S a: __schema { queryType { name } } }
+				fragment S on Query { __schema { queryType { name } } }`,
+			"11 aliases of __type": aliases(server.MaxTypeIntrospections+1, `__type(name: "User") { name }`),
+		} {
+			r := env.Do(acc.Token, q, nil).Want(t, "COMPLEXITY_LIMIT_EXCEEDED")
+			if !strings.Contains(r.Message(), "__schema at most") || r.Get("data").Exists() {
+				t.Errorf("%s: %s", name, r.Body)
+			}
+		}
+		env.Do(acc.Token, aliases(server.MaxTypeIntrospections, `__type(name: "User") { name }`), nil).OK(t)
+
 		deepOwn := hostilePayloads(acc.OrgID)["depth 100"]
 		deepOwn = strings.Replace(deepOwn, "{ organization", `{ __schema { types { name } } organization`, 1)
 		r = env.Do(acc.Token, deepOwn, nil).Want(t, "COMPLEXITY_LIMIT_EXCEEDED")

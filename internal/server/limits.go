@@ -38,6 +38,13 @@ const (
 	// MaxFields bounds the field selections of an operation, fragments
 	// expanded (1,000 aliases of one cheap field are refused).
 	MaxFields = 500
+	// MaxSchemaIntrospections and MaxTypeIntrospections bound how often an
+	// operation may ask for __schema and __type (aliases and fragments
+	// counted): introspection is exempt from depth and complexity, so
+	// without them 70 aliases of __schema answered 4 MB for one point of
+	// the rate-limit budget.
+	MaxSchemaIntrospections = 1
+	MaxTypeIntrospections   = 10
 )
 
 // introspectionField reports whether a field is __schema or __type: its
@@ -231,6 +238,8 @@ func (l shapeLimits) MutateOperationContext(ctx context.Context, rc *graphql.Ope
 		return limitError(fmt.Sprintf("query depth %d exceeds the limit of %d", w.maxDepth, MaxDepth))
 	case w.fields > MaxFields:
 		return limitError(fmt.Sprintf("query selects more than %d fields", MaxFields))
+	case w.schemas > MaxSchemaIntrospections || w.types > MaxTypeIntrospections:
+		return limitError(fmt.Sprintf("an operation may select __schema at most %d time(s) and __type at most %d times", MaxSchemaIntrospections, MaxTypeIntrospections))
 	}
 	return nil
 }
@@ -245,6 +254,8 @@ type walker struct {
 	doc      *ast.QueryDocument
 	maxDepth int
 	fields   int
+	schemas  int // __schema selections
+	types    int // __type selections
 }
 
 func (w *walker) selections(set ast.SelectionSet, depth int) {
@@ -257,7 +268,13 @@ func (w *walker) selections(set ast.SelectionSet, depth int) {
 			w.fields++
 			if introspectionField(s) {
 				// Introspection's depth is the schema's, not the caller's
-				// choice of work: its fields count, its depth does not.
+				// choice of work: its fields count, its depth does not,
+				// and how often it is asked for is bounded.
+				if s.Name == "__schema" {
+					w.schemas++
+				} else {
+					w.types++
+				}
 				w.introspection(s.SelectionSet)
 				continue
 			}

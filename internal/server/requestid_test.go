@@ -9,6 +9,7 @@ import (
 
 	"github.com/neosc/neosc/internal/apitest"
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/server"
 	"github.com/neosc/neosc/internal/testdb"
 )
 
@@ -37,9 +38,12 @@ func TestIncomingRequestID(t *testing.T) {
 			"4bf92f3577b34da6a3ce929d0e0e4736",
 			"Root=1-67891233-abcdef012345678912345678",
 			"req_01HZX3.trace:span/1+2@edge",
-			strings.Repeat("a", 128),
+			strings.Repeat("a", server.MaxRequestIDLength),
 		} {
 			r := send(id, "", `{ me { id } }`)
+			if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q on /graphql, want nosniff", got)
+			}
 			if got := r.Header.Get("X-Request-ID"); got != id {
 				t.Errorf("sent %q, echoed %q", id, got)
 			}
@@ -48,8 +52,9 @@ func TestIncomingRequestID(t *testing.T) {
 			}
 		}
 
-		// The audit trail and the log carry it.
-		const audited = "audit-trail-id-7f3a"
+		// The audit trail and the log carry it, whole even at the longest
+		// (the trail's column once cut a 104-character ID to 64).
+		audited := "audit-trail-id-7f3a-" + strings.Repeat("x", server.MaxRequestIDLength-len("audit-trail-id-7f3a-"))
 		acc := env.Register("rid@example.com", "RequestIDs")
 		req := httpRequest(t, env, http.MethodPost, "/graphql", "application/json",
 			strings.NewReader(queryBody(t, `mutation { createWorkspace(input: {name: "w", type: DEV, connectionType: WEB, cpuCores: 1, memoryMb: 512, storageGb: 1}) { id } }`, nil)))
@@ -68,7 +73,7 @@ func TestIncomingRequestID(t *testing.T) {
 			"tab":           "abc\tinjected",
 			"quote":         `abc"def`,
 			"space":         "abc def",
-			"too long":      strings.Repeat("a", 129),
+			"too long":      strings.Repeat("a", server.MaxRequestIDLength+1),
 			"huge":          strings.Repeat("b", 32<<10),
 			"non-ASCII":     "réq-1",
 			"non-ASCII 2":   "abc\xff\xfeinjected",

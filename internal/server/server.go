@@ -259,6 +259,9 @@ func requestContext(log *slog.Logger, trusted []netip.Prefix, next http.Handler)
 		ctx = audit.WithRequest(ctx, audit.Request{IP: clientIP(r, trusted), UserAgent: r.UserAgent(), RequestID: id})
 		ctx = authz.WithRequest(ctx)
 		w.Header().Set("X-Request-ID", id)
+		// Every answer says what it is: error messages quote parts of the
+		// query, and no browser may guess another type for them.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
@@ -269,8 +272,10 @@ func requestContext(log *slog.Logger, trusted []netip.Prefix, next http.Handler)
 	})
 }
 
-// MaxRequestIDLength bounds an incoming X-Request-ID.
-const MaxRequestIDLength = 128
+// MaxRequestIDLength bounds an incoming X-Request-ID: the audit trail's
+// request_id column holds 64 characters, and the header, the log and the
+// trail must carry the same ID.
+const MaxRequestIDLength = 64
 
 // incomingRequestID returns the caller's X-Request-ID when it is 1 to
 // MaxRequestIDLength characters of A-Z a-z 0-9 and - _ . : / + = @ (UUIDs,

@@ -33,6 +33,9 @@ async function discover(issuer) {
   const res = await fetch(url, { headers: { Accept: 'application/json' } });
   if (!res.ok) throw new Error(`The identity provider's discovery document answered ${res.status}.`);
   const doc = await res.json();
+  if (doc.issuer && doc.issuer.replace(/\/+$/, '') !== issuer.replace(/\/+$/, '')) {
+    throw new Error('The identity provider\'s discovery document names another issuer.');
+  }
   if (!doc.authorization_endpoint || !doc.token_endpoint) {
     throw new Error('The identity provider does not advertise an authorization and a token endpoint.');
   }
@@ -51,7 +54,6 @@ export async function startSso({ oidcIssuer, oidcClientId }, returnTo = '/') {
   const doc = await discover(oidcIssuer);
   const verifier = randomString(48);
   const state = randomString(24);
-  const nonce = randomString(24);
   sessionStorage.setItem(
     FLOW_KEY,
     JSON.stringify({ verifier, state, tokenEndpoint: doc.token_endpoint, clientId: oidcClientId, returnTo }),
@@ -63,7 +65,6 @@ export async function startSso({ oidcIssuer, oidcClientId }, returnTo = '/') {
     redirect_uri: redirectUri(),
     scope: SSO_SCOPES,
     state,
-    nonce,
     code_challenge: await challengeOf(verifier),
     code_challenge_method: 'S256',
   }).toString();
@@ -80,7 +81,10 @@ export async function finishSso(search) {
   const raw = sessionStorage.getItem(FLOW_KEY);
   sessionStorage.removeItem(FLOW_KEY);
   if (params.get('error')) {
-    throw new Error(`The identity provider refused the sign-in: ${params.get('error_description') || params.get('error')}`);
+    // Only the standard error code, and only when it looks like one: the
+    // description is free text anyone can put in a link to this page.
+    const code = /^[a-z_]{1,64}$/.test(params.get('error')) ? ` (${params.get('error')})` : '';
+    throw new Error(`The identity provider refused the sign-in${code}. Try again, or ask your administrator.`);
   }
   if (!raw) throw new Error('No sign-in was started in this tab. Start again from the sign-in page.');
   const flow = JSON.parse(raw);

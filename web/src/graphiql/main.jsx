@@ -10,7 +10,7 @@ import { useGraphiQL } from '@graphiql/react';
 import 'graphiql/style.css';
 import '@graphiql/plugin-explorer/style.css';
 import './page.css';
-import { getToken, onToken, setToken, signIn } from './token.js';
+import { getToken, onToken, signIn, signOut } from './token.js';
 import { storage } from './storage.js';
 
 const explorer = explorerPlugin();
@@ -64,7 +64,7 @@ function SignIn({ token }) {
     return (
       <div className="neosc-signin" role="status">
         <span className="neosc-who">Signed in{who ? ` as ${who}` : ''}</span>
-        <button type="button" onClick={() => { setToken(''); setWho(''); }}>Sign out</button>
+        <button type="button" onClick={() => { setWho(''); signOut(); }}>Sign out</button>
       </div>
     );
   }

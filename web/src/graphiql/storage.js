@@ -8,6 +8,10 @@
 import { getToken } from './token.js';
 
 const PREFIX = 'graphiql:';
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\./;
+// password: "…" in a query, "password": "…" in variables (quotes escaped
+// once inside GraphiQL's JSON tab state), and the same for token and secret.
+const SECRET = /(password|token|secret)\\?"?\s*:\s*\\?"/i;
 
 function scrub(value) {
   if (Array.isArray(value)) return value.map(scrub);
@@ -31,6 +35,10 @@ export function safeValue(key, value) {
   }
   const token = getToken();
   if (/bearer\s+[A-Za-z0-9._~+/=-]{16,}/i.test(out) || (token && out.includes(token))) return null;
+  // A JWT pasted anywhere (ssoLogin's token as a variable), or a secret
+  // written into a query or its variables (login's password, an
+  // invitation or verification token): not kept on disk either.
+  if (JWT.test(out) || SECRET.test(out)) return null;
   return out;
 }
 

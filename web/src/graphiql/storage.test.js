@@ -56,3 +56,21 @@ test('the token lives in sessionStorage, not localStorage', () => {
   setToken('');
   assert.equal(sessionStorage.getItem('neosc.graphiql.token'), null);
 });
+
+test('secrets written into a query or variables are not kept', () => {
+  setToken('');
+  for (const [key, value] of [
+    ['graphiql:query', 'mutation { login(input: {email: "a@b.c", password: "hunter2!"}) { token } }'],
+    ['graphiql:variables', '{"token": "abc.def"}'],
+    ['graphiql:variables', '{"in": {"password": "hunter2!"}}'],
+    ['graphiql:tabState', JSON.stringify({ tabs: [{ query: '{ me { id } }', variables: `{"t": "${jwt}"}` }] })],
+    ['graphiql:tabState', JSON.stringify({ tabs: [{ query: 'mutation { login(input: {email: "a@b.c", password: "hunter2!"}) { token } }' }] })],
+  ]) {
+    localStorage.removeItem(key);
+    storage.setItem(key, value);
+    assert.equal(localStorage.getItem(key), null, value);
+  }
+  // Selecting the token field is not a secret.
+  storage.setItem('graphiql:query', 'mutation { login(input: {email: "a@b.c"}) { token } }');
+  assert.ok(localStorage.getItem('graphiql:query'));
+});

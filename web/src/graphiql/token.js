@@ -64,3 +64,22 @@ export async function signIn(email, password) {
   setToken(login.token);
   return login.user;
 }
+
+// signOut ends the session on the server too (the signOut mutation), then
+// forgets the token here; the token is forgotten even when the server
+// cannot be reached.
+export async function signOut() {
+  const token = getToken();
+  setToken('');
+  if (!token) return;
+  try {
+    await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'mutation GraphiQLSignOut { signOut }', operationName: 'GraphiQLSignOut' }),
+      credentials: 'omit',
+    });
+  } catch {
+    // offline: the token is forgotten here and expires on its own
+  }
+}
