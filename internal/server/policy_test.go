@@ -20,7 +20,7 @@ const (
 	setBranding = `mutation($id: ID!, $in: BrandingInput!) { updateOrganizationBranding(id: $id, input: $in) {
 		id branding { displayName logoUrl primaryColor } } }`
 	publicBranding = `query($s: String!) { organizationBranding(slug: $s) { displayName logoUrl primaryColor } }`
-	pwLogin         = `mutation($in: LoginInput!) { login(input: $in) { token expiresAt } }`
+	pwLogin        = `mutation($in: LoginInput!) { login(input: $in) { token expiresAt } }`
 )
 
 func policyVars(org string, requireSSO bool, ranges []string, ttl any) map[string]any {
