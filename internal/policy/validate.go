@@ -80,6 +80,9 @@ func parseRange(raw string) (netip.Prefix, error) {
 		if err != nil {
 			return netip.Prefix{}, bad("write a CIDR such as 192.0.2.0/24 or 2001:db8::/32, or one address")
 		}
+		if a.Zone() != "" { // PrefixFrom would drop it silently
+			return netip.Prefix{}, bad("zones are not allowed")
+		}
 		p = netip.PrefixFrom(a, a.BitLen())
 	}
 	switch {

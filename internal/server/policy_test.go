@@ -11,6 +11,7 @@ import (
 	"github.com/neosc/neosc/internal/config"
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/oidctest"
+	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/testdb"
 )
 
@@ -66,13 +67,19 @@ func TestSecurityPolicyIPRanges(t *testing.T) {
 		const inside, outside, inside6, outside6 = "192.0.2.10", "198.51.100.7", "2001:db8::42", "2001:db9::1"
 
 		t.Run("bad ranges are BAD_USER_INPUT naming allowedIpRanges, nothing written", func(t *testing.T) {
-			many := make([]string, 101)
+			many := make([]string, 100) // 101 with the caller's own range
 			for i := range many {
-				many[i] = "10.0.0." + strings.Repeat("1", 1) + "/32"
+				many[i] = apitest.Sprintf("10.0.%d.0/24", i)
 			}
 			for _, bad := range [][]string{{"10.0.0.0/33"}, {"not-an-ip"}, {"fe80::1%eth0"}, {"::ffff:192.0.2.1"}, {""},
 				{"192.0.2.0/24; DROP TABLE"}, {"2001:db8::/129"}, {"192.0.2.1-192.0.2.9"}, many} {
-				wantField(t, env.DoFrom(inside, admin.Token, setPolicy, policyVars(admin.OrgID, false, bad, nil)), "allowedIpRanges")
+				// With the caller's own range, so that only the bad entry can be the reason.
+				bad = append(bad, "192.0.2.0/24")
+				r := env.DoFrom(inside, admin.Token, setPolicy, policyVars(admin.OrgID, false, bad, nil))
+				wantField(t, r, "allowedIpRanges")
+				if strings.Contains(r.Message(), "lock yourself out") {
+					t.Errorf("%q refused only as a lockout: %s", bad[0], r.Message())
+				}
 			}
 			if n := env.Count("SELECT COUNT(*) FROM organization_policies"); n != 0 {
 				t.Errorf("%d policy rows written", n)
@@ -207,7 +214,8 @@ func TestSecurityPolicySessionTTL(t *testing.T) {
 func TestSecurityPolicyRequireSSO(t *testing.T) {
 	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
 		op := oidctest.Start(t)
-		env := apitest.New(t, d, apitest.WithOIDC(op.Issuer, op.ClientID(), strings.Split(config.DefaultOrgClaims, ",")))
+		env := apitest.New(t, d, apitest.WithOIDC(op.Issuer, op.ClientID(), strings.Split(config.DefaultOrgClaims, ",")),
+			apitest.WithTrustedProxies("127.0.0.1/32"))
 		plain := env.Register("admin@plain.test", "Plain")
 		t.Run("an organization without SSO cannot require it", func(t *testing.T) {
 			wantField(t, env.Do(plain.Token, setPolicy, policyVars(plain.OrgID, true, nil, nil)), "requireSso")
@@ -256,6 +264,16 @@ func TestSecurityPolicyRequireSSO(t *testing.T) {
 				t.Errorf("ssoLogin: %s", r.Body)
 			}
 			env.Do(op.Token(t, oidctest.User{Subject: "sso-2", OrgID: "zorg-linked"}), meQuery, nil).OK(t)
+		})
+		t.Run("allowedIpRanges hold for the provider's access tokens and SSO sessions too", func(t *testing.T) {
+			env.DoFrom("192.0.2.1", admin.Token, setPolicy, policyVars(admin.OrgID, true, []string{"192.0.2.0/24"}, nil)).OK(t)
+			defer func() { env.DoFrom("192.0.2.1", admin.Token, setPolicy, policyVars(admin.OrgID, true, nil, nil)).OK(t) }()
+			access := op.Token(t, sso)
+			env.DoFrom("192.0.2.1", access, meQuery, nil).OK(t)
+			env.DoFrom("198.51.100.1", access, meQuery, nil).Want(t, "FORBIDDEN")
+			session := env.DoFrom("192.0.2.1", "", ssoLogin, map[string]any{"t": access}).OK(t).Get("data.ssoLogin.token").String()
+			env.DoFrom("192.0.2.1", session, meQuery, nil).OK(t)
+			env.DoFrom("198.51.100.1", session, meQuery, nil).Want(t, "FORBIDDEN")
 		})
 		t.Run("platform administrators are exempt", func(t *testing.T) {
 			env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", pw.Email)
@@ -355,5 +373,22 @@ func TestBranding(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+func TestOrganizationBrandingIsRateLimited(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d, apitest.WithTrustedProxies("127.0.0.1/32"),
+			apitest.WithRateLimits(ratelimit.Config{Anonymous: ratelimit.Rate{Limit: 3, Period: time.Minute}}))
+		for i := range 3 {
+			if r := env.DoFrom("192.0.2.50", "", publicBranding, map[string]any{"s": apitest.Sprintf("guess-%d", i)}); r.Code() != "" {
+				t.Fatalf("call %d: %s", i, r.Body)
+			}
+		}
+		r := env.DoFrom("192.0.2.50", "", publicBranding, map[string]any{"s": "guess-4"}).Want(t, "RATE_LIMITED")
+		if r.Status != 429 {
+			t.Errorf("status %d", r.Status)
+		}
+		env.DoFrom("192.0.2.51", "", publicBranding, map[string]any{"s": "guess-5"}).OK(t)
 	})
 }
