@@ -182,6 +182,12 @@ func TestSecurityPolicySessionTTL(t *testing.T) {
 				t.Errorf("expiresAt in %s", d)
 			}
 		})
+		t.Run("verifyEmail", func(t *testing.T) {
+			r := env.Do("", `mutation($t: String!) { verifyEmail(token: $t) { token } }`, map[string]any{"t": env.MailedToken(admin.Email)}).OK(t)
+			if got := tokenLifetime(t, r.Get("data.verifyEmail.token").String()); got != 10*time.Minute {
+				t.Errorf("verifyEmail token lives %s", got)
+			}
+		})
 		t.Run("accepting an invitation", func(t *testing.T) {
 			u := env.Invite(admin, "new@ttl.test", "MEMBER")
 			if got := tokenLifetime(t, u.Token); got != 10*time.Minute {
@@ -258,10 +264,14 @@ func TestSecurityPolicyRequireSSO(t *testing.T) {
 			env.Do("", `mutation($in: RegisterInput!) { register(input: $in) { token } }`,
 				map[string]any{"in": map[string]any{"email": "walkin@linked.test", "password": "long-enough-pw", "name": "W", "organization": "Linked"}}).Want(t, "FORBIDDEN")
 		})
-		t.Run("SSO still works", func(t *testing.T) {
+		t.Run("SSO still works (its session capped by sessionTtlMinutes)", func(t *testing.T) {
+			env.Do(admin.Token, setPolicy, policyVars(admin.OrgID, true, nil, 15)).OK(t)
 			r := env.Do("", ssoLogin, map[string]any{"t": op.Token(t, sso)}).OK(t)
 			if r.Get("data.ssoLogin.user.organization.id").String() != admin.OrgID {
 				t.Errorf("ssoLogin: %s", r.Body)
+			}
+			if got := tokenLifetime(t, r.Get("data.ssoLogin.token").String()); got != 15*time.Minute {
+				t.Errorf("ssoLogin token lives %s", got)
 			}
 			env.Do(op.Token(t, oidctest.User{Subject: "sso-2", OrgID: "zorg-linked"}), meQuery, nil).OK(t)
 		})
