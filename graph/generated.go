@@ -19,6 +19,7 @@ import (
 	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
+	"github.com/neosc/neosc/internal/policy"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -106,6 +107,12 @@ type ComplexityRoot struct {
 		User      func(childComplexity int) int
 	}
 
+	Branding struct {
+		DisplayName  func(childComplexity int) int
+		LogoURL      func(childComplexity int) int
+		PrimaryColor func(childComplexity int) int
+	}
+
 	CreateApiTokenPayload struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
@@ -139,36 +146,39 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptInvitation         func(childComplexity int, input identity.AcceptInvitationInput) int
-		AcceptWorkspaceGrant     func(childComplexity int, id string) int
-		AddOrganizationDomain    func(childComplexity int, domain string) int
-		ChangePassword           func(childComplexity int, input identity.ChangePasswordInput) int
-		CreateAPIToken           func(childComplexity int, input apitokens.CreateInput) int
-		CreateWorkspace          func(childComplexity int, input workspaces.Spec) int
-		DeclineWorkspaceGrant    func(childComplexity int, id string) int
-		DeleteWorkspace          func(childComplexity int, id string) int
-		GrantWorkspaceAccess     func(childComplexity int, input workspaces.GrantInput) int
-		InviteUser               func(childComplexity int, input identity.InviteInput) int
-		Login                    func(childComplexity int, input identity.LoginInput) int
-		Register                 func(childComplexity int, input identity.RegisterInput) int
-		RemoveOrganizationDomain func(childComplexity int, domain string) int
-		ResendVerificationEmail  func(childComplexity int) int
-		RevokeAPIToken           func(childComplexity int, id string) int
-		RevokeInvitation         func(childComplexity int, id string) int
-		RevokeSessions           func(childComplexity int, userID string) int
-		RevokeWorkspaceAccess    func(childComplexity int, id string) int
-		SetDomainEnrollment      func(childComplexity int, domain string, enrollment store.DomainEnrollment) int
-		SignOut                  func(childComplexity int) int
-		SignOutEverywhere        func(childComplexity int) int
-		SsoLogin                 func(childComplexity int, token string) int
-		UpdateWorkspace          func(childComplexity int, id string, input workspaces.Patch) int
-		VerifyEmail              func(childComplexity int, token string) int
-		VerifyOrganizationDomain func(childComplexity int, domain string) int
+		AcceptInvitation           func(childComplexity int, input identity.AcceptInvitationInput) int
+		AcceptWorkspaceGrant       func(childComplexity int, id string) int
+		AddOrganizationDomain      func(childComplexity int, domain string) int
+		ChangePassword             func(childComplexity int, input identity.ChangePasswordInput) int
+		CreateAPIToken             func(childComplexity int, input apitokens.CreateInput) int
+		CreateWorkspace            func(childComplexity int, input workspaces.Spec) int
+		DeclineWorkspaceGrant      func(childComplexity int, id string) int
+		DeleteWorkspace            func(childComplexity int, id string) int
+		GrantWorkspaceAccess       func(childComplexity int, input workspaces.GrantInput) int
+		InviteUser                 func(childComplexity int, input identity.InviteInput) int
+		Login                      func(childComplexity int, input identity.LoginInput) int
+		Register                   func(childComplexity int, input identity.RegisterInput) int
+		RemoveOrganizationDomain   func(childComplexity int, domain string) int
+		ResendVerificationEmail    func(childComplexity int) int
+		RevokeAPIToken             func(childComplexity int, id string) int
+		RevokeInvitation           func(childComplexity int, id string) int
+		RevokeSessions             func(childComplexity int, userID string) int
+		RevokeWorkspaceAccess      func(childComplexity int, id string) int
+		SetDomainEnrollment        func(childComplexity int, domain string, enrollment store.DomainEnrollment) int
+		SignOut                    func(childComplexity int) int
+		SignOutEverywhere          func(childComplexity int) int
+		SsoLogin                   func(childComplexity int, token string) int
+		UpdateOrganizationBranding func(childComplexity int, id string, input policy.BrandingInput) int
+		UpdateSecurityPolicy       func(childComplexity int, id string, input policy.SecurityInput) int
+		UpdateWorkspace            func(childComplexity int, id string, input workspaces.Patch) int
+		VerifyEmail                func(childComplexity int, token string) int
+		VerifyOrganizationDomain   func(childComplexity int, domain string) int
 	}
 
 	Organization struct {
 		APITokens      func(childComplexity int, first *int, after *string) int
 		AuditEvents    func(childComplexity int, first *int, after *string, filter *model.AuditEventFilter) int
+		Branding       func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		Domain         func(childComplexity int) int
 		Domains        func(childComplexity int) int
@@ -177,6 +187,7 @@ type ComplexityRoot struct {
 		IncomingGrants func(childComplexity int, first *int, after *string) int
 		Invitations    func(childComplexity int, first *int, after *string, status *store.InvitationStatus) int
 		Name           func(childComplexity int) int
+		SecurityPolicy func(childComplexity int) int
 		Slug           func(childComplexity int) int
 		Status         func(childComplexity int) int
 		UserCount      func(childComplexity int) int
@@ -214,12 +225,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Me               func(childComplexity int) int
-		Node             func(childComplexity int, id string) int
-		Organization     func(childComplexity int, id string) int
-		Organizations    func(childComplexity int, first *int, after *string) int
-		SharedWorkspaces func(childComplexity int, first *int, after *string) int
-		Workspace        func(childComplexity int, id string) int
+		Me                   func(childComplexity int) int
+		Node                 func(childComplexity int, id string) int
+		Organization         func(childComplexity int, id string) int
+		OrganizationBranding func(childComplexity int, slug string) int
+		Organizations        func(childComplexity int, first *int, after *string) int
+		SharedWorkspaces     func(childComplexity int, first *int, after *string) int
+		Workspace            func(childComplexity int, id string) int
+	}
+
+	SecurityPolicy struct {
+		RangeList         func(childComplexity int) int
+		RequireSSO        func(childComplexity int) int
+		SessionTTLMinutes func(childComplexity int) int
 	}
 
 	User struct {
@@ -335,6 +353,8 @@ type MutationResolver interface {
 	SignOutEverywhere(ctx context.Context) (bool, error)
 	RevokeSessions(ctx context.Context, userID string) (*store.User, error)
 	ChangePassword(ctx context.Context, input identity.ChangePasswordInput) (*model.AuthPayload, error)
+	UpdateSecurityPolicy(ctx context.Context, id string, input policy.SecurityInput) (*store.Organization, error)
+	UpdateOrganizationBranding(ctx context.Context, id string, input policy.BrandingInput) (*store.Organization, error)
 }
 type OrganizationResolver interface {
 	Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error)
@@ -344,6 +364,8 @@ type OrganizationResolver interface {
 	Invitations(ctx context.Context, obj *store.Organization, first *int, after *string, status *store.InvitationStatus) (*model.InvitationConnection, error)
 	IncomingGrants(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.WorkspaceGrantConnection, error)
 	Domains(ctx context.Context, obj *store.Organization) ([]*store.OrganizationDomain, error)
+	SecurityPolicy(ctx context.Context, obj *store.Organization) (*store.SecurityPolicy, error)
+	Branding(ctx context.Context, obj *store.Organization) (*store.Branding, error)
 }
 type OrganizationDomainResolver interface {
 	VerificationRecord(ctx context.Context, obj *store.OrganizationDomain) (*domains.Record, error)
@@ -355,6 +377,7 @@ type QueryResolver interface {
 	Workspace(ctx context.Context, id string) (*store.Workspace, error)
 	SharedWorkspaces(ctx context.Context, first *int, after *string) (*model.WorkspaceConnection, error)
 	Node(ctx context.Context, id string) (model.Node, error)
+	OrganizationBranding(ctx context.Context, slug string) (*store.Branding, error)
 }
 type UserResolver interface {
 	Organization(ctx context.Context, obj *store.User) (*store.Organization, error)
@@ -612,6 +635,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "Branding.displayName":
+		if e.ComplexityRoot.Branding.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Branding.DisplayName(childComplexity), true
+	case "Branding.logoUrl":
+		if e.ComplexityRoot.Branding.LogoURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Branding.LogoURL(childComplexity), true
+	case "Branding.primaryColor":
+		if e.ComplexityRoot.Branding.PrimaryColor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Branding.PrimaryColor(childComplexity), true
 
 	case "CreateApiTokenPayload.apiToken":
 		if e.ComplexityRoot.CreateApiTokenPayload.APIToken == nil {
@@ -947,6 +989,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SsoLogin(childComplexity, args["token"].(string)), true
+	case "Mutation.updateOrganizationBranding":
+		if e.ComplexityRoot.Mutation.UpdateOrganizationBranding == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOrganizationBranding_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOrganizationBranding(childComplexity, args["id"].(string), args["input"].(policy.BrandingInput)), true
+	case "Mutation.updateSecurityPolicy":
+		if e.ComplexityRoot.Mutation.UpdateSecurityPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSecurityPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSecurityPolicy(childComplexity, args["id"].(string), args["input"].(policy.SecurityInput)), true
 	case "Mutation.updateWorkspace":
 		if e.ComplexityRoot.Mutation.UpdateWorkspace == nil {
 			break
@@ -1003,6 +1067,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.AuditEventFilter)), true
+	case "Organization.branding":
+		if e.ComplexityRoot.Organization.Branding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.Branding(childComplexity), true
 	case "Organization.createdAt":
 		if e.ComplexityRoot.Organization.CreatedAt == nil {
 			break
@@ -1061,6 +1131,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Name(childComplexity), true
+	case "Organization.securityPolicy":
+		if e.ComplexityRoot.Organization.SecurityPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.SecurityPolicy(childComplexity), true
 	case "Organization.slug":
 		if e.ComplexityRoot.Organization.Slug == nil {
 			break
@@ -1236,6 +1312,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organization(childComplexity, args["id"].(string)), true
+	case "Query.organizationBranding":
+		if e.ComplexityRoot.Query.OrganizationBranding == nil {
+			break
+		}
+
+		args, err := ec.field_Query_organizationBranding_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OrganizationBranding(childComplexity, args["slug"].(string)), true
 	case "Query.organizations":
 		if e.ComplexityRoot.Query.Organizations == nil {
 			break
@@ -1269,6 +1356,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Workspace(childComplexity, args["id"].(string)), true
+
+	case "SecurityPolicy.allowedIpRanges":
+		if e.ComplexityRoot.SecurityPolicy.RangeList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityPolicy.RangeList(childComplexity), true
+	case "SecurityPolicy.requireSso":
+		if e.ComplexityRoot.SecurityPolicy.RequireSSO == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityPolicy.RequireSSO(childComplexity), true
+	case "SecurityPolicy.sessionTtlMinutes":
+		if e.ComplexityRoot.SecurityPolicy.SessionTTLMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityPolicy.SessionTTLMinutes(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -1607,6 +1713,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AcceptInvitationInput", ec.unmarshalInputAcceptInvitationInput),
 			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
+			graphql.NewInputUnmarshaler("BrandingInput", ec.unmarshalInputBrandingInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateWorkspaceInput", ec.unmarshalInputCreateWorkspaceInput),
@@ -1614,6 +1721,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InviteUserInput", ec.unmarshalInputInviteUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
+			graphql.NewInputUnmarshaler("SecurityPolicyInput", ec.unmarshalInputSecurityPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateWorkspaceInput", ec.unmarshalInputUpdateWorkspaceInput),
 		)
 	}
@@ -2118,6 +2226,12 @@ type AuditEvent implements Node @auth(requires: ORG_ADMIN) @scope(any: [READ_AUD
     recorded in the caller's and in the target's trail. Target: the object's type.
   - ` + "`" + `signing_key.rotated` + "`" + `: ` + "`" + `neosc keys rotate` + "`" + `; a platform event, in no
     organization's trail.
+  - ` + "`" + `organization.security_policy_updated` + "`" + `: updateSecurityPolicy (metadata
+    before, after, changes). Target: Organization.
+  - ` + "`" + `organization.branding_updated` + "`" + `: updateOrganizationBranding. Target:
+    Organization. (A request refused by allowedIpRanges is ` + "`" + `access.denied` + "`" + `
+    with the address, at most one event per caller and address per window,
+    with a count.)
 
   Later versions add actions; treat an unknown one as informational.
   """
@@ -2754,6 +2868,100 @@ type DnsRecord @auth(requires: AUTHENTICATED) {
   "The record's value (TXT: one string)."
   value: String!
 }
+
+# --- Security policy and branding -----------------------------------------
+# An organization's security policy (enforced at sign-in and on every
+# authenticated request) and its branding for sign-in pages
+# (internal/policy). The mutations are not reachable with API tokens (no
+# @scope).
+
+"What an organization enforces on its users and API tokens."
+type SecurityPolicy @auth(requires: AUTHENTICATED) {
+  """
+  Password sign-in, password registration and invitation acceptance are
+  refused (FORBIDDEN); users sign in with the organization's identity
+  provider (SSO). Platform administrators are exempt.
+  """
+  requireSso: Boolean!
+  """
+  Canonical CIDRs (IPv4 and IPv6); requests from any other client address
+  are refused (FORBIDDEN), session and API tokens alike, and audited as
+  access.denied. Empty: every address. Platform administrators are exempt.
+  """
+  allowedIpRanges: [String!]!
+  "The longest lifetime of a new session token, in minutes; null: the server's default (NEOSC_TOKEN_TTL)."
+  sessionTtlMinutes: Int
+}
+
+"How an organization's sign-in page looks; null fields are not set."
+type Branding @auth(requires: PUBLIC) {
+  "The name shown on the sign-in page."
+  displayName: String
+  "An https URL of the organization's logo."
+  logoUrl: String
+  "The main colour, #RRGGBB (upper-case)."
+  primaryColor: String
+}
+
+"A whole security policy: it replaces the current one."
+input SecurityPolicyInput {
+  "Refuse every password path; only for an organization whose users sign in by SSO (else BAD_USER_INPUT)."
+  requireSso: Boolean!
+  """
+  CIDRs or single addresses, IPv4 or IPv6, at most 100; stored canonical
+  (masked, sorted, without duplicates). Empty: every address. Must include
+  the caller's own address (BAD_USER_INPUT otherwise).
+  """
+  allowedIpRanges: [String!]!
+  "5 to 43200 minutes (30 days); null: the server's default."
+  sessionTtlMinutes: Int
+}
+
+"Branding changes: an omitted (or null) field stays as it is, an empty string clears it."
+input BrandingInput {
+  "At most 100 characters, cleaned like every name."
+  displayName: String
+  "An https URL of at most 2048 bytes, with a host and no credentials."
+  logoUrl: String
+  "A colour as #RRGGBB."
+  primaryColor: String
+}
+
+extend type Organization {
+  "The organization's security policy (its admins only)."
+  securityPolicy: SecurityPolicy! @auth(requires: ORG_ADMIN) @scope(any: [])
+  "How the organization's sign-in page looks."
+  branding: Branding!
+}
+
+extend type Query {
+  """
+  The branding of the organization with this slug, for its sign-in page:
+  null for an unknown, suspended or reserved organization. Answers nothing
+  else about the organization.
+  """
+  organizationBranding(
+    "The organization's slug (Organization.slug)."
+    slug: String!
+  ): Branding @auth(requires: PUBLIC)
+}
+
+extend type Mutation {
+  "Replace an organization's security policy; it applies from the next request (and to new sessions)."
+  updateSecurityPolicy(
+    "The organization's ID."
+    id: ID!
+    "The whole policy."
+    input: SecurityPolicyInput!
+  ): Organization! @auth(requires: ORG_ADMIN)
+  "Change an organization's branding."
+  updateOrganizationBranding(
+    "The organization's ID."
+    id: ID!
+    "The fields to change."
+    input: BrandingInput!
+  ): Organization! @auth(requires: ORG_ADMIN)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2876,6 +3084,18 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Branding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "displayName":
+		return ec.fieldContext_Branding_displayName(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Branding_logoUrl(ctx, field)
+	case "primaryColor":
+		return ec.fieldContext_Branding_primaryColor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Branding", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -2974,6 +3194,10 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_incomingGrants(ctx, field)
 	case "domains":
 		return ec.fieldContext_Organization_domains(ctx, field)
+	case "securityPolicy":
+		return ec.fieldContext_Organization_securityPolicy(ctx, field)
+	case "branding":
+		return ec.fieldContext_Organization_branding(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -3032,6 +3256,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SecurityPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requireSso":
+		return ec.fieldContext_SecurityPolicy_requireSso(ctx, field)
+	case "allowedIpRanges":
+		return ec.fieldContext_SecurityPolicy_allowedIpRanges(ctx, field)
+	case "sessionTtlMinutes":
+		return ec.fieldContext_SecurityPolicy_sessionTtlMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SecurityPolicy", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3582,6 +3818,50 @@ func (ec *executionContext) field_Mutation_ssoLogin_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateOrganizationBranding_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (policy.BrandingInput, error) {
+			return ec.unmarshalNBrandingInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋpolicyᚐBrandingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSecurityPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (policy.SecurityInput, error) {
+			return ec.unmarshalNSecurityPolicyInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋpolicyᚐSecurityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateWorkspace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3805,6 +4085,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_organizationBranding_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "slug",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slug"] = arg0
 	return args, nil
 }
 
@@ -4883,6 +5177,75 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Branding_displayName(ctx context.Context, field graphql.CollectedField, obj *store.Branding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Branding_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Branding_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Branding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Branding_logoUrl(ctx context.Context, field graphql.CollectedField, obj *store.Branding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Branding_logoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Branding_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Branding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Branding_primaryColor(ctx context.Context, field graphql.CollectedField, obj *store.Branding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Branding_primaryColor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrimaryColor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Branding_primaryColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Branding", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreateApiTokenPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
@@ -6367,6 +6730,94 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateSecurityPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSecurityPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSecurityPolicy(ctx, fc.Args["id"].(string), fc.Args["input"].(policy.SecurityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSecurityPolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSecurityPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOrganizationBranding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOrganizationBranding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOrganizationBranding(ctx, fc.Args["id"].(string), fc.Args["input"].(policy.BrandingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOrganizationBranding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOrganizationBranding_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6865,6 +7316,70 @@ func (ec *executionContext) fieldContext_Organization_domains(_ context.Context,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OrganizationDomain(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_securityPolicy(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_securityPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().SecurityPolicy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.SecurityPolicy) graphql.Marshaler {
+			return ec.marshalNSecurityPolicy2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐSecurityPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_securityPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_branding(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_branding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Organization().Branding(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Branding) graphql.Marshaler {
+			return ec.marshalNBranding2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐBranding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_branding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Branding(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7535,6 +8050,50 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_organizationBranding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_organizationBranding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().OrganizationBranding(ctx, fc.Args["slug"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Branding) graphql.Marshaler {
+			return ec.marshalOBranding2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐBranding(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_organizationBranding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Branding(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_organizationBranding_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7609,6 +8168,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SecurityPolicy_requireSso(ctx context.Context, field graphql.CollectedField, obj *store.SecurityPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityPolicy_requireSso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireSSO, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityPolicy_requireSso(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityPolicy", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SecurityPolicy_allowedIpRanges(ctx context.Context, field graphql.CollectedField, obj *store.SecurityPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityPolicy_allowedIpRanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RangeList(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityPolicy_allowedIpRanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityPolicy", field, true, false, "String")
+}
+
+func (ec *executionContext) _SecurityPolicy_sessionTtlMinutes(ctx context.Context, field graphql.CollectedField, obj *store.SecurityPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityPolicy_sessionTtlMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionTTLMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityPolicy_sessionTtlMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityPolicy", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
@@ -10180,6 +10808,62 @@ func UnmarshalAuditEventFilter(ctx context.Context, raw any) (model.AuditEventFi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBrandingInput(ctx context.Context, obj any) (policy.BrandingInput, error) {
+	var it policy.BrandingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"displayName", "logoUrl", "primaryColor"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "primaryColor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("primaryColor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PrimaryColor = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBrandingInput unmarshals raw into the BrandingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBrandingInput(ctx context.Context, raw any) (policy.BrandingInput, error) {
+	var out policy.BrandingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BrandingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (identity.ChangePasswordInput, error) {
 	var it identity.ChangePasswordInput
 	if obj == nil {
@@ -10601,6 +11285,62 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 func UnmarshalRegisterInput(ctx context.Context, raw any) (identity.RegisterInput, error) {
 	var out identity.RegisterInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSecurityPolicyInput(ctx context.Context, obj any) (policy.SecurityInput, error) {
+	var it policy.SecurityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requireSso", "allowedIpRanges", "sessionTtlMinutes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requireSso":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireSso"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireSSO = data
+		case "allowedIpRanges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedIpRanges"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedIPRanges = data
+		case "sessionTtlMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionTtlMinutes"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionTTLMinutes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSecurityPolicyInput unmarshals raw into the SecurityPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSecurityPolicyInput(ctx context.Context, raw any) (policy.SecurityInput, error) {
+	var out policy.SecurityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SecurityPolicyInput", raw, &out)
 	return out, err
 }
 
@@ -11142,6 +11882,49 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var brandingImplementors = []string{"Branding"}
+
+func (ec *executionContext) _Branding(ctx context.Context, sel ast.SelectionSet, obj *store.Branding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, brandingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Branding")
+		case "displayName":
+			out.Values[i] = ec._Branding_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "logoUrl":
+			out.Values[i] = ec._Branding_logoUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "primaryColor":
+			out.Values[i] = ec._Branding_primaryColor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createApiTokenPayloadImplementors = []string{"CreateApiTokenPayload"}
 
 func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPITokenPayload) graphql.Marshaler {
@@ -11563,6 +12346,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateSecurityPolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSecurityPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateOrganizationBranding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOrganizationBranding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11677,6 +12474,18 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_domains(ctx, field, obj)
+				})
+		case "securityPolicy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_securityPolicy(ctx, field, obj)
+				})
+		case "branding":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_branding(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11944,6 +12753,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_node(ctx, field)
 				})
+		case "organizationBranding":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_organizationBranding(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11957,6 +12772,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var securityPolicyImplementors = []string{"SecurityPolicy"}
+
+func (ec *executionContext) _SecurityPolicy(ctx context.Context, sel ast.SelectionSet, obj *store.SecurityPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, securityPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SecurityPolicy")
+		case "requireSso":
+			out.Values[i] = ec._SecurityPolicy_requireSso(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowedIpRanges":
+			out.Values[i] = ec._SecurityPolicy_allowedIpRanges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionTtlMinutes":
+			out.Values[i] = ec._SecurityPolicy_sessionTtlMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13058,6 +13916,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNBranding2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐBranding(ctx context.Context, sel ast.SelectionSet, v *store.Branding) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Branding!")
+		return graphql.Null
+	}
+	return ec._Branding(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBrandingInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋpolicyᚐBrandingInput(ctx context.Context, v any) (policy.BrandingInput, error) {
+	res, err := ec.unmarshalInputBrandingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNChangePasswordInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋidentityᚐChangePasswordInput(ctx context.Context, v any) (identity.ChangePasswordInput, error) {
 	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13344,6 +14215,19 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋneoscᚋneoscᚋg
 
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋidentityᚐRegisterInput(ctx context.Context, v any) (identity.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSecurityPolicy2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐSecurityPolicy(ctx context.Context, sel ast.SelectionSet, v *store.SecurityPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SecurityPolicy!")
+		return graphql.Null
+	}
+	return ec._SecurityPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSecurityPolicyInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋpolicyᚐSecurityInput(ctx context.Context, v any) (policy.SecurityInput, error) {
+	res, err := ec.unmarshalInputSecurityPolicyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -13801,6 +14685,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOBranding2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐBranding(ctx context.Context, sel ast.SelectionSet, v *store.Branding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Branding(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOConnectionType2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐConnectionType(ctx context.Context, v any) (*store.ConnectionType, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/loaders"
+	"github.com/neosc/neosc/internal/policy"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 )
@@ -158,6 +159,16 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input identity.Ch
 	return payload(r.Identity.ChangePassword(ctx, input))
 }
 
+// UpdateSecurityPolicy is the resolver for the updateSecurityPolicy field.
+func (r *mutationResolver) UpdateSecurityPolicy(ctx context.Context, id string, input policy.SecurityInput) (*store.Organization, error) {
+	return r.Policies.UpdateSecurity(ctx, id, input)
+}
+
+// UpdateOrganizationBranding is the resolver for the updateOrganizationBranding field.
+func (r *mutationResolver) UpdateOrganizationBranding(ctx context.Context, id string, input policy.BrandingInput) (*store.Organization, error) {
+	return r.Policies.UpdateBranding(ctx, id, input)
+}
+
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
@@ -218,6 +229,16 @@ func (r *organizationResolver) Domains(ctx context.Context, obj *store.Organizat
 	return r.Resolver.Domains.List(ctx, obj)
 }
 
+// SecurityPolicy is the resolver for the securityPolicy field.
+func (r *organizationResolver) SecurityPolicy(ctx context.Context, obj *store.Organization) (*store.SecurityPolicy, error) {
+	return r.Policies.Security(ctx, obj)
+}
+
+// Branding is the resolver for the branding field.
+func (r *organizationResolver) Branding(ctx context.Context, obj *store.Organization) (*store.Branding, error) {
+	return r.Policies.Branding(ctx, obj)
+}
+
 // VerificationRecord is the resolver for the verificationRecord field.
 func (r *organizationDomainResolver) VerificationRecord(ctx context.Context, obj *store.OrganizationDomain) (*domains.Record, error) {
 	return domains.Challenge(obj), nil
@@ -261,6 +282,11 @@ func (r *queryResolver) SharedWorkspaces(ctx context.Context, first *int, after 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	return node[model.Node](ctx, r.Resolver, id, "")
+}
+
+// OrganizationBranding is the resolver for the organizationBranding field.
+func (r *queryResolver) OrganizationBranding(ctx context.Context, slug string) (*store.Branding, error) {
+	return r.Policies.PublicBranding(ctx, slug)
 }
 
 // Organization is the resolver for the organization field; a PENDING user

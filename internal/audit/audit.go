@@ -67,6 +67,15 @@ const (
 	SigningKeyRotated = "signing_key.rotated"
 )
 
+// Actions of security policies and branding (internal/policy).
+const (
+	// OrganizationSecurityPolicyUpdated: updateSecurityPolicy (metadata
+	// before, after, changes).
+	OrganizationSecurityPolicyUpdated = "organization.security_policy_updated"
+	// OrganizationBrandingUpdated: updateOrganizationBranding (changes).
+	OrganizationBrandingUpdated = "organization.branding_updated"
+)
+
 // Request is what is known of the HTTP request behind an event.
 type Request struct {
 	IP        string

@@ -14,7 +14,7 @@ import (
 // that the table classifies every field of each.
 type Auditable interface {
 	store.Organization | store.User | store.Workspace | store.APIToken | store.WorkspaceGrant |
-		store.OrganizationDomain
+		store.OrganizationDomain | store.OrganizationPolicy
 }
 
 // action is what snapshots and diffs do with a field.
@@ -159,6 +159,17 @@ var table = map[reflect.Type]map[string]field{
 		"Enrollment":     track("enrollment"),
 		"CreatedAt":      ignore("createdAt"),
 		"UpdatedAt":      ignore("updatedAt"),
+	},
+	// Security policy and branding (internal/policy); keys as in the schema.
+	reflect.TypeFor[store.OrganizationPolicy](): {
+		"OrganizationID":    ignore("organizationId"),
+		"RequireSSO":        track("requireSso"),
+		"AllowedIPRanges":   track("allowedIpRanges"),
+		"SessionTTLMinutes": track("sessionTtlMinutes"),
+		"DisplayName":       track("displayName"),
+		"LogoURL":           track("logoUrl"),
+		"PrimaryColor":      track("primaryColor"),
+		"UpdatedAt":         ignore("updatedAt"),
 	},
 }
 

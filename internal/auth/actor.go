@@ -25,6 +25,9 @@ type Actor struct {
 	// Session is the service session token the user called with; nil for
 	// an API token and for an external (SSO) access token.
 	Session *SessionToken
+	// Policy is the organization's security policy as read with the
+	// caller; nil when it was not (an external SSO access token).
+	Policy *store.SecurityPolicy
 }
 
 // SessionToken is what signOut needs of the calling session token.
@@ -102,6 +105,21 @@ type Authenticator struct {
 	External ExternalResolver
 	// Reject writes the response for a refused request (code and message).
 	Reject func(w http.ResponseWriter, r *http.Request, status int, err *apperr.Error)
+	// Admit, when set, decides whether the authenticated caller may go on
+	// (the organization's security policy, internal/policy); an error ends
+	// the request with its code, before anything is parsed.
+	Admit func(ctx context.Context, a *Actor) error
+}
+
+// admit runs Admit on actor and passes the request on, or refuses it.
+func (a *Authenticator) admit(w http.ResponseWriter, r *http.Request, next http.Handler, actor *Actor) {
+	if a.Admit != nil {
+		if err := a.Admit(r.Context(), actor); err != nil {
+			a.rejectErr(w, r, err)
+			return
+		}
+	}
+	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
 }
 
 // Middleware authenticates the request. Without an Authorization header the
@@ -167,8 +185,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		actor := &Actor{User: row.User, Organization: row.Organization,
-			Session: &SessionToken{JTI: claims.JTI, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt}, Budget: row.Budget}
-		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+			Session: &SessionToken{JTI: claims.JTI, IssuedAt: claims.IssuedAt, ExpiresAt: claims.ExpiresAt}, Budget: row.Budget,
+			Policy: &row.Policy}
+		a.admit(w, r, next, actor)
 	})
 }
 
@@ -186,7 +205,7 @@ func (a *Authenticator) external(w http.ResponseWriter, r *http.Request, next ht
 		a.rejectErr(w, r, err)
 		return
 	}
-	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+	a.admit(w, r, next, actor)
 }
 
 // apiToken authenticates a partner API token: it must exist, belong to the
@@ -222,8 +241,8 @@ func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next ht
 		}
 	}
 	tok := row.Token
-	actor := &Actor{Organization: row.Organization, APIToken: &tok, Budget: row.Budget}
-	next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+	actor := &Actor{Organization: row.Organization, APIToken: &tok, Budget: row.Budget, Policy: &row.Policy}
+	a.admit(w, r, next, actor)
 }
 
 // rejectErr answers an error met while authenticating: its client code;

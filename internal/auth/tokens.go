@@ -77,8 +77,18 @@ func (t *Tokens) Issue(userID, orgID string) (string, time.Time, error) {
 // than validAfter. validAfter is a whole second at most a second ahead (see
 // SessionsCutoff), well within the clock skew allowed for iat.
 func (t *Tokens) IssueAfter(userID, orgID string, validAfter time.Time) (string, time.Time, error) {
+	return t.IssueCapped(userID, orgID, validAfter, 0)
+}
+
+// IssueCapped is IssueAfter with the token's lifetime at most maxTTL (the
+// organization's sessionTtlMinutes); 0: the configured TTL.
+func (t *Tokens) IssueCapped(userID, orgID string, validAfter time.Time, maxTTL time.Duration) (string, time.Time, error) {
 	now := t.now().UTC().Truncate(time.Second)
-	exp := now.Add(t.ttl)
+	ttl := t.ttl
+	if maxTTL > 0 && maxTTL < ttl {
+		ttl = maxTTL
+	}
+	exp := now.Add(ttl)
 	iat := now
 	if validAfter.After(iat) {
 		iat = validAfter.UTC()

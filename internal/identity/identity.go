@@ -178,7 +178,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*Session, err
 			if err := s.sendVerification(ctx, tx, u); err != nil {
 				return err
 			}
-			session, err = s.sign(u, j.org)
+			session, err = s.sign(ctx, tx, u, j.org)
 			return err
 		})
 		if errors.Is(err, store.ErrDuplicate) && attempt < 2 {
@@ -270,6 +270,9 @@ func (s *Service) organizationFor(ctx context.Context, tx *store.Store, name, em
 		return nil, &errDenied{org: org, reason: "organization suspended"}
 	case org.RequiresSSO():
 		return nil, &errDenied{org: org, reason: "organization signs in with its identity provider"}
+	}
+	if err := passwordsAllowed(ctx, tx, nil, org.ID); err != nil {
+		return nil, &errDenied{org: org, reason: reasonSSORequired}
 	}
 	ok, err := s.autoJoins(ctx, tx, org.ID, emailDomain)
 	if err != nil {
@@ -408,6 +411,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		}
 		if org.Status != store.OrganizationActive && !u.PlatformAdmin {
 			reason = "organization suspended"
+		} else if err := passwordsAllowed(ctx, s.Store, u, org.ID); err != nil {
+			s.recordLoginFailed(ctx, attempt, u, email, reasonSSORequired)
+			return nil, err
 		}
 	}
 	if reason != "" {
@@ -441,7 +447,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*Session, error) {
 		}); err != nil {
 			return err
 		}
-		session, err = s.sign(u, org)
+		session, err = s.sign(ctx, tx, u, org)
 		return err
 	})
 	if err != nil {
@@ -488,13 +494,18 @@ func loginFailedEvent(u *store.User, email string, f *ratelimit.Failures, reason
 }
 
 // sign starts a session for u: a token never older than the cutoff that
-// ended the user's earlier sessions, if any.
-func (s *Service) sign(u *store.User, org *store.Organization) (*Session, error) {
+// ended the user's earlier sessions, if any, and living no longer than the
+// organization's sessionTtlMinutes (read through tx).
+func (s *Service) sign(ctx context.Context, tx *store.Store, u *store.User, org *store.Organization) (*Session, error) {
 	var validAfter time.Time
 	if u.SessionsValidAfter != nil {
 		validAfter = *u.SessionsValidAfter
 	}
-	token, exp, err := s.Tokens.IssueAfter(u.ID, u.OrganizationID, validAfter)
+	maxTTL, err := sessionCap(ctx, tx, u.OrganizationID)
+	if err != nil {
+		return nil, err
+	}
+	token, exp, err := s.Tokens.IssueCapped(u.ID, u.OrganizationID, validAfter, maxTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -197,7 +197,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, in AcceptInvitationInput
 		}); err != nil {
 			return err
 		}
-		session, err = s.sign(u, org)
+		session, err = s.sign(ctx, tx, u, org)
 		return err
 	})
 	if errors.Is(err, store.ErrDuplicate) {
@@ -237,6 +237,9 @@ func (s *Service) openInvitation(ctx context.Context, tx *store.Store, id, secre
 	}
 	if org.Status != store.OrganizationActive {
 		return nil, nil, apperr.New(apperr.OrganizationSuspended, "organization is suspended")
+	}
+	if err := passwordsAllowed(ctx, tx, nil, org.ID); err != nil {
+		return nil, nil, err
 	}
 	if err := invitable(org); err != nil {
 		return nil, nil, err

@@ -206,7 +206,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) (*
 		}); err != nil {
 			return err
 		}
-		session, err = s.sign(row, &actor.Organization)
+		session, err = s.sign(ctx, tx, row, &actor.Organization)
 		return err
 	})
 	if err != nil {

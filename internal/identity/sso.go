@@ -66,7 +66,7 @@ func (s *Service) SSOLogin(ctx context.Context, raw string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.sign(&actor.User, &actor.Organization)
+	return s.sign(ctx, s.Store, &actor.User, &actor.Organization)
 }
 
 func checkExternal(u *store.User, org *store.Organization, id *auth.ExternalIdentity) error {

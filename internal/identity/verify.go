@@ -108,7 +108,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*Session, erro
 		}); err != nil {
 			return err
 		}
-		session, err = s.sign(&u, &row.Organization)
+		session, err = s.sign(ctx, tx, &u, &row.Organization)
 		return err
 	})
 	if err != nil {

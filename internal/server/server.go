@@ -33,6 +33,7 @@ import (
 	"github.com/neosc/neosc/internal/loaders"
 	"github.com/neosc/neosc/internal/mail"
 	"github.com/neosc/neosc/internal/organizations"
+	"github.com/neosc/neosc/internal/policy"
 	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
@@ -98,6 +99,7 @@ func New(d Deps) http.Handler {
 		Mail: func(ctx context.Context, tx *store.Store, orgID string, m identity.Mail) error {
 			return mail.Enqueue(ctx, tx, orgID, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
 		}}
+	policies := &policy.Service{Store: st, Authz: z, Limits: d.Limits, Log: d.Log}
 	resolver := &graph.Resolver{
 		Store:         st,
 		Authz:         z,
@@ -106,11 +108,12 @@ func New(d Deps) http.Handler {
 		Workspaces:    &workspaces.Service{Store: st, Authz: z, Log: d.Log},
 		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
 		Domains:       doms,
+		Policies:      policies,
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
 	gql := graphQLHandler(es, z.Field, d)
 
-	authn := &auth.Authenticator{Tokens: d.Tokens, Store: st, Log: d.Log, Reject: writeError}
+	authn := &auth.Authenticator{Tokens: d.Tokens, Store: st, Log: d.Log, Reject: writeError, Admit: policies.Admit}
 	if d.OIDC != nil {
 		authn.OIDC, authn.External = d.OIDC, ident
 	}

@@ -71,6 +71,8 @@ type TokenActor struct {
 	Token        APIToken
 	Organization Organization
 	Budget       Budget
+	// Policy is the organization's security policy (joined in).
+	Policy SecurityPolicy
 }
 
 // GetActor loads a token and its organization in one statement, which also
@@ -78,19 +80,20 @@ type TokenActor struct {
 // Users.GetActor).
 func (r APITokens) GetActor(ctx context.Context, id string) (*TokenActor, error) {
 	var row struct {
-		Token        APIToken     `gorm:"embedded;embeddedPrefix:t_"`
-		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
-		Budget       Budget       `gorm:"embedded;embeddedPrefix:b_"`
+		Token        APIToken       `gorm:"embedded;embeddedPrefix:t_"`
+		Organization Organization   `gorm:"embedded;embeddedPrefix:o_"`
+		Budget       Budget         `gorm:"embedded;embeddedPrefix:b_"`
+		Policy       SecurityPolicy `gorm:"embedded;embeddedPrefix:p_"`
 	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+tokenActorColumns+`, `+budgetColumns+`
-		FROM api_tokens t JOIN organizations o ON o.id = t.organization_id
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+tokenActorColumns+`, `+budgetColumns+`, `+policyColumns+`
+		FROM api_tokens t JOIN organizations o ON o.id = t.organization_id`+policyJoin+`
 		LEFT JOIN rate_limits rc ON rc.scope = '`+ScopeToken+`' AND rc.subject = t.id
 		LEFT JOIN rate_limits ro ON ro.scope = '`+ScopeOrg+`' AND ro.subject = o.id
 		WHERE t.id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
-	return &TokenActor{Token: row.Token, Organization: row.Organization, Budget: row.Budget}, nil
+	return &TokenActor{Token: row.Token, Organization: row.Organization, Budget: row.Budget, Policy: row.Policy}, nil
 }
 
 var tokenActorColumns = columns("t", "t_", "id", "organization_id", "name", "scopes", "created_by_id", "expires_at",

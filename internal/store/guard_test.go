@@ -392,6 +392,27 @@ var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
 		wantNoScope(t, s.Domains.Delete(t.Context(), "", f.domB.ID))
 		wantNotFound(t, s.Domains.Delete(t.Context(), f.a.ID, f.domB.ID))
 	},
+	// Security policy and branding (internal/policy): one row per
+	// organization, keyed by it.
+	"Organizations.GetPolicy": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Organizations.GetPolicy(t.Context(), "", false)
+		wantNoScope(t, err)
+		ttl := 60
+		must(t, s.Organizations.SavePolicy(t.Context(), &store.OrganizationPolicy{OrganizationID: f.b.ID, RequireSSO: true,
+			AllowedIPRanges: store.IPRanges{"192.0.2.0/24"}, SessionTTLMinutes: &ttl, UpdatedAt: f.now}))
+		p, err := s.Organizations.GetPolicy(t.Context(), f.a.ID, false)
+		must(t, err)
+		if p.OrganizationID != f.a.ID || p.RequireSSO || len(p.AllowedIPRanges) != 0 || p.SessionTTLMinutes != nil {
+			t.Errorf("A's scope read %+v", p)
+		}
+	},
+	"Organizations.SavePolicy": func(t *testing.T, s *store.Store, f *fixture) {
+		wantNoScope(t, s.Organizations.SavePolicy(t.Context(), &store.OrganizationPolicy{UpdatedAt: f.now}))
+	},
+	"Organizations.SessionTTL": func(t *testing.T, s *store.Store, f *fixture) {
+		_, err := s.Organizations.SessionTTL(t.Context(), "")
+		wantNoScope(t, err)
+	},
 }
 
 // unscoped lists the methods that take no organization scope, each with the
@@ -426,6 +447,7 @@ var unscoped = map[string]string{
 	"APITokens.GetActor":              "authentication: the token names itself",
 	"Grants.GetByID":                  "fetch, then authorize",
 	"Domains.GetVerified":             "a domain is verified by at most one organization: which one, asked when adding, verifying and registering",
+	"Organizations.PublicBranding":    "PUBLIC organizationBranding: a sign-in page's branding by the organization's public slug (active tenants only)",
 	// The mail outbox is platform-level: each replica's sender delivers every
 	// organization's mail, and no API reads it. A mail names its organization
 	// (or none, for a platform mail) only to record whose it is.

@@ -175,6 +175,9 @@ type Actor struct {
 	Organization Organization
 	SignedOut    bool
 	Budget       Budget
+	// Policy is the organization's security policy (organization_policies,
+	// joined in).
+	Policy SecurityPolicy
 }
 
 // GetActor loads a user and their organization in one statement, which
@@ -185,21 +188,22 @@ type Actor struct {
 // statement.
 func (r Users) GetActor(ctx context.Context, userID, jti string) (*Actor, error) {
 	var row struct {
-		User         User         `gorm:"embedded;embeddedPrefix:u_"`
-		Organization Organization `gorm:"embedded;embeddedPrefix:o_"`
-		SignedOut    bool         `gorm:"column:signed_out"`
-		Budget       Budget       `gorm:"embedded;embeddedPrefix:b_"`
+		User         User           `gorm:"embedded;embeddedPrefix:u_"`
+		Organization Organization   `gorm:"embedded;embeddedPrefix:o_"`
+		SignedOut    bool           `gorm:"column:signed_out"`
+		Budget       Budget         `gorm:"embedded;embeddedPrefix:b_"`
+		Policy       SecurityPolicy `gorm:"embedded;embeddedPrefix:p_"`
 	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`, `+budgetColumns+`,
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`, `+budgetColumns+`, `+policyColumns+`,
 		EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = ?) AS signed_out
-		FROM users u JOIN organizations o ON o.id = u.organization_id
+		FROM users u JOIN organizations o ON o.id = u.organization_id`+policyJoin+`
 		LEFT JOIN rate_limits rc ON rc.scope = '`+ScopeUser+`' AND rc.subject = u.id
 		LEFT JOIN rate_limits ro ON ro.scope = '`+ScopeOrg+`' AND ro.subject = o.id
 		WHERE u.id = ?`, jti, userID)
 	if err != nil {
 		return nil, err
 	}
-	return &Actor{User: row.User, Organization: row.Organization, SignedOut: row.SignedOut, Budget: row.Budget}, nil
+	return &Actor{User: row.User, Organization: row.Organization, SignedOut: row.SignedOut, Budget: row.Budget, Policy: row.Policy}, nil
 }
 
 // RevokeSessions ends the session tokens of user userID of organization
