@@ -14,6 +14,7 @@ import (
 	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/organizations"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 )
@@ -27,6 +28,8 @@ type Resolver struct {
 	Workspaces    *workspaces.Service
 	APITokens     *apitokens.Service
 	Domains       *domains.Service
+	// Quotas sets organizations' quotas (issue 11).
+	Quotas *quota.Service
 }
 
 // Schema is the parsed schema (for the authorizer's rule index).
