@@ -19,6 +19,7 @@ package quota
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -227,12 +228,21 @@ func Negate(u store.Usage) store.Usage {
 // been cancelled meanwhile.
 func recordExceeded(ctx context.Context, st *store.Store, org *store.Organization, r *Refusal, actor audit.Actor) {
 	ctx = context.WithoutCancel(ctx)
+	e := audit.Event{
+		Action: audit.QuotaExceeded, Outcome: store.OutcomeDenied, OrganizationID: org.ID, Actor: actor,
+		TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
+		Metadata: map[string]any{"dimension": r.Dimension, "limit": r.Limit, "usage": r.Usage, "requested": r.Requested},
+	}
 	err := st.Tx(ctx, func(tx *store.Store) error {
-		return audit.Record(ctx, tx, audit.Event{
-			Action: audit.QuotaExceeded, Outcome: store.OutcomeDenied, OrganizationID: org.ID, Actor: actor,
-			TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
-			Metadata: map[string]any{"dimension": r.Dimension, "limit": r.Limit, "usage": r.Usage, "requested": r.Requested},
-		})
+		if _, err := tx.Organizations.GetByID(ctx, org.ID); errors.Is(err, apperr.ErrNotFound) {
+			// The organization was being created by the refused change
+			// (a default quota of no users): a platform event, naming it.
+			e.OrganizationID, e.TargetID, e.TargetOrgID = "", "", ""
+			e.Metadata["organization"] = org.Name
+		} else if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, e)
 	})
 	if err != nil {
 		slog.Default().ErrorContext(ctx, "record quota.exceeded", "err", err)

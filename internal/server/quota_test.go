@@ -322,6 +322,11 @@ func TestDefaultQuota(t *testing.T) {
 			if n := env.Count("SELECT COUNT(*) FROM organizations WHERE name = 'Nobody'") + env.Count("SELECT COUNT(*) FROM users WHERE email = 'founder@nobody.test'"); n != 0 {
 				t.Error("the refused registration wrote rows")
 			}
+			// The organization it would have founded does not exist: the
+			// refusal is a platform event naming it.
+			if n := env.Count("SELECT COUNT(*) FROM audit_events WHERE action = 'quota.exceeded' AND organization_id IS NULL AND actor_email = 'founder@nobody.test'"); n != 1 {
+				t.Errorf("%d platform quota.exceeded events for the founder, want 1", n)
+			}
 		})
 		t.Run("SSO provisioning: the new organization gets the default, and its users are counted", func(t *testing.T) {
 			op := oidctest.Start(t)
