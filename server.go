@@ -138,6 +138,7 @@ func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, lo
 		DNSResolver: cfg.DNSResolver, RequestTimeout: cfg.RequestTimeout,
 		TrustedProxies: cfg.TrustedProxies, Limits: limits, Passwords: passwords(cfg, log),
 		CORSOrigins: cfg.CORSOrigins, OIDCIssuer: cfg.OIDCIssuer, OIDCClientID: cfg.OIDCClientID}
+	deps.DefaultQuota = cfg.DefaultQuota
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = auth.NewOIDC(cfg.OIDCIssuer, cfg.OIDCAudience, cfg.OIDCOrgClaims, cfg.OIDCAdminRole)
 		deps.OIDC.AllowInsecure = cfg.OIDCAllowInsecure

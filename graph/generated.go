@@ -165,6 +165,7 @@ type ComplexityRoot struct {
 		RevokeSessions             func(childComplexity int, userID string) int
 		RevokeWorkspaceAccess      func(childComplexity int, id string) int
 		SetDomainEnrollment        func(childComplexity int, domain string, enrollment store.DomainEnrollment) int
+		SetOrganizationQuota       func(childComplexity int, id string, input store.Quota) int
 		SignOut                    func(childComplexity int) int
 		SignOutEverywhere          func(childComplexity int) int
 		SsoLogin                   func(childComplexity int, token string) int
@@ -187,9 +188,11 @@ type ComplexityRoot struct {
 		IncomingGrants func(childComplexity int, first *int, after *string) int
 		Invitations    func(childComplexity int, first *int, after *string, status *store.InvitationStatus) int
 		Name           func(childComplexity int) int
+		Quota          func(childComplexity int) int
 		SecurityPolicy func(childComplexity int) int
 		Slug           func(childComplexity int) int
 		Status         func(childComplexity int) int
+		Usage          func(childComplexity int) int
 		UserCount      func(childComplexity int) int
 		Users          func(childComplexity int, first *int, after *string) int
 		WorkspaceCount func(childComplexity int) int
@@ -234,10 +237,26 @@ type ComplexityRoot struct {
 		Workspace            func(childComplexity int, id string) int
 	}
 
+	Quota struct {
+		MaxCPUCores   func(childComplexity int) int
+		MaxMemoryMB   func(childComplexity int) int
+		MaxStorageGB  func(childComplexity int) int
+		MaxUsers      func(childComplexity int) int
+		MaxWorkspaces func(childComplexity int) int
+	}
+
 	SecurityPolicy struct {
 		RangeList         func(childComplexity int) int
 		RequireSSO        func(childComplexity int) int
 		SessionTTLMinutes func(childComplexity int) int
+	}
+
+	Usage struct {
+		CPUCores   func(childComplexity int) int
+		MemoryMB   func(childComplexity int) int
+		StorageGB  func(childComplexity int) int
+		Users      func(childComplexity int) int
+		Workspaces func(childComplexity int) int
 	}
 
 	User struct {
@@ -355,6 +374,7 @@ type MutationResolver interface {
 	ChangePassword(ctx context.Context, input identity.ChangePasswordInput) (*model.AuthPayload, error)
 	UpdateSecurityPolicy(ctx context.Context, id string, input policy.SecurityInput) (*store.Organization, error)
 	UpdateOrganizationBranding(ctx context.Context, id string, input policy.BrandingInput) (*store.Organization, error)
+	SetOrganizationQuota(ctx context.Context, id string, input store.Quota) (*store.Organization, error)
 }
 type OrganizationResolver interface {
 	Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error)
@@ -966,6 +986,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDomainEnrollment(childComplexity, args["domain"].(string), args["enrollment"].(store.DomainEnrollment)), true
+	case "Mutation.setOrganizationQuota":
+		if e.ComplexityRoot.Mutation.SetOrganizationQuota == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOrganizationQuota_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOrganizationQuota(childComplexity, args["id"].(string), args["input"].(store.Quota)), true
 	case "Mutation.signOut":
 		if e.ComplexityRoot.Mutation.SignOut == nil {
 			break
@@ -1131,6 +1162,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Name(childComplexity), true
+	case "Organization.quota":
+		if e.ComplexityRoot.Organization.Quota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.Quota(childComplexity), true
 	case "Organization.securityPolicy":
 		if e.ComplexityRoot.Organization.SecurityPolicy == nil {
 			break
@@ -1149,6 +1186,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Status(childComplexity), true
+	case "Organization.usage":
+		if e.ComplexityRoot.Organization.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.Usage(childComplexity), true
 	case "Organization.userCount":
 		if e.ComplexityRoot.Organization.UserCount == nil {
 			break
@@ -1357,6 +1400,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Workspace(childComplexity, args["id"].(string)), true
 
+	case "Quota.maxCpuCores":
+		if e.ComplexityRoot.Quota.MaxCPUCores == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quota.MaxCPUCores(childComplexity), true
+	case "Quota.maxMemoryMb":
+		if e.ComplexityRoot.Quota.MaxMemoryMB == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quota.MaxMemoryMB(childComplexity), true
+	case "Quota.maxStorageGb":
+		if e.ComplexityRoot.Quota.MaxStorageGB == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quota.MaxStorageGB(childComplexity), true
+	case "Quota.maxUsers":
+		if e.ComplexityRoot.Quota.MaxUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quota.MaxUsers(childComplexity), true
+	case "Quota.maxWorkspaces":
+		if e.ComplexityRoot.Quota.MaxWorkspaces == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Quota.MaxWorkspaces(childComplexity), true
+
 	case "SecurityPolicy.allowedIpRanges":
 		if e.ComplexityRoot.SecurityPolicy.RangeList == nil {
 			break
@@ -1375,6 +1449,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SecurityPolicy.SessionTTLMinutes(childComplexity), true
+
+	case "Usage.cpuCores":
+		if e.ComplexityRoot.Usage.CPUCores == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.CPUCores(childComplexity), true
+	case "Usage.memoryMb":
+		if e.ComplexityRoot.Usage.MemoryMB == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.MemoryMB(childComplexity), true
+	case "Usage.storageGb":
+		if e.ComplexityRoot.Usage.StorageGB == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.StorageGB(childComplexity), true
+	case "Usage.users":
+		if e.ComplexityRoot.Usage.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.Users(childComplexity), true
+	case "Usage.workspaces":
+		if e.ComplexityRoot.Usage.Workspaces == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Usage.Workspaces(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -1720,6 +1825,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GrantWorkspaceAccessInput", ec.unmarshalInputGrantWorkspaceAccessInput),
 			graphql.NewInputUnmarshaler("InviteUserInput", ec.unmarshalInputInviteUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("QuotaInput", ec.unmarshalInputQuotaInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("SecurityPolicyInput", ec.unmarshalInputSecurityPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateWorkspaceInput", ec.unmarshalInputUpdateWorkspaceInput),
@@ -2232,6 +2338,11 @@ type AuditEvent implements Node @auth(requires: ORG_ADMIN) @scope(any: [READ_AUD
     Organization. (A request refused by allowedIpRanges is ` + "`" + `access.denied` + "`" + `
     with the address, at most one event per caller and address per window,
     with a count.)
+  - ` + "`" + `organization.quota_changed` + "`" + `: a platform administrator set the
+    organization's quota (metadata ` + "`" + `before` + "`" + ` and ` + "`" + `after` + "`" + `). Target: Organization.
+  - ` + "`" + `quota.exceeded` + "`" + ` (DENIED): an addition was refused by the quota, and
+    nothing of it written (metadata ` + "`" + `dimension` + "`" + `, ` + "`" + `limit` + "`" + `, ` + "`" + `usage` + "`" + `,
+    ` + "`" + `requested` + "`" + `). Target: Organization.
 
   Later versions add actions; treat an unknown one as informational.
   """
@@ -2962,6 +3073,85 @@ extend type Mutation {
     input: BrandingInput!
   ): Organization! @auth(requires: ORG_ADMIN)
 }
+
+# --- Quotas (issue 11) --------------------------------------------------------
+# Limits per organization, checked and counted in the transaction of every
+# change that adds users or workspace resources, under the organization row's
+# lock (internal/quota): exact across replicas.
+
+"""
+An organization's limits; null is unlimited. A limit may be below the current
+usage (it was lowered): nothing is removed, but additions are refused with
+QUOTA_EXCEEDED until the usage is back under it. Reached only through
+Organization.quota, which is authorized on the organization.
+"""
+type Quota @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION]) {
+  "The most users the organization may have (every status counts: a pending or deactivated user holds a seat); null: unlimited."
+  maxUsers: Int
+  "The most workspaces the organization may have; null: unlimited."
+  maxWorkspaces: Int
+  "The most CPU cores its workspaces may hold together; null: unlimited."
+  maxCpuCores: Int
+  "The most memory, in MB, its workspaces may hold together; null: unlimited."
+  maxMemoryMb: Int
+  "The most storage, in GB, its workspaces may hold together; null: unlimited."
+  maxStorageGb: Int
+}
+
+"What an organization uses now: exact counters kept in the same transaction as every change. Reached only through Organization.usage, which is authorized on the organization."
+type Usage @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION]) {
+  "Its users, of every status (the userCount)."
+  users: Int!
+  "Its workspaces (the workspaceCount)."
+  workspaces: Int!
+  "The CPU cores of its workspaces, summed."
+  cpuCores: Int!
+  "The memory of its workspaces in MB, summed."
+  memoryMb: Int!
+  "The storage of its workspaces in GB, summed."
+  storageGb: Int!
+}
+
+"""
+An organization's new limits: each field null or omitted is unlimited (the
+whole quota is replaced). A negative value is BAD_USER_INPUT naming the field.
+"""
+input QuotaInput {
+  "The most users; null: unlimited."
+  maxUsers: Int
+  "The most workspaces; null: unlimited."
+  maxWorkspaces: Int
+  "The most CPU cores of all workspaces together; null: unlimited."
+  maxCpuCores: Int
+  "The most memory of all workspaces together, in MB; null: unlimited."
+  maxMemoryMb: Int
+  "The most storage of all workspaces together, in GB; null: unlimited."
+  maxStorageGb: Int
+}
+
+extend type Organization {
+  """
+  The organization's limits (set by a platform administrator; new
+  organizations start with NEOSC_DEFAULT_QUOTA).
+  """
+  quota: Quota!
+  "What the organization uses now, which may exceed a lowered quota."
+  usage: Usage!
+}
+
+extend type Mutation {
+  """
+  Replace an organization's quota. Lowering a limit below the usage removes
+  nothing; further additions are refused. Audited as
+  ` + "`" + `organization.quota_changed` + "`" + ` with the limits before and after.
+  """
+  setOrganizationQuota(
+    "The organization's ID."
+    id: ID!
+    "The new limits; null fields are unlimited."
+    input: QuotaInput!
+  ): Organization! @auth(requires: PLATFORM_ADMIN)
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3198,6 +3388,10 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_securityPolicy(ctx, field)
 	case "branding":
 		return ec.fieldContext_Organization_branding(ctx, field)
+	case "quota":
+		return ec.fieldContext_Organization_quota(ctx, field)
+	case "usage":
+		return ec.fieldContext_Organization_usage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -3258,6 +3452,22 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Quota(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxUsers":
+		return ec.fieldContext_Quota_maxUsers(ctx, field)
+	case "maxWorkspaces":
+		return ec.fieldContext_Quota_maxWorkspaces(ctx, field)
+	case "maxCpuCores":
+		return ec.fieldContext_Quota_maxCpuCores(ctx, field)
+	case "maxMemoryMb":
+		return ec.fieldContext_Quota_maxMemoryMb(ctx, field)
+	case "maxStorageGb":
+		return ec.fieldContext_Quota_maxStorageGb(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Quota", field.Name)
+}
+
 func (ec *executionContext) childFields_SecurityPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "requireSso":
@@ -3268,6 +3478,22 @@ func (ec *executionContext) childFields_SecurityPolicy(ctx context.Context, fiel
 		return ec.fieldContext_SecurityPolicy_sessionTtlMinutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SecurityPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_Usage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "users":
+		return ec.fieldContext_Usage_users(ctx, field)
+	case "workspaces":
+		return ec.fieldContext_Usage_workspaces(ctx, field)
+	case "cpuCores":
+		return ec.fieldContext_Usage_cpuCores(ctx, field)
+	case "memoryMb":
+		return ec.fieldContext_Usage_memoryMb(ctx, field)
+	case "storageGb":
+		return ec.fieldContext_Usage_storageGb(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Usage", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3801,6 +4027,28 @@ func (ec *executionContext) field_Mutation_setDomainEnrollment_args(ctx context.
 		return nil, err
 	}
 	args["enrollment"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setOrganizationQuota_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (store.Quota, error) {
+			return ec.unmarshalNQuotaInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐQuota(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -6818,6 +7066,50 @@ func (ec *executionContext) fieldContext_Mutation_updateOrganizationBranding(ctx
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setOrganizationQuota(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOrganizationQuota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOrganizationQuota(ctx, fc.Args["id"].(string), fc.Args["input"].(store.Quota))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOrganizationQuota(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOrganizationQuota_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7380,6 +7672,70 @@ func (ec *executionContext) fieldContext_Organization_branding(_ context.Context
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Branding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_quota(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_quota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quota, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Quota) graphql.Marshaler {
+			return ec.marshalNQuota2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐQuota(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_quota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Quota(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_usage(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v store.Usage) graphql.Marshaler {
+			return ec.marshalNUsage2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Usage(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8170,6 +8526,121 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Quota_maxUsers(ctx context.Context, field graphql.CollectedField, obj *store.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quota_maxUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Quota_maxUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Quota_maxWorkspaces(ctx context.Context, field graphql.CollectedField, obj *store.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quota_maxWorkspaces(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxWorkspaces, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Quota_maxWorkspaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Quota_maxCpuCores(ctx context.Context, field graphql.CollectedField, obj *store.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quota_maxCpuCores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxCPUCores, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Quota_maxCpuCores(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Quota_maxMemoryMb(ctx context.Context, field graphql.CollectedField, obj *store.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quota_maxMemoryMb(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxMemoryMB, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Quota_maxMemoryMb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quota", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Quota_maxStorageGb(ctx context.Context, field graphql.CollectedField, obj *store.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Quota_maxStorageGb(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxStorageGB, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Quota_maxStorageGb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Quota", field, false, false, "Int")
+}
+
 func (ec *executionContext) _SecurityPolicy_requireSso(ctx context.Context, field graphql.CollectedField, obj *store.SecurityPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8237,6 +8708,121 @@ func (ec *executionContext) _SecurityPolicy_sessionTtlMinutes(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_SecurityPolicy_sessionTtlMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Usage_users(ctx context.Context, field graphql.CollectedField, obj *store.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Usage_workspaces(ctx context.Context, field graphql.CollectedField, obj *store.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_workspaces(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Workspaces, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_workspaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Usage_cpuCores(ctx context.Context, field graphql.CollectedField, obj *store.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_cpuCores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CPUCores, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_cpuCores(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Usage_memoryMb(ctx context.Context, field graphql.CollectedField, obj *store.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_memoryMb(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemoryMB, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_memoryMb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Usage_storageGb(ctx context.Context, field graphql.CollectedField, obj *store.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Usage_storageGb(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StorageGB, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Usage_storageGb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
@@ -11225,6 +11811,76 @@ func UnmarshalLoginInput(ctx context.Context, raw any) (identity.LoginInput, err
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputQuotaInput(ctx context.Context, obj any) (store.Quota, error) {
+	var it store.Quota
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"maxUsers", "maxWorkspaces", "maxCpuCores", "maxMemoryMb", "maxStorageGb"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "maxUsers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxUsers"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxUsers = data
+		case "maxWorkspaces":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxWorkspaces"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxWorkspaces = data
+		case "maxCpuCores":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxCpuCores"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxCPUCores = data
+		case "maxMemoryMb":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMemoryMb"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMemoryMB = data
+		case "maxStorageGb":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxStorageGb"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxStorageGB = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalQuotaInput unmarshals raw into the QuotaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalQuotaInput(ctx context.Context, raw any) (store.Quota, error) {
+	var out store.Quota
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "QuotaInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (identity.RegisterInput, error) {
 	var it identity.RegisterInput
 	if obj == nil {
@@ -12360,6 +13016,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setOrganizationQuota":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOrganizationQuota(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12487,6 +13150,16 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_branding(ctx, field, obj)
 				})
+		case "quota":
+			out.Values[i] = ec._Organization_quota(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "usage":
+			out.Values[i] = ec._Organization_usage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12790,6 +13463,59 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var quotaImplementors = []string{"Quota"}
+
+func (ec *executionContext) _Quota(ctx context.Context, sel ast.SelectionSet, obj *store.Quota) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quotaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Quota")
+		case "maxUsers":
+			out.Values[i] = ec._Quota_maxUsers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxWorkspaces":
+			out.Values[i] = ec._Quota_maxWorkspaces(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxCpuCores":
+			out.Values[i] = ec._Quota_maxCpuCores(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxMemoryMb":
+			out.Values[i] = ec._Quota_maxMemoryMb(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxStorageGb":
+			out.Values[i] = ec._Quota_maxStorageGb(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var securityPolicyImplementors = []string{"SecurityPolicy"}
 
 func (ec *executionContext) _SecurityPolicy(ctx context.Context, sel ast.SelectionSet, obj *store.SecurityPolicy) graphql.Marshaler {
@@ -12814,6 +13540,59 @@ func (ec *executionContext) _SecurityPolicy(ctx context.Context, sel ast.Selecti
 		case "sessionTtlMinutes":
 			out.Values[i] = ec._SecurityPolicy_sessionTtlMinutes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageImplementors = []string{"Usage"}
+
+func (ec *executionContext) _Usage(ctx context.Context, sel ast.SelectionSet, obj *store.Usage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Usage")
+		case "users":
+			out.Values[i] = ec._Usage_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "workspaces":
+			out.Values[i] = ec._Usage_workspaces(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cpuCores":
+			out.Values[i] = ec._Usage_cpuCores(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memoryMb":
+			out.Values[i] = ec._Usage_memoryMb(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storageGb":
+			out.Values[i] = ec._Usage_storageGb(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -14213,6 +14992,15 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋneoscᚋneoscᚋg
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNQuota2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐQuota(ctx context.Context, sel ast.SelectionSet, v store.Quota) graphql.Marshaler {
+	return ec._Quota(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNQuotaInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐQuota(ctx context.Context, v any) (store.Quota, error) {
+	res, err := ec.unmarshalInputQuotaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋidentityᚐRegisterInput(ctx context.Context, v any) (identity.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14291,6 +15079,10 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 func (ec *executionContext) unmarshalNUpdateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐPatch(ctx context.Context, v any) (workspaces.Patch, error) {
 	res, err := ec.unmarshalInputUpdateWorkspaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsage2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUsage(ctx context.Context, sel ast.SelectionSet, v store.Usage) graphql.Marshaler {
+	return ec._Usage(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.User) graphql.Marshaler {

@@ -15,6 +15,7 @@ import (
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/policy"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
 )
@@ -30,6 +31,8 @@ type Resolver struct {
 	Domains       *domains.Service
 	// Policies: organizations' security policies and branding.
 	Policies *policy.Service
+	// Quotas sets organizations' quotas (issue 11).
+	Quotas *quota.Service
 }
 
 // Schema is the parsed schema (for the authorizer's rule index).

@@ -169,6 +169,11 @@ func (r *mutationResolver) UpdateOrganizationBranding(ctx context.Context, id st
 	return r.Policies.UpdateBranding(ctx, id, input)
 }
 
+// SetOrganizationQuota is the resolver for the setOrganizationQuota field.
+func (r *mutationResolver) SetOrganizationQuota(ctx context.Context, id string, input store.Quota) (*store.Organization, error) {
+	return r.Quotas.Set(ctx, id, input)
+}
+
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/server"
 	"github.com/neosc/neosc/internal/store"
@@ -181,6 +182,17 @@ func WithKeys(keys auth.Keys) Option {
 // (NEOSC_REQUEST_TIMEOUT).
 func WithRequestTimeout(d time.Duration) Option {
 	return func(s *settings) { s.RequestTimeout = d }
+}
+
+// WithDefaultQuota gives organizations created from now on the quota q
+// (NEOSC_DEFAULT_QUOTA's format, e.g. "workspaces=10,cpuCores=32").
+func WithDefaultQuota(q string) Option {
+	return func(s *settings) {
+		var err error
+		if s.DefaultQuota, err = quota.Parse(q); err != nil {
+			panic("apitest.WithDefaultQuota: " + err.Error())
+		}
+	}
 }
 
 // New starts the service on d (already migrated).

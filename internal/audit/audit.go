@@ -218,3 +218,14 @@ func opt(s string, max int) *string {
 	}
 	return &s
 }
+
+// Actions of quotas (issue 11, internal/quota).
+const (
+	// OrganizationQuotaChanged: setOrganizationQuota; metadata before and
+	// after.
+	OrganizationQuotaChanged = "organization.quota_changed"
+	// QuotaExceeded (DENIED): an addition refused by a quota, recorded after
+	// the refused change rolled back; metadata dimension, limit, usage and
+	// requested.
+	QuotaExceeded = "quota.exceeded"
+)

@@ -73,6 +73,13 @@ var table = map[reflect.Type]map[string]field{
 		"Kind":      track("kind"),
 		"CreatedAt": ignore("createdAt"),
 		"UpdatedAt": ignore("updatedAt"),
+		// Quota (issue 11): the limits are changed by setOrganizationQuota,
+		// audited as organization.quota_changed with before and after; the
+		// usage moves with workspace changes, each audited on its own.
+		"Quota":     ignore("quota"),
+		"CPUCores":  ignore("usageCpuCores"),
+		"MemoryMB":  ignore("usageMemoryMb"),
+		"StorageGB": ignore("usageStorageGb"),
 	},
 	reflect.TypeFor[store.User](): {
 		"ID":             ignore("id"),

@@ -22,7 +22,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/ratelimit"
+	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/migrations"
 )
 
@@ -80,6 +82,10 @@ type Config struct {
 	// "Sign in with SSO" uses (authorization code + PKCE) with
 	// NEOSC_OIDC_ISSUER; empty: no SSO button.
 	OIDCClientID string
+	// DefaultQuota (NEOSC_DEFAULT_QUOTA, e.g. "workspaces=10,cpuCores=32";
+	// keys users, workspaces, cpuCores, memoryMb, storageGb) is the quota
+	// of every organization created while it is set; unset: unlimited.
+	DefaultQuota store.Quota
 }
 
 // Secret is a 32-byte key. String, GoString, LogValue and MarshalJSON show
@@ -330,6 +336,9 @@ func Load(getenv func(string) string, isTerminal bool) (*Config, error) {
 	c.OIDCClientID = get("NEOSC_OIDC_CLIENT_ID", "")
 	if c.OIDCClientID != "" && c.OIDCIssuer == "" {
 		return nil, &Error{"NEOSC_OIDC_CLIENT_ID", "needs NEOSC_OIDC_ISSUER: the console signs in with that provider"}
+	}
+	if c.DefaultQuota, err = quota.Parse(get("NEOSC_DEFAULT_QUOTA", "")); err != nil {
+		return nil, &Error{"NEOSC_DEFAULT_QUOTA", err.Error() + " (e.g. workspaces=10,cpuCores=32)"}
 	}
 	return c, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/neosc/neosc/internal/config"
 	"github.com/neosc/neosc/internal/ratelimit"
+	"github.com/neosc/neosc/internal/store"
 )
 
 // env is a getenv built from a map; names not in it are unset.
@@ -78,6 +79,7 @@ func TestLoadBlankMeansDefault(t *testing.T) {
 		"NEOSC_TRUSTED_PROXIES", "NEOSC_MEMORY_LIMIT", "NEOSC_PASSWORD_HASH_CONCURRENCY", "NEOSC_RATE_LIMIT_ANONYMOUS",
 		"NEOSC_RATE_LIMIT_TOKEN", "NEOSC_RATE_LIMIT_ORGANIZATION", "NEOSC_LOGIN_MAX_FAILURES",
 		"NEOSC_CORS_ORIGINS", "NEOSC_OIDC_CLIENT_ID",
+		"NEOSC_DEFAULT_QUOTA",
 	} {
 		blank[name] = " \t "
 	}
@@ -132,6 +134,7 @@ func TestLoadGoodValues(t *testing.T) {
 		"NEOSC_REQUEST_TIMEOUT":           "2500ms",
 		"NEOSC_CORS_ORIGINS":              "https://Console.Example.com, http://localhost:5173/,https://app.example.com:443,http://[::1]:80",
 		"NEOSC_OIDC_CLIENT_ID":            "console@neosc",
+		"NEOSC_DEFAULT_QUOTA":             " workspaces=10, cpuCores = 32,users=0 ",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +167,7 @@ func TestLoadGoodValues(t *testing.T) {
 		LoginMaxFailures:      10,
 		CORSOrigins:           []string{"https://console.example.com", "http://localhost:5173", "https://app.example.com", "http://[::1]"},
 		OIDCClientID:          "console@neosc",
+		DefaultQuota:          store.Quota{MaxWorkspaces: ptr(10), MaxCPUCores: ptr(32), MaxUsers: ptr(0)},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("\n got %+v\nwant %+v", cfg, want)
@@ -349,6 +353,15 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{name: "NEOSC_REQUEST_TIMEOUT", value: "999ms"},
 		{name: "NEOSC_REQUEST_TIMEOUT", value: "51s"},
 		{name: "NEOSC_REQUEST_TIMEOUT", value: "never"},
+
+		{name: "NEOSC_DEFAULT_QUOTA", value: "workspaces"},
+		{name: "NEOSC_DEFAULT_QUOTA", value: "workspaces=-1"},
+		{name: "NEOSC_DEFAULT_QUOTA", value: "workspaces=ten"},
+		{name: "NEOSC_DEFAULT_QUOTA", value: "workspaces=10,workspaces=11"},
+		{name: "NEOSC_DEFAULT_QUOTA", value: "maxWorkspaces=10"},
+		{name: "NEOSC_DEFAULT_QUOTA", value: "cpu=4"},
+		{name: "NEOSC_DEFAULT_QUOTA", value: "memoryMb=99999999999"},
+		{name: "NEOSC_DEFAULT_QUOTA", value: "users=1,,"},
 	} {
 		t.Run(fmt.Sprintf("%s=%q", tc.name, tc.value), func(t *testing.T) {
 			// Every other variable is unset, so the error can only come from this one.
@@ -598,3 +611,5 @@ func TestMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+func ptr(n int) *int { return &n }

@@ -38,6 +38,7 @@ import (
 	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/names"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/store"
 )
@@ -71,6 +72,9 @@ type Service struct {
 	// Limits throttles password sign-ins per account and tallies repeated
 	// refusals for the audit trail.
 	Limits *ratelimit.Limiter
+	// DefaultQuota is the quota of every organization created from now on
+	// (NEOSC_DEFAULT_QUOTA; zero: unlimited), see internal/quota.
+	DefaultQuota store.Quota
 }
 
 // Domains is what membership asks of organization domains
@@ -299,6 +303,7 @@ func (s *Service) createOrganization(ctx context.Context, tx *store.Store, name 
 		ID: ids.New(), Name: name, NameKey: names.Skeleton(name), Status: store.OrganizationActive, Kind: store.KindTenant,
 		CreatedAt: now, UpdatedAt: now,
 	}
+	quota.ApplyDefault(org, s.DefaultQuota)
 	var err error
 	if org.Slug, err = s.uniqueSlug(ctx, tx, name); err != nil {
 		return nil, err
@@ -322,10 +327,10 @@ func (s *Service) recordFounded(ctx context.Context, tx *store.Store, founder *s
 	return s.Domains.RecordFounderDomain(ctx, tx, org.ID, emailDomain, audit.UserActor(founder))
 }
 
-// addUser counts and inserts u into org (organization row first: counter
-// and lock) and records user.registered with meta.
+// addUser counts and inserts u into org (organization row first: counter,
+// quota and lock) and records user.registered with meta.
 func (s *Service) addUser(ctx context.Context, tx *store.Store, org *store.Organization, u *store.User, actor audit.Actor, meta map[string]any) error {
-	if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
+	if _, err := quota.Add(ctx, tx, org.ID, store.Usage{Users: 1}, audit.Actor{Email: u.Email}); err != nil {
 		return err
 	}
 	org.UserCount++

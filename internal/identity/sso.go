@@ -15,6 +15,7 @@ import (
 	"github.com/neosc/neosc/internal/auth"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/names"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -154,6 +155,7 @@ func (s *Service) externalOrganization(ctx context.Context, tx *store.Store, id 
 		ID: ids.New(), Name: name, NameKey: names.Skeleton(name), Status: store.OrganizationActive, Kind: store.KindTenant,
 		ExternalIssuer: &issuer, ExternalID: &extID, CreatedAt: now, UpdatedAt: now,
 	}
+	quota.ApplyDefault(org, s.DefaultQuota)
 	if org.Slug, err = s.uniqueSlug(ctx, tx, name); err != nil {
 		return nil, err
 	}
@@ -217,7 +219,7 @@ func (s *Service) externalUser(ctx context.Context, tx *store.Store, org *store.
 	if email != syntheticEmail(id) {
 		u.EmailVerifiedAt = &now // the provider asserted email_verified (a stand-in is never verified)
 	}
-	if err := tx.Organizations.AddUsers(ctx, org.ID, 1); err != nil {
+	if _, err := quota.Add(ctx, tx, org.ID, store.Usage{Users: 1}, audit.ProviderActor(issuer)); err != nil {
 		return nil, err
 	}
 	org.UserCount++

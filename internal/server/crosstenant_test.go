@@ -183,7 +183,18 @@ var deniedCases = []deniedCase{
 			return ts.globexAdmin.UserID, ts.globexAdmin.OrgID, ids.User
 		},
 		actor: func(ts *tenants) apitest.Account { return ts.acmeMember }},
+	// Quotas (issue 11).
+	{name: "organization(id:) quota and usage", query: `query($id: ID!) { organization(id: $id) { id ` + quotaFields + ` } }`, vars: idVar,
+		target: func(ts *tenants) (string, string, ids.Type) {
+			return ts.globexAdmin.OrgID, ts.globexAdmin.OrgID, ids.Organization
+		}},
+	{name: "updateWorkspace resizing (the quota path locks the organization only after authorizing)", query: updateWS,
+		vars:   func(id string) map[string]any { return map[string]any{"id": id, "in": map[string]any{"cpuCores": 8}} },
+		target: func(ts *tenants) (string, string, ids.Type) { return ts.globexWS, ts.globexAdmin.OrgID, ids.Workspace }},
 }
+
+// quotaFields selects every field of Organization.quota and .usage.
+const quotaFields = `quota { maxUsers maxWorkspaces maxCpuCores maxMemoryMb maxStorageGb } usage { users workspaces cpuCores memoryMb storageGb }`
 
 // isolatedCase has no foreign ID to refuse; its check shows that the
 // answer holds nothing of another organization.
@@ -366,6 +377,23 @@ var isolatedCases = []isolatedCase{
 			secret := r.Get("data.createApiToken.token").String()
 			ts.env.Do(secret, `query($id: ID!) { organization(id: $id) { id } }`, map[string]any{"id": ts.globexAdmin.OrgID}).Want(t, "NOT_FOUND")
 			ts.env.Do(secret, `query($id: ID!) { workspace(id: $id) { id } }`, map[string]any{"id": ts.globexWS}).Want(t, "NOT_FOUND")
+		}},
+	// Quotas (issue 11): setOrganizationQuota is PLATFORM_ADMIN, decided on
+	// the caller alone: an organization's admin gets FORBIDDEN for another
+	// organization, a missing one and their own alike (nothing tells them
+	// apart), and nothing changes.
+	{"setOrganizationQuota is refused to organization admins whatever the ID", `mutation($id: ID!, $in: QuotaInput!) { setOrganizationQuota(id: $id, input: $in) { id ` + quotaFields + ` } }`,
+		func(t *testing.T, ts *tenants, q string) {
+			before := targetSnapshot(t, ts.env, ts.globexAdmin.OrgID, ids.Organization)
+			own := targetSnapshot(t, ts.env, ts.acmeAdmin.OrgID, ids.Organization)
+			in := map[string]any{"maxWorkspaces": 0}
+			for _, id := range []string{ts.globexAdmin.OrgID, missing(ids.Organization), ts.acmeAdmin.OrgID} {
+				r := ts.env.Do(ts.acmeAdmin.Token, q, map[string]any{"id": id, "in": in}).Want(t, "FORBIDDEN")
+				noForeign(t, r, ts)
+			}
+			if targetSnapshot(t, ts.env, ts.globexAdmin.OrgID, ids.Organization) != before || targetSnapshot(t, ts.env, ts.acmeAdmin.OrgID, ids.Organization) != own {
+				t.Error("an organization admin changed a quota")
+			}
 		}},
 }
 

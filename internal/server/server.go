@@ -34,6 +34,7 @@ import (
 	"github.com/neosc/neosc/internal/mail"
 	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/policy"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
@@ -84,6 +85,9 @@ type Deps struct {
 	// CORSOrigins are the exact origins whose pages may call the API from
 	// a browser (NEOSC_CORS_ORIGINS); none: same-origin only.
 	CORSOrigins []string
+	// DefaultQuota is the quota of organizations created from now on
+	// (NEOSC_DEFAULT_QUOTA; zero: unlimited), see internal/quota.
+	DefaultQuota store.Quota
 }
 
 // New returns the service's HTTP handler.
@@ -94,7 +98,7 @@ func New(d Deps) http.Handler {
 	st := store.New(d.DB.DB)
 	z := authz.New(graph.Schema(), st, d.Log)
 	doms := &domains.Service{Store: st, Authz: z, DNS: domains.NewResolver(d.DNSResolver), Log: d.Log}
-	ident := &identity.Service{Domains: doms, Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
+	ident := &identity.Service{DefaultQuota: d.DefaultQuota, Domains: doms, Store: st, Tokens: d.Tokens, DefaultOrgName: d.DefaultOrgName, Log: d.Log, OIDC: d.OIDC,
 		Authz: z, Passwords: d.Passwords, Limits: d.Limits, PublicURL: d.PublicURL, MaxPendingInvitations: d.MaxPendingInvitations,
 		Mail: func(ctx context.Context, tx *store.Store, orgID string, m identity.Mail) error {
 			return mail.Enqueue(ctx, tx, orgID, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
@@ -109,6 +113,7 @@ func New(d Deps) http.Handler {
 		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
 		Domains:       doms,
 		Policies:      policies,
+		Quotas:        &quota.Service{Store: st, Authz: z},
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
 	gql := graphQLHandler(es, z.Field, d)

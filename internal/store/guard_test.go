@@ -413,6 +413,27 @@ var scoped = map[string]func(t *testing.T, s *store.Store, f *fixture){
 		_, err := s.Organizations.SessionTTL(t.Context(), "")
 		wantNoScope(t, err)
 	},
+	// Quotas (issue 11).
+	"Organizations.AddUsage": func(t *testing.T, s *store.Store, f *fixture) {
+		a0, _ := s.Organizations.GetByID(t.Context(), f.a.ID)
+		b0, _ := s.Organizations.GetByID(t.Context(), f.b.ID)
+		wantNoScope(t, s.Organizations.AddUsage(t.Context(), "", store.Usage{CPUCores: 1}))
+		must(t, s.Organizations.AddUsage(t.Context(), f.a.ID, store.Usage{CPUCores: 3, MemoryMB: 5}))
+		if o, _ := s.Organizations.GetByID(t.Context(), f.b.ID); o.Usage() != b0.Usage() {
+			t.Error("A's scope changed B's usage")
+		}
+		if o, _ := s.Organizations.GetByID(t.Context(), f.a.ID); o.CPUCores != a0.CPUCores+3 || o.MemoryMB != a0.MemoryMB+5 {
+			t.Errorf("A's usage: %d cores, %d MB; want %d, %d", o.CPUCores, o.MemoryMB, a0.CPUCores+3, a0.MemoryMB+5)
+		}
+	},
+	"Organizations.SetQuota": func(t *testing.T, s *store.Store, f *fixture) {
+		n := 7
+		wantNoScope(t, s.Organizations.SetQuota(t.Context(), "", store.Quota{MaxUsers: &n}))
+		must(t, s.Organizations.SetQuota(t.Context(), f.a.ID, store.Quota{MaxUsers: &n}))
+		if o, _ := s.Organizations.GetByID(t.Context(), f.b.ID); o.MaxUsers != nil {
+			t.Error("A's scope set B's quota")
+		}
+	},
 }
 
 // unscoped lists the methods that take no organization scope, each with the

@@ -21,6 +21,13 @@ type Organization struct {
 	Kind           OrganizationKind
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+
+	// Quota (issue 11): limits, nil = unlimited, and the resource usage
+	// summed over the organization's workspaces (internal/quota).
+	Quota
+	CPUCores  int `gorm:"column:cpu_cores"`
+	MemoryMB  int `gorm:"column:memory_mb"`
+	StorageGB int `gorm:"column:storage_gb"`
 }
 
 // Reserved reports whether the organization is one of the reserved ones

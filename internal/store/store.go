@@ -28,6 +28,8 @@ type Store struct {
 	// after collects, inside Tx, what must run once the transaction has
 	// ended (see AfterTx); nil outside a transaction.
 	after *[]func()
+	// root is the pool s was made from (Detached); nil for the pool itself.
+	root *gorm.DB
 
 	Organizations Organizations
 	Users         Users
@@ -67,6 +69,16 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	return s
 }
 
+// child binds a transaction begun from s, remembering the pool.
+func (s *Store) child(tx *gorm.DB, after *[]func()) *Store {
+	c := bind(tx, after)
+	c.root = s.root
+	if c.root == nil {
+		c.root = s.db
+	}
+	return c
+}
+
 // maxAttempts bounds how often Tx runs a transaction that keeps losing.
 const maxAttempts = 8
 
@@ -82,13 +94,13 @@ const maxAttempts = 8
 // a Tx joins the outer one: its effects wait for the outer transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.after != nil {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(bind(tx, s.after)) })
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(s.child(tx, s.after)) })
 	}
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		var after []func()
 		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return fn(bind(tx, &after))
+			return fn(s.child(tx, &after))
 		})
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			for _, f := range after {

@@ -8,8 +8,9 @@
 //     organization's is NOT_FOUND, exactly like a missing one, and recorded
 //     as access.denied.
 //   - Each change, its counter update and its audit event share one
-//     transaction. Creates and deletes lock the organization row first (its
-//     counter); updates lock the workspace row they read.
+//     transaction. Creates, deletes and resizes lock the organization row
+//     first (its counters and quota, internal/quota); other updates lock
+//     the workspace row they read.
 package workspaces
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/names"
+	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/store"
 )
 
@@ -98,7 +100,8 @@ func (s *Service) Create(ctx context.Context, in Spec) (*store.Workspace, error)
 		return nil, err
 	}
 	err = s.Store.Tx(ctx, func(tx *store.Store) error {
-		if err := tx.Organizations.AddWorkspaces(ctx, w.OrganizationID, 1); err != nil {
+		// Organization row first: lock, quota and counters (internal/quota).
+		if _, err := quota.Add(ctx, tx, w.OrganizationID, quota.Resources(w), audit.ActorOf(actor)); err != nil {
 			return err
 		}
 		if err := tx.Workspaces.Create(ctx, w); err != nil {
@@ -124,6 +127,18 @@ func (s *Service) Update(ctx context.Context, globalID string, p Patch) (*store.
 	actor := auth.ActorFrom(ctx)
 	var out *store.Workspace
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
+		if p.resizes() {
+			// A resize moves the organization's usage: its row is locked
+			// first (the lock order), then the workspace re-read under its
+			// own lock, so the difference counted is the current one.
+			w, err := authz.Fetch[*store.Workspace](ctx, s.Authz, tx, globalID, authz.OrgAdmin)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Organizations.Lock(ctx, w.OrganizationID); err != nil {
+				return err
+			}
+		}
 		w, err := authz.FetchForUpdate[*store.Workspace](ctx, s.Authz, tx, globalID, authz.OrgAdmin)
 		if err != nil {
 			return err
@@ -169,6 +184,11 @@ func (s *Service) Update(ctx context.Context, globalID string, p Patch) (*store.
 			out = w
 			return nil
 		}
+		if d := quota.Resize(&before, w); d != (store.Usage{}) {
+			if _, err := quota.Add(ctx, tx, w.OrganizationID, d, audit.ActorOf(actor)); err != nil {
+				return err
+			}
+		}
 		w.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
 		if err := tx.Workspaces.Update(ctx, w); err != nil {
 			return err
@@ -198,9 +218,17 @@ func (s *Service) Delete(ctx context.Context, globalID string) (string, error) {
 		if err != nil {
 			return err
 		}
-		// Organization row first (counter and lock), then the workspace; a
-		// concurrent delete of the same row finds nothing and rolls back.
-		if err := tx.Organizations.AddWorkspaces(ctx, w.OrganizationID, -1); err != nil {
+		// Organization row first (counters and lock), then the workspace,
+		// re-read under its lock so that the resources released are the
+		// current ones; a concurrent delete of the same row finds nothing
+		// and rolls back.
+		if _, err := tx.Organizations.Lock(ctx, w.OrganizationID); err != nil {
+			return err
+		}
+		if w, err = authz.FetchForUpdate[*store.Workspace](ctx, s.Authz, tx, globalID, authz.OrgAdmin); err != nil {
+			return err
+		}
+		if _, err := quota.Add(ctx, tx, w.OrganizationID, quota.Negate(quota.Resources(w)), audit.ActorOf(actor)); err != nil {
 			return err
 		}
 		if err := tx.Workspaces.Delete(ctx, w.OrganizationID, w.ID); err != nil {
@@ -217,6 +245,11 @@ func (s *Service) Delete(ctx context.Context, globalID string) (string, error) {
 		return "", err
 	}
 	return id, nil
+}
+
+// resizes reports whether p may change the resources a workspace holds.
+func (p Patch) resizes() bool {
+	return p.CPUCores != nil || p.MemoryMB != nil || p.StorageGB != nil
 }
 
 func validate(w *store.Workspace) error {

@@ -83,7 +83,7 @@ func User(t testing.TB, d *db.DB, seed store.User) *store.User {
 
 // Workspace inserts an AVAILABLE DEV workspace reached over WEB, named
 // "workspace-<ID>", with 2 cores, 4096 MB and 20 GB, and adds one to the
-// organization's workspace counter in the same transaction.
+// organization's workspace and resource counters in the same transaction.
 func Workspace(t testing.TB, d *db.DB, seed store.Workspace) *store.Workspace {
 	t.Helper()
 	w := seed
@@ -100,7 +100,7 @@ func Workspace(t testing.TB, d *db.DB, seed store.Workspace) *store.Workspace {
 	w.UpdatedAt = stamp(w.UpdatedAt, w.CreatedAt)
 	write(t, d, "workspace",
 		func(ctx context.Context, tx *store.Store) error {
-			return tx.Organizations.AddWorkspaces(ctx, w.OrganizationID, 1)
+			return tx.Organizations.AddUsage(ctx, w.OrganizationID, store.Usage{Workspaces: 1, CPUCores: w.CPUCores, MemoryMB: w.MemoryMB, StorageGB: w.StorageGB})
 		},
 		func(ctx context.Context, tx *store.Store) error { return tx.Workspaces.Create(ctx, &w) })
 	return &w
