@@ -15,6 +15,7 @@ import (
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/usage"
 	"github.com/neosc/neosc/internal/workspaces"
 )
 
@@ -27,6 +28,8 @@ type Resolver struct {
 	Workspaces    *workspaces.Service
 	APITokens     *apitokens.Service
 	Domains       *domains.Service
+	// Usage answers usage reports (issue 11, billing).
+	Usage *usage.Service
 }
 
 // Schema is the parsed schema (for the authorizer's rule index).

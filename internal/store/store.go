@@ -43,6 +43,9 @@ type Store struct {
 	SigningKeys   SigningKeys
 	RateLimits    RateLimits
 	Logins        LoginThrottles
+
+	// Usage: workspace usage rows and user-count history (issue 11, billing).
+	Usage Usage
 }
 
 // New returns a store over db.
@@ -64,6 +67,7 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.SigningKeys = SigningKeys{db}
 	s.RateLimits = RateLimits{db}
 	s.Logins = LoginThrottles{db}
+	s.Usage = Usage{db}
 	return s
 }
 
