@@ -2874,7 +2874,9 @@ extend type Query {
   """
   Every organization's audit events, and the platform events of no
   organization (such as failed sign-ins for unknown addresses), newest
-  first: for platform administrators.
+  first: for platform administrators. A platform event's ` + "`" + `organizationId` + "`" + `
+  (non-null by contract) is the ID of no organization: it resolves to
+  nothing (` + "`" + `GET /audit/export` + "`" + ` writes null).
   """
   auditEvents(
     "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."

@@ -43,6 +43,24 @@ func init() {
 			t.Error("A's scope ended B's usage row")
 		}
 	}
+	scoped["Usage.EndOrganization"] = func(t *testing.T, s *store.Store, f *fixture) {
+		usageOfB(t, s, f)
+		wantNoScope(t, s.Usage.EndOrganization(t.Context(), "", f.now))
+		if err := s.Usage.EndOrganization(t.Context(), f.a.ID, f.now); err != nil {
+			t.Fatal(err)
+		}
+		since, until := window(f)
+		open := 0
+		_ = s.Usage.EachWorkspaceUsage(t.Context(), f.b.ID, since, until, func(u *store.WorkspaceUsage) error {
+			if u.EndedAt.Equal(store.OpenEnd) {
+				open++
+			}
+			return nil
+		})
+		if open == 0 {
+			t.Error("A's scope ended B's usage rows")
+		}
+	}
 	scoped["Usage.EachWorkspaceUsage"] = func(t *testing.T, s *store.Store, f *fixture) {
 		usageOfB(t, s, f)
 		since, until := window(f)

@@ -81,6 +81,18 @@ func (r Usage) EndWorkspace(ctx context.Context, orgID, workspaceID string, at t
 		UpdateColumn("ended_at", at.UTC()).Error
 }
 
+// EndOrganization ends every open usage row of organization orgID at at:
+// for a change that removes all its workspaces at once (deleting the
+// organization), in that change's transaction.
+func (r Usage) EndOrganization(ctx context.Context, orgID string, at time.Time) error {
+	if orgID == "" {
+		return ErrNoScope
+	}
+	return r.db.WithContext(ctx).Model(&WorkspaceUsage{}).
+		Where("organization_id = ? AND ended_at = ?", orgID, OpenEnd).
+		UpdateColumn("ended_at", at.UTC()).Error
+}
+
 // EachWorkspaceUsage calls fn with every usage row of organization orgID
 // that overlaps [since, until), ordered by workspace then start, reading
 // the rows as fn consumes them (constant memory). fn's error stops the
