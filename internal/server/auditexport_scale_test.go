@@ -50,21 +50,26 @@ func insertEvents(t *testing.T, d *db.DB, orgOf func(i int) string, base time.Ti
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	// Values are literals (IDs, generated addresses and a constant
+	// document: nothing to escape): binding 9 arguments a row costs more
+	// than the inserts themselves on the pure-Go SQLite driver.
+	timeFormat := "2006-01-02 15:04:05.000000"
+	if d.Engine == db.SQLite {
+		timeFormat = "2006-01-02 15:04:05.000000-07:00" // as the driver writes times
+	}
 	for start := 0; start < n; start += scaleBatch {
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO audit_events (id, organization_id, action, outcome, actor_email, target_type, target_id, metadata, created_at) VALUES ")
-		args := make([]any, 0, scaleBatch*9)
 		for i := start; i < min(start+scaleBatch, n); i++ {
 			if i > start {
 				sb.WriteString(",")
 			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?)")
 			id := ids.New()
 			out = append(out, id)
-			args = append(args, id, orgOf(i), "workspace.updated", "SUCCESS", fmt.Sprintf("a%d@scale.test", i%10),
-				"Workspace", targets[i%100], meta, base.Add(time.Duration(i)*time.Millisecond))
+			fmt.Fprintf(&sb, "('%s','%s','workspace.updated','SUCCESS','a%d@scale.test','Workspace','%s','%s','%s')",
+				id, orgOf(i), i%10, targets[i%100], meta, base.Add(time.Duration(i)*time.Millisecond).Format(timeFormat))
 		}
-		if _, err := tx.ExecContext(t.Context(), sb.String(), args...); err != nil {
+		if _, err := tx.ExecContext(t.Context(), sb.String()); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -236,6 +236,27 @@ func TestAuditExport(t *testing.T) {
 			t.Errorf("an organization admin omitting organization: %d", res.StatusCode)
 		}
 
+		// API tokens: READ_AUDIT for the audit trail, READ_ORGANIZATION for
+		// usage; never every organization.
+		auditTok, _ := newToken(t, env, acme, "auditor", "READ_AUDIT")
+		orgTok, _ := newToken(t, env, acme, "billing", "READ_ORGANIZATION")
+		if res, body := auditGet(t, env, auditTok, q); res.StatusCode != http.StatusOK || !strings.Contains(body, "workspace.created") {
+			t.Errorf("READ_AUDIT token: %d", res.StatusCode)
+		}
+		if res, _ := auditGet(t, env, orgTok, q); res.StatusCode != http.StatusForbidden {
+			t.Errorf("token without READ_AUDIT: %d", res.StatusCode)
+		}
+		if res, _ := auditGet(t, env, auditTok, url.Values{}); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("token omitting organization: %d", res.StatusCode)
+		}
+		uq := url.Values{"organization": {acme.OrgID}, "since": {rfc(start)}, "until": {rfc(time.Now())}}
+		if res, _ := usageGet(t, env, orgTok, "/usage/export", uq); res.StatusCode != http.StatusOK {
+			t.Errorf("READ_ORGANIZATION token, usage: %d", res.StatusCode)
+		}
+		if res, _ := usageGet(t, env, auditTok, "/usage/export", uq); res.StatusCode != http.StatusForbidden {
+			t.Errorf("token without READ_ORGANIZATION, usage: %d", res.StatusCode)
+		}
+
 		// A platform administrator: any organization, or everything.
 		env.Exec("UPDATE users SET platform_admin = TRUE WHERE email = ?", "admin@globex-export.test")
 		if res, _ := auditGet(t, env, globex.Token, q); res.StatusCode != http.StatusOK {
