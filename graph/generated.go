@@ -193,6 +193,7 @@ type ComplexityRoot struct {
 		Slug           func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Usage          func(childComplexity int) int
+		UsageReport    func(childComplexity int, since time.Time, until time.Time) int
 		UserCount      func(childComplexity int) int
 		Users          func(childComplexity int, first *int, after *string) int
 		WorkspaceCount func(childComplexity int) int
@@ -228,6 +229,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AuditEvents          func(childComplexity int, first *int, after *string, filter *model.AuditEventFilter) int
 		Me                   func(childComplexity int) int
 		Node                 func(childComplexity int, id string) int
 		Organization         func(childComplexity int, id string) int
@@ -257,6 +259,17 @@ type ComplexityRoot struct {
 		StorageGB  func(childComplexity int) int
 		Users      func(childComplexity int) int
 		Workspaces func(childComplexity int) int
+	}
+
+	UsageReport struct {
+		ActiveUsers    func(childComplexity int) int
+		CPUCoreHours   func(childComplexity int) int
+		MemoryGbHours  func(childComplexity int) int
+		PeakUsers      func(childComplexity int) int
+		Since          func(childComplexity int) int
+		StorageGbHours func(childComplexity int) int
+		Until          func(childComplexity int) int
+		WorkspaceHours func(childComplexity int) int
 	}
 
 	User struct {
@@ -386,6 +399,8 @@ type OrganizationResolver interface {
 	Domains(ctx context.Context, obj *store.Organization) ([]*store.OrganizationDomain, error)
 	SecurityPolicy(ctx context.Context, obj *store.Organization) (*store.SecurityPolicy, error)
 	Branding(ctx context.Context, obj *store.Organization) (*store.Branding, error)
+
+	UsageReport(ctx context.Context, obj *store.Organization, since time.Time, until time.Time) (*model.UsageReport, error)
 }
 type OrganizationDomainResolver interface {
 	VerificationRecord(ctx context.Context, obj *store.OrganizationDomain) (*domains.Record, error)
@@ -398,6 +413,7 @@ type QueryResolver interface {
 	SharedWorkspaces(ctx context.Context, first *int, after *string) (*model.WorkspaceConnection, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 	OrganizationBranding(ctx context.Context, slug string) (*store.Branding, error)
+	AuditEvents(ctx context.Context, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error)
 }
 type UserResolver interface {
 	Organization(ctx context.Context, obj *store.User) (*store.Organization, error)
@@ -1192,6 +1208,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Usage(childComplexity), true
+	case "Organization.usageReport":
+		if e.ComplexityRoot.Organization.UsageReport == nil {
+			break
+		}
+
+		args, err := ec.field_Organization_usageReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organization.UsageReport(childComplexity, args["since"].(time.Time), args["until"].(time.Time)), true
 	case "Organization.userCount":
 		if e.ComplexityRoot.Organization.UserCount == nil {
 			break
@@ -1326,6 +1353,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Query.auditEvents":
+		if e.ComplexityRoot.Query.AuditEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.AuditEventFilter)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1480,6 +1519,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Usage.Workspaces(childComplexity), true
+
+	case "UsageReport.activeUsers":
+		if e.ComplexityRoot.UsageReport.ActiveUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.ActiveUsers(childComplexity), true
+	case "UsageReport.cpuCoreHours":
+		if e.ComplexityRoot.UsageReport.CPUCoreHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.CPUCoreHours(childComplexity), true
+	case "UsageReport.memoryGbHours":
+		if e.ComplexityRoot.UsageReport.MemoryGbHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.MemoryGbHours(childComplexity), true
+	case "UsageReport.peakUsers":
+		if e.ComplexityRoot.UsageReport.PeakUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.PeakUsers(childComplexity), true
+	case "UsageReport.since":
+		if e.ComplexityRoot.UsageReport.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.Since(childComplexity), true
+	case "UsageReport.storageGbHours":
+		if e.ComplexityRoot.UsageReport.StorageGbHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.StorageGbHours(childComplexity), true
+	case "UsageReport.until":
+		if e.ComplexityRoot.UsageReport.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.Until(childComplexity), true
+	case "UsageReport.workspaceHours":
+		if e.ComplexityRoot.UsageReport.WorkspaceHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.WorkspaceHours(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -2343,6 +2431,9 @@ type AuditEvent implements Node @auth(requires: ORG_ADMIN) @scope(any: [READ_AUD
   - ` + "`" + `quota.exceeded` + "`" + ` (DENIED): an addition was refused by the quota, and
     nothing of it written (metadata ` + "`" + `dimension` + "`" + `, ` + "`" + `limit` + "`" + `, ` + "`" + `usage` + "`" + `,
     ` + "`" + `requested` + "`" + `). Target: Organization.
+  - ` + "`" + `audit.exported` + "`" + `: ` + "`" + `GET /audit/export` + "`" + `, recorded before the first row is
+    sent; metadata ` + "`" + `since` + "`" + `, ` + "`" + `until` + "`" + `, ` + "`" + `format` + "`" + `. Target: Organization (none for
+    a platform administrator's export of every organization, a platform event).
 
   Later versions add actions; treat an unknown one as informational.
   """
@@ -3152,6 +3243,84 @@ extend type Mutation {
     input: QuotaInput!
   ): Organization! @auth(requires: PLATFORM_ADMIN)
 }
+
+# --- issue 11, usage for billing (point 4) ---
+
+"""
+What an organization used during a window of time, for billing. Every
+stretch of time is clipped to the window [since, until), and a stretch that
+has not ended is counted up to now. The same numbers, per workspace, are
+streamed as CSV by ` + "`" + `GET /usage/export` + "`" + `.
+"""
+type UsageReport @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION]) {
+  "The start of the window (inclusive)."
+  since: Time!
+  "The end of the window (exclusive)."
+  until: Time!
+  "Hours workspaces were RUNNING, summed over the workspaces."
+  workspaceHours: Float!
+  "CPU cores times the hours they were RUNNING."
+  cpuCoreHours: Float!
+  "Memory in GiB (memoryMb / 1024) times the hours it was RUNNING."
+  memoryGbHours: Float!
+  "Storage in GB times the hours the workspace existed, whatever its status."
+  storageGbHours: Float!
+  """
+  The highest number of users the organization counted at any moment of the
+  window (its count when the window starts, then after each change).
+  """
+  peakUsers: Int!
+  "Distinct users who signed in (password or SSO) during the window."
+  activeUsers: Int!
+}
+
+extend type Organization {
+  """
+  The organization's usage during [since, until): ` + "`" + `since` + "`" + ` must be before
+  ` + "`" + `until` + "`" + ` and the window at most 366 days long (else BAD_USER_INPUT naming
+  ` + "`" + `until` + "`" + `).
+  """
+  usageReport(
+    "The start of the window (inclusive)."
+    since: Time!
+    "The end of the window (exclusive)."
+    until: Time!
+  ): UsageReport! @auth(requires: ORG_ADMIN) @scope(any: [READ_ORGANIZATION])
+}
+
+# --- issue 11, audit search (point 7) ---
+
+extend type Query {
+  """
+  Every organization's audit events, and the platform events of no
+  organization (such as failed sign-ins for unknown addresses), newest
+  first: for platform administrators. A platform event's ` + "`" + `organizationId` + "`" + `
+  (non-null by contract) is the ID of no organization: it resolves to
+  nothing (` + "`" + `GET /audit/export` + "`" + ` writes null).
+  """
+  auditEvents(
+    "The page size: 1 to 100 items; 20 when omitted. Any other value is BAD_USER_INPUT."
+    first: Int
+    """
+    An opaque cursor: the page starts after the item it names. Pass the
+    previous page's ` + "`" + `pageInfo.endCursor` + "`" + ` (or any edge's ` + "`" + `cursor` + "`" + `); omitted or
+    empty means the first page. A string that is not a cursor of this API is
+    BAD_USER_INPUT.
+    """
+    after: String
+    "Only events matching every given condition."
+    filter: AuditEventFilter
+  ): AuditEventConnection! @auth(requires: PLATFORM_ADMIN)
+}
+
+extend input AuditEventFilter {
+  "Only events whose target is of this type (see AuditEvent.targetType for the names)."
+  targetType: String
+  "Only events whose target is this object (a global ID of any type; anything else is BAD_USER_INPUT)."
+  targetId: ID
+  "Only events whose actor had this ` + "`" + `actorEmail` + "`" + ` at the time (an email address compared case-insensitively, or ` + "`" + `api-token:<name>` + "`" + `)."
+  actorEmail: String
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3392,6 +3561,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_quota(ctx, field)
 	case "usage":
 		return ec.fieldContext_Organization_usage(ctx, field)
+	case "usageReport":
+		return ec.fieldContext_Organization_usageReport(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -3494,6 +3665,28 @@ func (ec *executionContext) childFields_Usage(ctx context.Context, field graphql
 		return ec.fieldContext_Usage_storageGb(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Usage", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "since":
+		return ec.fieldContext_UsageReport_since(ctx, field)
+	case "until":
+		return ec.fieldContext_UsageReport_until(ctx, field)
+	case "workspaceHours":
+		return ec.fieldContext_UsageReport_workspaceHours(ctx, field)
+	case "cpuCoreHours":
+		return ec.fieldContext_UsageReport_cpuCoreHours(ctx, field)
+	case "memoryGbHours":
+		return ec.fieldContext_UsageReport_memoryGbHours(ctx, field)
+	case "storageGbHours":
+		return ec.fieldContext_UsageReport_storageGbHours(ctx, field)
+	case "peakUsers":
+		return ec.fieldContext_UsageReport_peakUsers(ctx, field)
+	case "activeUsers":
+		return ec.fieldContext_UsageReport_activeUsers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageReport", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4264,6 +4457,28 @@ func (ec *executionContext) field_Organization_invitations_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Organization_usageReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Organization_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4319,6 +4534,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AuditEventFilter, error) {
+			return ec.unmarshalOAuditEventFilter2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐAuditEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -7741,6 +7986,50 @@ func (ec *executionContext) fieldContext_Organization_usage(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Organization_usageReport(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_usageReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organization().UsageReport(ctx, obj, fc.Args["since"].(time.Time), fc.Args["until"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageReport) graphql.Marshaler {
+			return ec.marshalNUsageReport2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐUsageReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_usageReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organization_usageReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.OrganizationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8450,6 +8739,50 @@ func (ec *executionContext) fieldContext_Query_organizationBranding(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.AuditEventFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEventConnection) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐAuditEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8823,6 +9156,190 @@ func (ec *executionContext) _Usage_storageGb(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Usage_storageGb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Usage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageReport_since(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UsageReport_until(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UsageReport_workspaceHours(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_workspaceHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkspaceHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_workspaceHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _UsageReport_cpuCoreHours(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_cpuCoreHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CPUCoreHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_cpuCoreHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _UsageReport_memoryGbHours(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_memoryGbHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemoryGbHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_memoryGbHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _UsageReport_storageGbHours(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_storageGbHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StorageGbHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_storageGbHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _UsageReport_peakUsers(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_peakUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeakUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_peakUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageReport_activeUsers(ctx context.Context, field graphql.CollectedField, obj *model.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_activeUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_activeUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *store.User) (ret graphql.Marshaler) {
@@ -11335,7 +11852,7 @@ func (ec *executionContext) unmarshalInputAuditEventFilter(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"actions", "actorId", "outcome", "since", "until"}
+	fieldsInOrder := [...]string{"actions", "actorId", "outcome", "since", "until", "targetType", "targetId", "actorEmail"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11377,6 +11894,27 @@ func (ec *executionContext) unmarshalInputAuditEventFilter(ctx context.Context, 
 				return it, err
 			}
 			it.Until = data
+		case "targetType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetType = data
+		case "targetId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetID = data
+		case "actorEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorEmail = data
 		}
 	}
 	return it, nil
@@ -13160,6 +13698,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "usageReport":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_usageReport(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13432,6 +13976,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_organizationBranding(ctx, field)
 				})
+		case "auditEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditEvents(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -13592,6 +14142,74 @@ func (ec *executionContext) _Usage(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "storageGb":
 			out.Values[i] = ec._Usage_storageGb(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageReportImplementors = []string{"UsageReport"}
+
+func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionSet, obj *model.UsageReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageReport")
+		case "since":
+			out.Values[i] = ec._UsageReport_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._UsageReport_until(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "workspaceHours":
+			out.Values[i] = ec._UsageReport_workspaceHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cpuCoreHours":
+			out.Values[i] = ec._UsageReport_cpuCoreHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memoryGbHours":
+			out.Values[i] = ec._UsageReport_memoryGbHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "storageGbHours":
+			out.Values[i] = ec._UsageReport_storageGbHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "peakUsers":
+			out.Values[i] = ec._UsageReport_peakUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeUsers":
+			out.Values[i] = ec._UsageReport_activeUsers(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14751,6 +15369,20 @@ func (ec *executionContext) marshalNDomainEnrollment2githubᚗcomᚋneoscᚋneos
 	return v
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNGrantStatus2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐGrantStatus(ctx context.Context, v any) (store.GrantStatus, error) {
 	var res store.GrantStatus
 	err := res.UnmarshalGQL(v)
@@ -15083,6 +15715,14 @@ func (ec *executionContext) unmarshalNUpdateWorkspaceInput2githubᚗcomᚋneosc�
 
 func (ec *executionContext) marshalNUsage2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUsage(ctx context.Context, sel ast.SelectionSet, v store.Usage) graphql.Marshaler {
 	return ec._Usage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUsageReport2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐUsageReport(ctx context.Context, sel ast.SelectionSet, v *model.UsageReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageReport!")
+		return graphql.Null
+	}
+	return ec._UsageReport(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.User) graphql.Marshaler {

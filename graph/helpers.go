@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/neosc/neosc/graph/model"
 	"github.com/neosc/neosc/internal/apperr"
@@ -78,5 +79,38 @@ func auditFilter(f *model.AuditEventFilter) (store.AuditFilter, error) {
 		out.Outcome = *f.Outcome
 	}
 	out.Since, out.Until = f.Since, f.Until
-	return out, nil
+	return out, auditSearch(f, &out)
+}
+
+// auditSearch decodes the filter's search conditions (issue 11): target
+// type, target ID (a global ID of any type, which also fixes the type) and
+// the actor's email.
+func auditSearch(f *model.AuditEventFilter, out *store.AuditFilter) error {
+	if f.TargetType != nil {
+		if *f.TargetType == "" || len(*f.TargetType) > 32 {
+			return apperr.Invalid("filter.targetType", "targetType must be a type name such as Workspace")
+		}
+		out.TargetType = *f.TargetType
+	}
+	if f.TargetID != nil {
+		t, id, ok := ids.Parse(*f.TargetID)
+		if !ok {
+			return apperr.Invalid("filter.targetId", "targetId is not an ID of this API")
+		}
+		if out.TargetType != "" && out.TargetType != string(t) {
+			return apperr.Invalid("filter.targetId", "targetId is not of type targetType")
+		}
+		out.TargetType, out.TargetID = string(t), id
+	}
+	if f.ActorEmail != nil {
+		e := strings.TrimSpace(*f.ActorEmail)
+		if e == "" || len(e) > 254 {
+			return apperr.Invalid("filter.actorEmail", "actorEmail must be an email address")
+		}
+		if !strings.HasPrefix(e, "api-token:") { // user addresses are recorded lower-cased
+			e = strings.ToLower(e)
+		}
+		out.ActorEmail = e
+	}
+	return nil
 }

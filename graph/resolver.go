@@ -17,6 +17,7 @@ import (
 	"github.com/neosc/neosc/internal/policy"
 	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/usage"
 	"github.com/neosc/neosc/internal/workspaces"
 )
 
@@ -33,6 +34,8 @@ type Resolver struct {
 	Policies *policy.Service
 	// Quotas sets organizations' quotas (issue 11).
 	Quotas *quota.Service
+	// Usage answers usage reports (issue 11, billing).
+	Usage *usage.Service
 }
 
 // Schema is the parsed schema (for the authorizer's rule index).

@@ -244,6 +244,17 @@ func (r *organizationResolver) Branding(ctx context.Context, obj *store.Organiza
 	return r.Policies.Branding(ctx, obj)
 }
 
+// UsageReport is the resolver for the usageReport field.
+func (r *organizationResolver) UsageReport(ctx context.Context, obj *store.Organization, since time.Time, until time.Time) (*model.UsageReport, error) {
+	rep, err := r.Usage.Report(ctx, obj.ID, since, until)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UsageReport{Since: rep.Since, Until: rep.Until, WorkspaceHours: rep.WorkspaceHours,
+		CPUCoreHours: rep.CPUCoreHours, MemoryGbHours: rep.MemoryGBHours, StorageGbHours: rep.StorageGBHours,
+		PeakUsers: rep.PeakUsers, ActiveUsers: rep.ActiveUsers}, nil
+}
+
 // VerificationRecord is the resolver for the verificationRecord field.
 func (r *organizationDomainResolver) VerificationRecord(ctx context.Context, obj *store.OrganizationDomain) (*domains.Record, error) {
 	return domains.Challenge(obj), nil
@@ -292,6 +303,18 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 // OrganizationBranding is the resolver for the organizationBranding field.
 func (r *queryResolver) OrganizationBranding(ctx context.Context, slug string) (*store.Branding, error) {
 	return r.Policies.PublicBranding(ctx, slug)
+}
+
+// AuditEvents is the resolver for the auditEvents field.
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error) {
+	f, err := auditFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	p, err := listRows(first, after, nil, func(pg store.Page) ([]*store.AuditEvent, bool, error) {
+		return r.Store.AuditEvents.ListAll(ctx, f, pg)
+	})
+	return &model.AuditEventConnection{Page: p}, err
 }
 
 // Organization is the resolver for the organization field; a PENDING user

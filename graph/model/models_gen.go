@@ -37,6 +37,12 @@ type AuditEventFilter struct {
 	Since *time.Time `json:"since,omitempty"`
 	// Exclusive upper bound on createdAt.
 	Until *time.Time `json:"until,omitempty"`
+	// Only events whose target is of this type (see AuditEvent.targetType for the names).
+	TargetType *string `json:"targetType,omitempty"`
+	// Only events whose target is this object (a global ID of any type; anything else is BAD_USER_INPUT).
+	TargetID *string `json:"targetId,omitempty"`
+	// Only events whose actor had this `actorEmail` at the time (an email address compared case-insensitively, or `api-token:<name>`).
+	ActorEmail *string `json:"actorEmail,omitempty"`
 }
 
 // A new API token: `token` is the only time the secret is shown.
@@ -82,6 +88,30 @@ type PageInfo struct {
 
 // Reads. Lists are Relay connections paginated forward with `first` and `after`.
 type Query struct {
+}
+
+// What an organization used during a window of time, for billing. Every
+// stretch of time is clipped to the window [since, until), and a stretch that
+// has not ended is counted up to now. The same numbers, per workspace, are
+// streamed as CSV by `GET /usage/export`.
+type UsageReport struct {
+	// The start of the window (inclusive).
+	Since time.Time `json:"since"`
+	// The end of the window (exclusive).
+	Until time.Time `json:"until"`
+	// Hours workspaces were RUNNING, summed over the workspaces.
+	WorkspaceHours float64 `json:"workspaceHours"`
+	// CPU cores times the hours they were RUNNING.
+	CPUCoreHours float64 `json:"cpuCoreHours"`
+	// Memory in GiB (memoryMb / 1024) times the hours it was RUNNING.
+	MemoryGbHours float64 `json:"memoryGbHours"`
+	// Storage in GB times the hours the workspace existed, whatever its status.
+	StorageGbHours float64 `json:"storageGbHours"`
+	// The highest number of users the organization counted at any moment of the
+	// window (its count when the window starts, then after each change).
+	PeakUsers int `json:"peakUsers"`
+	// Distinct users who signed in (password or SSO) during the window.
+	ActiveUsers int `json:"activeUsers"`
 }
 
 // A user and its cursor.

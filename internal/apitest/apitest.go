@@ -429,3 +429,9 @@ func (e *Env) Count(sql string, args ...any) int {
 
 // Sprintf is fmt.Sprintf, for building queries.
 func Sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// WithClock sets the clock of the workspace usage records and the usage
+// reports (server.Deps.Now): known start/stop sequences give exact hours.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) { s.Now = now }
+}

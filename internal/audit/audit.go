@@ -229,3 +229,11 @@ const (
 	// requested.
 	QuotaExceeded = "quota.exceeded"
 )
+
+// Actions of audit search and export (issue 11).
+const (
+	// AuditExported: GET /audit/export, recorded (and committed) before the
+	// first row is streamed; metadata organizationId (absent for a platform
+	// administrator's export of every organization), since, until, format.
+	AuditExported = "audit.exported"
+)

@@ -37,6 +37,7 @@ import (
 	"github.com/neosc/neosc/internal/quota"
 	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/store"
+	"github.com/neosc/neosc/internal/usage"
 	"github.com/neosc/neosc/internal/workspaces"
 	"github.com/neosc/neosc/web"
 )
@@ -88,6 +89,9 @@ type Deps struct {
 	// DefaultQuota is the quota of organizations created from now on
 	// (NEOSC_DEFAULT_QUOTA; zero: unlimited), see internal/quota.
 	DefaultQuota store.Quota
+	// Now is the clock of the workspace usage records and the usage
+	// reports (time.Now when nil); tests inject one.
+	Now func() time.Time
 }
 
 // New returns the service's HTTP handler.
@@ -109,11 +113,12 @@ func New(d Deps) http.Handler {
 		Authz:         z,
 		Identity:      ident,
 		Organizations: &organizations.Service{Store: st},
-		Workspaces:    &workspaces.Service{Store: st, Authz: z, Log: d.Log},
+		Workspaces:    &workspaces.Service{Store: st, Authz: z, Log: d.Log, Now: d.Now},
 		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
 		Domains:       doms,
 		Policies:      policies,
 		Quotas:        &quota.Service{Store: st, Authz: z},
+		Usage:         &usage.Service{Store: st, Now: d.Now},
 	}
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
 	gql := graphQLHandler(es, z.Field, d)
@@ -137,6 +142,11 @@ func New(d Deps) http.Handler {
 		w.Header().Set("Allow", "GET, POST")
 		writeError(w, r, http.StatusMethodNotAllowed, apperr.New(apperr.BadUserInput, "use GET or POST"))
 	})
+	// The streamed exports (exports.go): the same authenticator and rate
+	// limit as /graphql.
+	exp := &exporter{st: st, z: z, usage: resolver.Usage, log: d.Log}
+	mux.Handle("GET /usage/export", authn.Middleware(limitRequests(d.Limits, http.HandlerFunc(exp.usageExport))))
+	mux.Handle("GET /audit/export", authn.Middleware(limitRequests(d.Limits, http.HandlerFunc(exp.auditExport))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))

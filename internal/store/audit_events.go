@@ -22,6 +22,11 @@ type AuditFilter struct {
 	Outcome AuditOutcome
 	Since   *time.Time
 	Until   *time.Time
+	// Search (issue 11): the target's type and row ID, and the actor's
+	// email (lower case, as recorded).
+	TargetType string
+	TargetID   string
+	ActorEmail string
 }
 
 // ListByOrganization lists one organization's events, newest first.
@@ -30,6 +35,11 @@ func (r AuditEvents) ListByOrganization(ctx context.Context, orgID string, f Aud
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&AuditEvent{}).Where("organization_id = ?", orgID)
+	return keyset[*AuditEvent](f.apply(q), p, true)
+}
+
+// apply adds the filter's conditions to q.
+func (f AuditFilter) apply(q *gorm.DB) *gorm.DB {
 	if len(f.Actions) > 0 {
 		q = q.Where("action IN ?", f.Actions)
 	}
@@ -45,11 +55,63 @@ func (r AuditEvents) ListByOrganization(ctx context.Context, orgID string, f Aud
 	if f.Until != nil {
 		q = q.Where("created_at < ?", f.Until.UTC())
 	}
-	return keyset[*AuditEvent](q, p, true)
+	if f.TargetType != "" {
+		q = q.Where("target_type = ?", f.TargetType)
+	}
+	if f.TargetID != "" {
+		q = q.Where("target_id = ?", f.TargetID)
+	}
+	if f.ActorEmail != "" {
+		q = q.Where("actor_email = ?", f.ActorEmail)
+	}
+	return q
 }
 
 // GetByID fetches an event by primary key, unscoped: callers authorize
 // against the returned row's organization.
 func (r AuditEvents) GetByID(ctx context.Context, id string) (*AuditEvent, error) {
 	return lookup[AuditEvent](ctx, r.db, id, false)
+}
+
+// ListAll lists every organization's events and the platform events of
+// none, newest first: for platform administrators only (the caller has
+// decided that through internal/authz).
+func (r AuditEvents) ListAll(ctx context.Context, f AuditFilter, p Page) ([]*AuditEvent, bool, error) {
+	return keyset[*AuditEvent](f.apply(r.db.WithContext(ctx).Model(&AuditEvent{})), p, true)
+}
+
+// ExportWindow is what an export reads: one organization's events (or,
+// with OrganizationID "", every event) created in [Since, Until).
+type ExportWindow struct {
+	OrganizationID string
+	Since, Until   time.Time
+}
+
+// Each calls fn with every event of the window, oldest first, as the rows
+// are read from the database (one event in memory at a time). fn's error
+// stops the scan and is returned. An empty OrganizationID reads every
+// organization's events: the caller has authorized a platform
+// administrator.
+func (r AuditEvents) Each(ctx context.Context, w ExportWindow, fn func(*AuditEvent) error) error {
+	q := r.db.WithContext(ctx).Model(&AuditEvent{})
+	if w.OrganizationID != "" {
+		q = q.Where("organization_id = ?", w.OrganizationID)
+	}
+	rows, err := q.Where("created_at >= ? AND created_at < ?", w.Since.UTC(), w.Until.UTC()).
+		Order("created_at, id").Rows()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rows.Close() }()
+	var e AuditEvent
+	for rows.Next() {
+		e = AuditEvent{}
+		if err := r.db.ScanRows(rows, &e); err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

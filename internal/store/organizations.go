@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -125,8 +126,15 @@ func (r Organizations) CountAll(ctx context.Context) (int, error) {
 // AddUsers changes the user counter of an organization by delta. Inside a
 // transaction this also takes the organization row's lock first, which keeps
 // the lock order the same for every writer.
+//
+// Each change is also recorded, in the same transaction, as an
+// organization_user_events row (the history of the count, for the usage
+// report's peakUsers).
 func (r Organizations) AddUsers(ctx context.Context, orgID string, delta int) error {
-	return r.addCounter(ctx, orgID, "user_count", delta)
+	if err := r.addCounter(ctx, orgID, "user_count", delta); err != nil {
+		return err
+	}
+	return UsageRecords(r).RecordUsers(ctx, orgID, delta, time.Now())
 }
 
 // AddWorkspaces changes the workspace counter of an organization by delta.

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 
 	"gorm.io/gorm"
@@ -43,7 +45,15 @@ func (r Organizations) AddUsage(ctx context.Context, orgID string, u Usage) erro
 	if len(cols) == 0 {
 		return nil
 	}
-	return exactlyOne(r.db.WithContext(ctx).Model(&Organization{}).Where("id = ?", orgID).UpdateColumns(cols))
+	if err := exactlyOne(r.db.WithContext(ctx).Model(&Organization{}).Where("id = ?", orgID).UpdateColumns(cols)); err != nil {
+		return err
+	}
+	if u.Users != 0 {
+		// The history of the user count (the usage report's peakUsers), as
+		// AddUsers keeps it.
+		return UsageRecords(r).RecordUsers(ctx, orgID, u.Users, time.Now())
+	}
+	return nil
 }
 
 // SetQuota replaces an organization's limits (nil columns are unlimited).

@@ -45,6 +45,9 @@ type Store struct {
 	SigningKeys   SigningKeys
 	RateLimits    RateLimits
 	Logins        LoginThrottles
+
+	// Usage: workspace usage rows and user-count history (issue 11, billing).
+	Usage UsageRecords
 }
 
 // New returns a store over db.
@@ -66,6 +69,7 @@ func bind(db *gorm.DB, after *[]func()) *Store {
 	s.SigningKeys = SigningKeys{db}
 	s.RateLimits = RateLimits{db}
 	s.Logins = LoginThrottles{db}
+	s.Usage = UsageRecords{db}
 	return s
 }
 

@@ -48,6 +48,16 @@ type Service struct {
 	Store *store.Store
 	Authz *authz.Authorizer
 	Log   *slog.Logger
+	// Now is the clock of the usage records and timestamps (time.Now when
+	// nil); tests inject one.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
 }
 
 // Spec is a full workspace description (create).
@@ -83,7 +93,7 @@ func (s *Service) Create(ctx context.Context, in Spec) (*store.Workspace, error)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	w := &store.Workspace{
 		ID: ids.New(), OrganizationID: actor.OrganizationID(), Type: in.Type, ConnectionType: in.ConnectionType,
 		Status: store.WorkspaceAvailable, CPUCores: in.CPUCores, MemoryMB: in.MemoryMB, StorageGB: in.StorageGB,
@@ -105,6 +115,9 @@ func (s *Service) Create(ctx context.Context, in Spec) (*store.Workspace, error)
 			return err
 		}
 		if err := tx.Workspaces.Create(ctx, w); err != nil {
+			return err
+		}
+		if err := tx.Usage.StartWorkspace(ctx, w, now); err != nil { // usage for billing
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
@@ -189,8 +202,11 @@ func (s *Service) Update(ctx context.Context, globalID string, p Patch) (*store.
 				return err
 			}
 		}
-		w.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		w.UpdatedAt = s.now()
 		if err := tx.Workspaces.Update(ctx, w); err != nil {
+			return err
+		}
+		if err := s.recordUsage(ctx, tx, &before, w); err != nil {
 			return err
 		}
 		out = w
@@ -234,6 +250,9 @@ func (s *Service) Delete(ctx context.Context, globalID string) (string, error) {
 		if err := tx.Workspaces.Delete(ctx, w.OrganizationID, w.ID); err != nil {
 			return err
 		}
+		if err := tx.Usage.EndWorkspace(ctx, w.OrganizationID, w.ID, s.now()); err != nil { // usage for billing
+			return err
+		}
 		id = w.GlobalID()
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.WorkspaceDeleted, OrganizationID: w.OrganizationID, Actor: audit.ActorOf(actor),
@@ -250,6 +269,19 @@ func (s *Service) Delete(ctx context.Context, globalID string) (string, error) {
 // resizes reports whether p may change the resources a workspace holds.
 func (p Patch) resizes() bool {
 	return p.CPUCores != nil || p.MemoryMB != nil || p.StorageGB != nil
+}
+
+// recordUsage ends the workspace's usage row and opens the next when the
+// change touches what is billed (status, resources, name), at the change's
+// time, in its transaction.
+func (s *Service) recordUsage(ctx context.Context, tx *store.Store, before, after *store.Workspace) error {
+	if !store.UsageOf(before).Billed(store.UsageOf(after)) {
+		return nil
+	}
+	if err := tx.Usage.EndWorkspace(ctx, after.OrganizationID, after.ID, after.UpdatedAt); err != nil {
+		return err
+	}
+	return tx.Usage.StartWorkspace(ctx, after, after.UpdatedAt)
 }
 
 func validate(w *store.Workspace) error {
