@@ -25,6 +25,7 @@ package organizations
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/neosc/neosc/internal/apperr"
@@ -170,9 +171,8 @@ func (s *Service) DeactivateUser(ctx context.Context, userID string) (*store.Use
 // ReactivateUser makes a deactivated user of the caller's organization
 // ACTIVE again (ORG_ADMIN), recorded as user.reactivated: they sign in
 // again (their old sessions stay ended) and the API tokens they created
-// work again. An account that was never verified (its address released to
-// someone else) cannot be reactivated (CONFLICT); an active user answers
-// as they are.
+// work again. An account whose address was released to someone else
+// cannot be reactivated (CONFLICT); an active user answers as they are.
 func (s *Service) ReactivateUser(ctx context.Context, userID string) (*store.User, error) {
 	var out *store.User
 	err := s.Store.Tx(ctx, func(tx *store.Store) error {
@@ -184,8 +184,11 @@ func (s *Service) ReactivateUser(ctx context.Context, userID string) (*store.Use
 		if u.Status != store.UserDeactivated {
 			return nil
 		}
-		if !u.EmailVerified() {
-			return apperr.New(apperr.Conflict, "this account never proved its address; invite the person again")
+		// An unverified account whose address someone else proved meanwhile
+		// (identity's ReleaseEmail) holds a stand-in address: it stays
+		// deactivated.
+		if !u.EmailVerified() && strings.HasSuffix(u.Email, "@neosc.invalid") {
+			return apperr.New(apperr.Conflict, "this account's address was released to another account; invite the person again")
 		}
 		// quota: reactivation adds one user
 		_ = org // the organization row is locked above: the quota check goes here (maxUsers)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // CountActiveAdmins counts organization orgID's ACTIVE users with role
@@ -21,8 +22,12 @@ func (r Users) CountActiveAdmins(ctx context.Context, orgID string) (int, error)
 	if orgID == "" {
 		return 0, ErrNoScope
 	}
+	// A locking read: on MariaDB a plain SELECT would read the
+	// transaction's snapshot, taken by its first read (before the
+	// organization lock was granted), and miss a change committed while
+	// this transaction waited for that lock.
 	var n int64
-	err := r.db.WithContext(ctx).Model(&User{}).
+	err := r.db.WithContext(ctx).Model(&User{}).Clauses(clause.Locking{Strength: "UPDATE"}).
 		Where("organization_id = ? AND role = ? AND status = ?", orgID, RoleAdmin, UserActive).Count(&n).Error
 	return int(n), err
 }
