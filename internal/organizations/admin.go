@@ -168,7 +168,8 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, in UpdateIn
 		org.Name, org.NameKey, org.NameLower, org.UpdatedAt = name, key, strings.ToLower(name), now
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.OrganizationUpdated, OrganizationID: org.ID, Actor: audit.ActorOf(auth.ActorFrom(ctx)),
-			TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID, Metadata: audit.Diff(&before, org),
+			TargetType: ids.Organization, TargetID: org.ID, TargetOrgID: org.ID,
+			Metadata: map[string]any{"changes": audit.Diff(&before, org)},
 		})
 	})
 	if errors.Is(err, store.ErrDuplicate) {
@@ -210,7 +211,7 @@ func (s *Service) SetStatus(ctx context.Context, id string, status store.Organiz
 		}
 		before := *org
 		org.Status, org.UpdatedAt = status, now
-		meta := audit.Diff(&before, org)
+		meta := map[string]any{"changes": audit.Diff(&before, org)}
 		meta["reason"], meta["name"], meta["slug"] = why, org.Name, org.Slug
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.OrganizationStatusChanged, OrganizationID: org.ID, Actor: audit.ActorOf(auth.ActorFrom(ctx)),

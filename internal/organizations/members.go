@@ -120,7 +120,7 @@ func (s *Service) SetUserRole(ctx context.Context, userID string, role store.Org
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.UserRoleChanged, OrganizationID: u.OrganizationID, Actor: audit.ActorOf(auth.ActorFrom(ctx)),
 			TargetType: ids.User, TargetID: u.ID, TargetOrgID: u.OrganizationID,
-			Metadata: map[string]any{"changes": audit.Diff(&before, u)["changes"], "email": u.Email,
+			Metadata: map[string]any{"changes": audit.Diff(&before, u), "email": u.Email,
 				"from": string(before.Role), "to": string(role)},
 		})
 	})
@@ -158,7 +158,7 @@ func (s *Service) DeactivateUser(ctx context.Context, userID string) (*store.Use
 		}
 		before := *u
 		u.Status, u.SessionsValidAfter, u.UpdatedAt = store.UserDeactivated, &cutoff, now
-		meta := audit.Diff(&before, u)
+		meta := map[string]any{"changes": audit.Diff(&before, u)}
 		meta["email"], meta["sessions"], meta["validAfter"] = u.Email, "all", cutoff.Format(time.RFC3339)
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.UserDeactivated, OrganizationID: u.OrganizationID, Actor: audit.ActorOf(auth.ActorFrom(ctx)),
@@ -198,7 +198,7 @@ func (s *Service) ReactivateUser(ctx context.Context, userID string) (*store.Use
 		}
 		before := *u
 		u.Status, u.UpdatedAt = store.UserActive, now
-		meta := audit.Diff(&before, u)
+		meta := map[string]any{"changes": audit.Diff(&before, u)}
 		meta["email"] = u.Email
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.UserReactivated, OrganizationID: u.OrganizationID, Actor: audit.ActorOf(auth.ActorFrom(ctx)),
@@ -241,7 +241,7 @@ func (s *Service) UpdateMe(ctx context.Context, in UpdateMeInput) (*store.User, 
 		}
 		before := *u
 		u.Name, u.UpdatedAt = name, now
-		meta := audit.Diff(&before, u)
+		meta := map[string]any{"changes": audit.Diff(&before, u)}
 		meta["via"] = "updateMe"
 		return audit.Record(ctx, tx, audit.Event{
 			Action: audit.UserUpdated, OrganizationID: u.OrganizationID, Actor: audit.ActorOf(actor),

@@ -214,7 +214,7 @@ func TestUpdateOrganizationAndMe(t *testing.T) {
 			}
 			var meta string
 			env.DB.Raw(`SELECT metadata FROM audit_events WHERE action = 'organization.updated' AND target_id = ?`, rawID(t, w.acmeAdmin.OrgID)).Scan(&meta)
-			if !strings.Contains(meta, `"from":"Acme"`) || !strings.Contains(meta, `"to":"Acme Industries"`) {
+			if !strings.Contains(meta, `"changes":{"name":{"from":"Acme","to":"Acme Industries"}}`) {
 				t.Errorf("organization.updated metadata: %s", meta)
 			}
 			// The new name is what registration now finds.
@@ -320,7 +320,7 @@ func TestSuspendAndDelete(t *testing.T) {
 			env.Do(op.Token, orgQ, idVar(w.acmeAdmin.OrgID)).OK(t) // platform administrators exempt
 			var meta string
 			env.DB.Raw(`SELECT metadata FROM audit_events WHERE action = 'organization.status_changed' AND target_id = ?`, rawID(t, w.acmeAdmin.OrgID)).Scan(&meta)
-			if !strings.Contains(meta, "unpaid invoice") || !strings.Contains(meta, `"to":"SUSPENDED"`) {
+			if !strings.Contains(meta, "unpaid invoice") || !strings.Contains(meta, `"changes":{"status":{"from":"ACTIVE","to":"SUSPENDED"}}`) {
 				t.Errorf("status_changed metadata: %s", meta)
 			}
 
