@@ -19,6 +19,7 @@ import (
 	"github.com/neosc/neosc/internal/apitokens"
 	"github.com/neosc/neosc/internal/domains"
 	"github.com/neosc/neosc/internal/identity"
+	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/policy"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
@@ -151,12 +152,16 @@ type ComplexityRoot struct {
 		AddOrganizationDomain      func(childComplexity int, domain string) int
 		ChangePassword             func(childComplexity int, input identity.ChangePasswordInput) int
 		CreateAPIToken             func(childComplexity int, input apitokens.CreateInput) int
+		CreateOrganization         func(childComplexity int, input organizations.CreateInput) int
 		CreateWorkspace            func(childComplexity int, input workspaces.Spec) int
+		DeactivateUser             func(childComplexity int, userID string) int
 		DeclineWorkspaceGrant      func(childComplexity int, id string) int
+		DeleteOrganization         func(childComplexity int, id string) int
 		DeleteWorkspace            func(childComplexity int, id string) int
 		GrantWorkspaceAccess       func(childComplexity int, input workspaces.GrantInput) int
 		InviteUser                 func(childComplexity int, input identity.InviteInput) int
 		Login                      func(childComplexity int, input identity.LoginInput) int
+		ReactivateUser             func(childComplexity int, userID string) int
 		Register                   func(childComplexity int, input identity.RegisterInput) int
 		RemoveOrganizationDomain   func(childComplexity int, domain string) int
 		ResendVerificationEmail    func(childComplexity int) int
@@ -166,9 +171,13 @@ type ComplexityRoot struct {
 		RevokeWorkspaceAccess      func(childComplexity int, id string) int
 		SetDomainEnrollment        func(childComplexity int, domain string, enrollment store.DomainEnrollment) int
 		SetOrganizationQuota       func(childComplexity int, id string, input store.Quota) int
+		SetOrganizationStatus      func(childComplexity int, id string, status store.OrganizationStatus, reason *string) int
+		SetUserRole                func(childComplexity int, userID string, role store.OrgRole) int
 		SignOut                    func(childComplexity int) int
 		SignOutEverywhere          func(childComplexity int) int
 		SsoLogin                   func(childComplexity int, token string) int
+		UpdateMe                   func(childComplexity int, input organizations.UpdateMeInput) int
+		UpdateOrganization         func(childComplexity int, id string, input organizations.UpdateInput) int
 		UpdateOrganizationBranding func(childComplexity int, id string, input policy.BrandingInput) int
 		UpdateSecurityPolicy       func(childComplexity int, id string, input policy.SecurityInput) int
 		UpdateWorkspace            func(childComplexity int, id string, input workspaces.Patch) int
@@ -234,7 +243,7 @@ type ComplexityRoot struct {
 		Node                 func(childComplexity int, id string) int
 		Organization         func(childComplexity int, id string) int
 		OrganizationBranding func(childComplexity int, slug string) int
-		Organizations        func(childComplexity int, first *int, after *string) int
+		Organizations        func(childComplexity int, first *int, after *string, filter *organizations.Filter) int
 		SharedWorkspaces     func(childComplexity int, first *int, after *string) int
 		Workspace            func(childComplexity int, id string) int
 	}
@@ -388,6 +397,14 @@ type MutationResolver interface {
 	UpdateSecurityPolicy(ctx context.Context, id string, input policy.SecurityInput) (*store.Organization, error)
 	UpdateOrganizationBranding(ctx context.Context, id string, input policy.BrandingInput) (*store.Organization, error)
 	SetOrganizationQuota(ctx context.Context, id string, input store.Quota) (*store.Organization, error)
+	CreateOrganization(ctx context.Context, input organizations.CreateInput) (*store.Organization, error)
+	SetOrganizationStatus(ctx context.Context, id string, status store.OrganizationStatus, reason *string) (*store.Organization, error)
+	DeleteOrganization(ctx context.Context, id string) (string, error)
+	UpdateOrganization(ctx context.Context, id string, input organizations.UpdateInput) (*store.Organization, error)
+	SetUserRole(ctx context.Context, userID string, role store.OrgRole) (*store.User, error)
+	DeactivateUser(ctx context.Context, userID string) (*store.User, error)
+	ReactivateUser(ctx context.Context, userID string) (*store.User, error)
+	UpdateMe(ctx context.Context, input organizations.UpdateMeInput) (*store.User, error)
 }
 type OrganizationResolver interface {
 	Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error)
@@ -407,7 +424,7 @@ type OrganizationDomainResolver interface {
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*store.User, error)
-	Organizations(ctx context.Context, first *int, after *string) (*model.OrganizationConnection, error)
+	Organizations(ctx context.Context, first *int, after *string, filter *organizations.Filter) (*model.OrganizationConnection, error)
 	Organization(ctx context.Context, id string) (*store.Organization, error)
 	Workspace(ctx context.Context, id string) (*store.Workspace, error)
 	SharedWorkspaces(ctx context.Context, first *int, after *string) (*model.WorkspaceConnection, error)
@@ -853,6 +870,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(apitokens.CreateInput)), true
+	case "Mutation.createOrganization":
+		if e.ComplexityRoot.Mutation.CreateOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOrganization(childComplexity, args["input"].(organizations.CreateInput)), true
 	case "Mutation.createWorkspace":
 		if e.ComplexityRoot.Mutation.CreateWorkspace == nil {
 			break
@@ -864,6 +892,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWorkspace(childComplexity, args["input"].(workspaces.Spec)), true
+	case "Mutation.deactivateUser":
+		if e.ComplexityRoot.Mutation.DeactivateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["userId"].(string)), true
 	case "Mutation.declineWorkspaceGrant":
 		if e.ComplexityRoot.Mutation.DeclineWorkspaceGrant == nil {
 			break
@@ -875,6 +914,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeclineWorkspaceGrant(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteOrganization":
+		if e.ComplexityRoot.Mutation.DeleteOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteOrganization(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteWorkspace":
 		if e.ComplexityRoot.Mutation.DeleteWorkspace == nil {
 			break
@@ -919,6 +969,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Login(childComplexity, args["input"].(identity.LoginInput)), true
+	case "Mutation.reactivateUser":
+		if e.ComplexityRoot.Mutation.ReactivateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reactivateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReactivateUser(childComplexity, args["userId"].(string)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -1013,6 +1074,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetOrganizationQuota(childComplexity, args["id"].(string), args["input"].(store.Quota)), true
+	case "Mutation.setOrganizationStatus":
+		if e.ComplexityRoot.Mutation.SetOrganizationStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOrganizationStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOrganizationStatus(childComplexity, args["id"].(string), args["status"].(store.OrganizationStatus), args["reason"].(*string)), true
+	case "Mutation.setUserRole":
+		if e.ComplexityRoot.Mutation.SetUserRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserRole(childComplexity, args["userId"].(string), args["role"].(store.OrgRole)), true
 	case "Mutation.signOut":
 		if e.ComplexityRoot.Mutation.SignOut == nil {
 			break
@@ -1036,6 +1119,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SsoLogin(childComplexity, args["token"].(string)), true
+	case "Mutation.updateMe":
+		if e.ComplexityRoot.Mutation.UpdateMe == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMe(childComplexity, args["input"].(organizations.UpdateMeInput)), true
+	case "Mutation.updateOrganization":
+		if e.ComplexityRoot.Mutation.UpdateOrganization == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOrganization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOrganization(childComplexity, args["id"].(string), args["input"].(organizations.UpdateInput)), true
 	case "Mutation.updateOrganizationBranding":
 		if e.ComplexityRoot.Mutation.UpdateOrganizationBranding == nil {
 			break
@@ -1415,7 +1520,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Organizations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Organizations(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*organizations.Filter)), true
 	case "Query.sharedWorkspaces":
 		if e.ComplexityRoot.Query.SharedWorkspaces == nil {
 			break
@@ -1909,13 +2014,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("BrandingInput", ec.unmarshalInputBrandingInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateWorkspaceInput", ec.unmarshalInputCreateWorkspaceInput),
 			graphql.NewInputUnmarshaler("GrantWorkspaceAccessInput", ec.unmarshalInputGrantWorkspaceAccessInput),
 			graphql.NewInputUnmarshaler("InviteUserInput", ec.unmarshalInputInviteUserInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("OrganizationFilter", ec.unmarshalInputOrganizationFilter),
 			graphql.NewInputUnmarshaler("QuotaInput", ec.unmarshalInputQuotaInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("SecurityPolicyInput", ec.unmarshalInputSecurityPolicyInput),
+			graphql.NewInputUnmarshaler("UpdateMeInput", ec.unmarshalInputUpdateMeInput),
+			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateWorkspaceInput", ec.unmarshalInputUpdateWorkspaceInput),
 		)
 	}
@@ -2385,8 +2494,16 @@ type AuditEvent implements Node @auth(requires: ORG_ADMIN) @scope(any: [READ_AUD
 
   - ` + "`" + `organization.created` + "`" + `: an organization was created (by registering, or
     provisioned by SSO). Target: Organization.
-  - ` + "`" + `organization.updated` + "`" + `: an organization was changed (reserved: no
-    operation of this version records it). Target: Organization.
+  - ` + "`" + `organization.updated` + "`" + `: an organization was renamed
+    (updateOrganization; ` + "`" + `changes` + "`" + ` holds the name before and after).
+    Target: Organization.
+  - ` + "`" + `organization.status_changed` + "`" + `: an organization was suspended or
+    reactivated (setOrganizationStatus; ` + "`" + `reason` + "`" + `, ` + "`" + `changes` + "`" + `). Target:
+    Organization.
+  - ` + "`" + `organization.deleted` + "`" + `: a suspended organization and everything it
+    owned were deleted (deleteOrganization); ` + "`" + `organization` + "`" + ` is its
+    snapshot, ` + "`" + `name` + "`" + ` and ` + "`" + `slug` + "`" + ` its names, ` + "`" + `deleted` + "`" + ` the rows deleted per
+    table. Target: Organization.
   - ` + "`" + `user.registered` + "`" + `: an account was created (register, SSO, invitation or
     ` + "`" + `neosc create-admin` + "`" + `). Target: User.
   - ` + "`" + `user.registration_denied` + "`" + ` (DENIED): a registration into an existing
@@ -2396,10 +2513,15 @@ type AuditEvent implements Node @auth(requires: ORG_ADMIN) @scope(any: [READ_AUD
     set only when the address belongs to an account. Target: User.
   - ` + "`" + `user.sso_provisioned` + "`" + `: an account created on first SSO sign-in. Target: User.
   - ` + "`" + `user.sso_login` + "`" + `: a sign-in through the identity provider. Target: User.
-  - ` + "`" + `user.role_changed` + "`" + `: a user's role or platform administration changed. Target: User.
+  - ` + "`" + `user.role_changed` + "`" + `: a user's role or platform administration changed
+    (setUserRole: ` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `). Target: User.
   - ` + "`" + `user.password_changed` + "`" + `: a password changed (FAILURE: wrong current
     password). Target: User.
-  - ` + "`" + `user.deactivated` + "`" + `: a user was deactivated. Target: User.
+  - ` + "`" + `user.deactivated` + "`" + `: a user was deactivated (deactivateUser; their
+    sessions ended). Target: User.
+  - ` + "`" + `user.reactivated` + "`" + `: a deactivated user was made ACTIVE again
+    (reactivateUser). Target: User.
+  - ` + "`" + `user.updated` + "`" + `: a user changed their own profile (updateMe). Target: User.
   - ` + "`" + `user.email_verified` + "`" + `: a user proved their email address. Target: User.
   - ` + "`" + `user.sessions_revoked` + "`" + `: session tokens were ended (signOut,
     signOutEverywhere, revokeSessions). Target: User.
@@ -2729,6 +2851,12 @@ type Query {
     BAD_USER_INPUT.
     """
     after: String
+    """
+    Only organizations matching every given condition (see
+    OrganizationFilter); for anyone but a platform administrator, applied
+    to their own organization.
+    """
+    filter: OrganizationFilter
   ): OrganizationConnection! @auth(requires: AUTHENTICATED) @scope(any: [READ_ORGANIZATION, READ_WORKSPACES, WRITE_WORKSPACES, READ_AUDIT])
   "An organization the caller belongs to; another organization's ID answers NOT_FOUND."
   organization(
@@ -3230,6 +3358,53 @@ extend type Organization {
   usage: Usage!
 }
 
+# --- Organization and platform administration ------------------------------
+# Issue 11, points 1 and 2 (internal/organizations: admin.go, members.go;
+# docs/administration.md). Not reachable with API tokens (no @scope).
+
+"Narrows a listing of organizations; every given condition must hold."
+input OrganizationFilter {
+  """
+  A prefix (1 to 253 characters, compared lower-case) of the organization's
+  name, slug or domain; each is an index range, never a scan.
+  """
+  search: String
+  "Only organizations in this status."
+  status: OrganizationStatus
+}
+
+"A new organization (see createOrganization)."
+input CreateOrganizationInput {
+  """
+  The name, 1 to 100 characters once normalised, unique by its confusable
+  skeleton: a name that is or looks like another organization's is CONFLICT.
+  """
+  name: String!
+  """
+  The organization's primary domain, e.g. example.com (lower-case, an
+  internationalized name in its ASCII form); optional. A domain another
+  organization uses is CONFLICT; public mail domains are BAD_USER_INPUT.
+  """
+  domain: String
+  "The organization's quota; omitted: the server's default (NEOSC_DEFAULT_QUOTA)."
+  quota: QuotaInput
+}
+
+"Changes to an organization; omitted fields stay as they are."
+input UpdateOrganizationInput {
+  """
+  The new name, 1 to 100 characters once normalised, unique by its
+  confusable skeleton (CONFLICT otherwise). The slug does not change.
+  """
+  name: String
+}
+
+"Changes to the caller's own account; omitted fields stay as they are."
+input UpdateMeInput {
+  "The new display name, 1 to 200 characters once normalised."
+  name: String
+}
+
 extend type Mutation {
   """
   Replace an organization's quota. Lowering a limit below the usage removes
@@ -3320,6 +3495,85 @@ extend input AuditEventFilter {
   targetId: ID
   "Only events whose actor had this ` + "`" + `actorEmail` + "`" + ` at the time (an email address compared case-insensitively, or ` + "`" + `api-token:<name>` + "`" + `)."
   actorEmail: String
+}
+
+extend type Mutation {
+  """
+  Create an ACTIVE organization with no users (platform administrators);
+  invite its first admin next (an ADMIN invitation, by a platform
+  administrator). Recorded as organization.created.
+  """
+  createOrganization(
+    "The organization's name and domain."
+    input: CreateOrganizationInput!
+  ): Organization! @auth(requires: PLATFORM_ADMIN)
+  """
+  Suspend or reactivate an organization (platform administrators). A
+  SUSPENDED organization's users and API tokens get ORGANIZATION_SUSPENDED
+  from their next request; nothing is deleted, and ACTIVE restores
+  everything. The reserved organizations (default, operators) are
+  FORBIDDEN. Recorded as organization.status_changed.
+  """
+  setOrganizationStatus(
+    "The organization's ID."
+    id: ID!
+    "The new status."
+    status: OrganizationStatus!
+    "Why, for the audit trail (at most 500 characters)."
+    reason: String
+  ): Organization! @auth(requires: PLATFORM_ADMIN)
+  """
+  Delete a SUSPENDED organization (else CONFLICT) and, in one transaction,
+  everything it owns: users, workspaces, grants in both directions, API
+  tokens, sessions, invitations, domains, mail, rate-limit state. Its audit
+  events stay; organization.deleted records its snapshot. The reserved
+  organizations are FORBIDDEN. Answers the deleted organization's ID.
+  """
+  deleteOrganization(
+    "The organization's ID."
+    id: ID!
+  ): ID! @auth(requires: PLATFORM_ADMIN)
+  "Rename the caller's organization (its admins). Recorded as organization.updated."
+  updateOrganization(
+    "The organization's ID."
+    id: ID!
+    "The changes."
+    input: UpdateOrganizationInput!
+  ): Organization! @auth(requires: ORG_ADMIN)
+  """
+  Make a user of the caller's organization a MEMBER or an ADMIN. Demoting the
+  last ACTIVE ADMIN is CONFLICT. Recorded as user.role_changed.
+  """
+  setUserRole(
+    "The user's ID."
+    userId: ID!
+    "The new role."
+    role: OrgRole!
+  ): User! @auth(requires: ORG_ADMIN)
+  """
+  Deactivate a user of the caller's organization: their session tokens end
+  and the API tokens they created stop from the next request; nothing is
+  deleted. Deactivating the last ACTIVE ADMIN is CONFLICT. Recorded as
+  user.deactivated.
+  """
+  deactivateUser(
+    "The user's ID."
+    userId: ID!
+  ): User! @auth(requires: ORG_ADMIN)
+  """
+  Make a deactivated user of the caller's organization ACTIVE again: they
+  sign in again (old sessions stay ended) and the API tokens they created
+  work again. Recorded as user.reactivated.
+  """
+  reactivateUser(
+    "The user's ID."
+    userId: ID!
+  ): User! @auth(requires: ORG_ADMIN)
+  "Change the caller's own display name. Recorded as user.updated."
+  updateMe(
+    "The changes."
+    input: UpdateMeInput!
+  ): User! @auth(requires: AUTHENTICATED)
 }
 `, BuiltIn: false},
 }
@@ -4033,6 +4287,20 @@ func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (organizations.CreateInput, error) {
+			return ec.unmarshalNCreateOrganizationInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createWorkspace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4047,7 +4315,35 @@ func (ec *executionContext) field_Mutation_createWorkspace_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deactivateUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_declineWorkspaceGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4114,6 +4410,20 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reactivateUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
 	return args, nil
 }
 
@@ -4245,6 +4555,58 @@ func (ec *executionContext) field_Mutation_setOrganizationQuota_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setOrganizationStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (store.OrganizationStatus, error) {
+			return ec.unmarshalNOrganizationStatus2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setUserRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (store.OrgRole, error) {
+			return ec.unmarshalNOrgRole2githubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrgRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_ssoLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4256,6 +4618,20 @@ func (ec *executionContext) field_Mutation_ssoLogin_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["token"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (organizations.UpdateMeInput, error) {
+			return ec.unmarshalNUpdateMeInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐUpdateMeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4273,6 +4649,28 @@ func (ec *executionContext) field_Mutation_updateOrganizationBranding_args(ctx c
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (policy.BrandingInput, error) {
 			return ec.unmarshalNBrandingInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋpolicyᚐBrandingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateOrganization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (organizations.UpdateInput, error) {
+			return ec.unmarshalNUpdateOrganizationInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐUpdateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4628,6 +5026,14 @@ func (ec *executionContext) field_Query_organizations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*organizations.Filter, error) {
+			return ec.unmarshalOOrganizationFilter2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -7355,6 +7761,358 @@ func (ec *executionContext) fieldContext_Mutation_setOrganizationQuota(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateOrganization(ctx, fc.Args["input"].(organizations.CreateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setOrganizationStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOrganizationStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOrganizationStatus(ctx, fc.Args["id"].(string), fc.Args["status"].(store.OrganizationStatus), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOrganizationStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOrganizationStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteOrganization(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateOrganization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateOrganization(ctx, fc.Args["id"].(string), fc.Args["input"].(organizations.UpdateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateOrganization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateOrganization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setUserRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setUserRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetUserRole(ctx, fc.Args["userId"].(string), fc.Args["role"].(store.OrgRole))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setUserRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setUserRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deactivateUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deactivateUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeactivateUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deactivateUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deactivateUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reactivateUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reactivateUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReactivateUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reactivateUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reactivateUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMe(ctx, fc.Args["input"].(organizations.UpdateMeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *store.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *store.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8485,7 +9243,7 @@ func (ec *executionContext) _Query_organizations(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Organizations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Organizations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*organizations.Filter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OrganizationConnection) graphql.Marshaler {
@@ -12093,6 +12851,62 @@ func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (apitokens.Creat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateOrganizationInput(ctx context.Context, obj any) (organizations.CreateInput, error) {
+	var it organizations.CreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "domain", "quota"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "domain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domain"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Domain = data
+		case "quota":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quota"))
+			data, err := ec.unmarshalOQuotaInput2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐQuota(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quota = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateOrganizationInput unmarshals raw into the CreateOrganizationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateOrganizationInput(ctx context.Context, raw any) (organizations.CreateInput, error) {
+	var out organizations.CreateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateOrganizationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateWorkspaceInput(ctx context.Context, obj any) (workspaces.Spec, error) {
 	var it workspaces.Spec
 	if obj == nil {
@@ -12349,6 +13163,55 @@ func UnmarshalLoginInput(ctx context.Context, raw any) (identity.LoginInput, err
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOrganizationFilter(ctx context.Context, obj any) (organizations.Filter, error) {
+	var it organizations.Filter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"search", "status"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOOrganizationStatus2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOrganizationFilter unmarshals raw into the OrganizationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOrganizationFilter(ctx context.Context, raw any) (organizations.Filter, error) {
+	var out organizations.Filter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrganizationFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputQuotaInput(ctx context.Context, obj any) (store.Quota, error) {
 	var it store.Quota
 	if obj == nil {
@@ -12535,6 +13398,90 @@ func (ec *executionContext) unmarshalInputSecurityPolicyInput(ctx context.Contex
 func UnmarshalSecurityPolicyInput(ctx context.Context, raw any) (policy.SecurityInput, error) {
 	var out policy.SecurityInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SecurityPolicyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateMeInput(ctx context.Context, obj any) (organizations.UpdateMeInput, error) {
+	var it organizations.UpdateMeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMeInput unmarshals raw into the UpdateMeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMeInput(ctx context.Context, raw any) (organizations.UpdateMeInput, error) {
+	var out organizations.UpdateMeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateOrganizationInput(ctx context.Context, obj any) (organizations.UpdateInput, error) {
+	var it organizations.UpdateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateOrganizationInput unmarshals raw into the UpdateOrganizationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateOrganizationInput(ctx context.Context, raw any) (organizations.UpdateInput, error) {
+	var out organizations.UpdateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateOrganizationInput", raw, &out)
 	return out, err
 }
 
@@ -13557,6 +14504,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setOrganizationQuota":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setOrganizationQuota(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setOrganizationStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOrganizationStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateOrganization":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateOrganization(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setUserRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setUserRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deactivateUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deactivateUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactivateUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reactivateUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMe":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMe(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -15354,6 +16357,11 @@ func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖgithubᚗcomᚋneos
 	return ec._CreateApiTokenPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateOrganizationInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐCreateInput(ctx context.Context, v any) (organizations.CreateInput, error) {
+	res, err := ec.unmarshalInputCreateOrganizationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐSpec(ctx context.Context, v any) (workspaces.Spec, error) {
 	res, err := ec.unmarshalInputCreateWorkspaceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15706,6 +16714,16 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateMeInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐUpdateMeInput(ctx context.Context, v any) (organizations.UpdateMeInput, error) {
+	res, err := ec.unmarshalInputUpdateMeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateOrganizationInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐUpdateInput(ctx context.Context, v any) (organizations.UpdateInput, error) {
+	res, err := ec.unmarshalInputUpdateOrganizationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateWorkspaceInput2githubᚗcomᚋneoscᚋneoscᚋinternalᚋworkspacesᚐPatch(ctx context.Context, v any) (workspaces.Patch, error) {
@@ -16223,6 +17241,38 @@ func (ec *executionContext) marshalOOrganization2ᚖgithubᚗcomᚋneoscᚋneosc
 		return graphql.Null
 	}
 	return ec._Organization(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOOrganizationFilter2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋorganizationsᚐFilter(ctx context.Context, v any) (*organizations.Filter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOrganizationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOOrganizationStatus2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationStatus(ctx context.Context, v any) (*store.OrganizationStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(store.OrganizationStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrganizationStatus2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationStatus(ctx context.Context, sel ast.SelectionSet, v *store.OrganizationStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOQuotaInput2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐQuota(ctx context.Context, v any) (*store.Quota, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputQuotaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

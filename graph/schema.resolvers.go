@@ -17,6 +17,7 @@ import (
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/loaders"
+	"github.com/neosc/neosc/internal/organizations"
 	"github.com/neosc/neosc/internal/policy"
 	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/workspaces"
@@ -174,6 +175,46 @@ func (r *mutationResolver) SetOrganizationQuota(ctx context.Context, id string, 
 	return r.Quotas.Set(ctx, id, input)
 }
 
+// CreateOrganization is the resolver for the createOrganization field.
+func (r *mutationResolver) CreateOrganization(ctx context.Context, input organizations.CreateInput) (*store.Organization, error) {
+	return r.Organizations.CreateOrganization(ctx, input)
+}
+
+// SetOrganizationStatus is the resolver for the setOrganizationStatus field.
+func (r *mutationResolver) SetOrganizationStatus(ctx context.Context, id string, status store.OrganizationStatus, reason *string) (*store.Organization, error) {
+	return r.Organizations.SetStatus(ctx, id, status, reason)
+}
+
+// DeleteOrganization is the resolver for the deleteOrganization field.
+func (r *mutationResolver) DeleteOrganization(ctx context.Context, id string) (string, error) {
+	return r.Organizations.Delete(ctx, id)
+}
+
+// UpdateOrganization is the resolver for the updateOrganization field.
+func (r *mutationResolver) UpdateOrganization(ctx context.Context, id string, input organizations.UpdateInput) (*store.Organization, error) {
+	return r.Organizations.UpdateOrganization(ctx, id, input)
+}
+
+// SetUserRole is the resolver for the setUserRole field.
+func (r *mutationResolver) SetUserRole(ctx context.Context, userID string, role store.OrgRole) (*store.User, error) {
+	return r.Organizations.SetUserRole(ctx, userID, role)
+}
+
+// DeactivateUser is the resolver for the deactivateUser field.
+func (r *mutationResolver) DeactivateUser(ctx context.Context, userID string) (*store.User, error) {
+	return r.Organizations.DeactivateUser(ctx, userID)
+}
+
+// ReactivateUser is the resolver for the reactivateUser field.
+func (r *mutationResolver) ReactivateUser(ctx context.Context, userID string) (*store.User, error) {
+	return r.Organizations.ReactivateUser(ctx, userID)
+}
+
+// UpdateMe is the resolver for the updateMe field.
+func (r *mutationResolver) UpdateMe(ctx context.Context, input organizations.UpdateMeInput) (*store.User, error) {
+	return r.Organizations.UpdateMe(ctx, input)
+}
+
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
@@ -270,9 +311,9 @@ func (r *queryResolver) Me(ctx context.Context) (*store.User, error) {
 }
 
 // Organizations is the resolver for the organizations field.
-func (r *queryResolver) Organizations(ctx context.Context, first *int, after *string) (*model.OrganizationConnection, error) {
+func (r *queryResolver) Organizations(ctx context.Context, first *int, after *string, filter *organizations.Filter) (*model.OrganizationConnection, error) {
 	p, err := list(first, after, func(pg store.Page) (store.Listing[*store.Organization], error) {
-		return r.Resolver.Organizations.Visible(ctx, pg)
+		return r.Resolver.Organizations.Search(ctx, filter, pg)
 	})
 	return &model.OrganizationConnection{Page: p}, err
 }

@@ -237,3 +237,17 @@ const (
 	// administrator's export of every organization), since, until, format.
 	AuditExported = "audit.exported"
 )
+
+// Actions of organization and platform administration (issue 11, points 1
+// and 2; OrganizationUpdated, UserRoleChanged and UserDeactivated are above).
+const (
+	// UserReactivated: reactivateUser. Target: User.
+	UserReactivated = "user.reactivated"
+	// UserUpdated: updateMe, a user's change of their own profile. Target: User.
+	UserUpdated = "user.updated"
+	// OrganizationStatusChanged: setOrganizationStatus (metadata reason).
+	OrganizationStatusChanged = "organization.status_changed"
+	// OrganizationDeleted: deleteOrganization; the event keeps the
+	// organization's snapshot (name, slug) and the rows deleted per table.
+	OrganizationDeleted = "organization.deleted"
+)

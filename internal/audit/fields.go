@@ -58,9 +58,11 @@ var table = map[reflect.Type]map[string]field{
 		// NameKey is Name's confusable skeleton (the uniqueness key): it
 		// changes exactly when Name does.
 		"NameKey": ignore("nameKey"),
-		"Slug":    track("slug"),
-		"Domain":  track("domain"),
-		"Status":  track("status"),
+		// NameLower is Name lower-cased (the search key): it follows Name.
+		"NameLower": ignore("nameLower"),
+		"Slug":      track("slug"),
+		"Domain":    track("domain"),
+		"Status":    track("status"),
 		// Not in the schema, but which identity provider owns an
 		// organization is worth a trail; the key follows externalId.
 		"ExternalIssuer": track("externalIssuer"),

@@ -209,8 +209,9 @@ func (a *Authenticator) external(w http.ResponseWriter, r *http.Request, next ht
 }
 
 // apiToken authenticates a partner API token: it must exist, belong to the
-// organization the token names, be neither revoked nor expired, and its
-// organization must be active. Revocation counts on the next request.
+// organization the token names, be neither revoked nor expired, its creator
+// must not be deactivated (UNAUTHENTICATED while they are), and its
+// organization must be active (else ORGANIZATION_SUSPENDED). Revocation counts on the next request.
 func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next http.Handler, claims *Claims) {
 	row, err := a.Store.APITokens.GetActor(r.Context(), claims.APITokenID)
 	if err != nil {
@@ -228,6 +229,12 @@ func (a *Authenticator) apiToken(w http.ResponseWriter, r *http.Request, next ht
 		return
 	case !row.Token.Usable(now):
 		a.refuse(w, r, errors.New("API token revoked or expired"))
+		return
+	case row.CreatorDeactivated:
+		// Offboarding: the tokens a deactivated user created stop with
+		// them, and work again if they are reactivated (revokeApiToken
+		// ends one for good).
+		a.refuse(w, r, errors.New("API token's creator is deactivated"))
 		return
 	case row.Organization.Status != store.OrganizationActive:
 		a.Reject(w, r, http.StatusForbidden, apperr.New(apperr.OrganizationSuspended, "organization is suspended"))

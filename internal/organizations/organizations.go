@@ -9,15 +9,24 @@ package organizations
 
 import (
 	"context"
+	"time"
 
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/auth"
+	"github.com/neosc/neosc/internal/authz"
 	"github.com/neosc/neosc/internal/store"
 )
 
-// Service lists organizations.
+// Service lists and administers organizations (admin.go, members.go).
 type Service struct {
 	Store *store.Store
+	// Authz authorizes every administration mutation (the one path).
+	Authz *authz.Authorizer
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// DefaultQuota is the quota of organizations createOrganization makes
+	// without one (NEOSC_DEFAULT_QUOTA).
+	DefaultQuota store.Quota
 }
 
 // Visible lists one page of the organizations the caller may see, oldest

@@ -112,7 +112,7 @@ func New(d Deps) http.Handler {
 		Store:         st,
 		Authz:         z,
 		Identity:      ident,
-		Organizations: &organizations.Service{Store: st},
+		Organizations: &organizations.Service{Store: st, Authz: z, DefaultQuota: d.DefaultQuota},
 		Workspaces:    &workspaces.Service{Store: st, Authz: z, Log: d.Log, Now: d.Now},
 		APITokens:     &apitokens.Service{Store: st, Authz: z, Tokens: d.Tokens, Log: d.Log},
 		Domains:       doms,

@@ -73,27 +73,33 @@ type TokenActor struct {
 	Budget       Budget
 	// Policy is the organization's security policy (joined in).
 	Policy SecurityPolicy
+	// CreatorDeactivated: the user who created the token is DEACTIVATED
+	// (the token stops while they are; see internal/auth).
+	CreatorDeactivated bool
 }
 
 // GetActor loads a token and its organization in one statement, which also
 // reads the rate-limit buckets of the token and of the organization (see
-// Users.GetActor).
+// Users.GetActor) and whether the token's creator is deactivated.
 func (r APITokens) GetActor(ctx context.Context, id string) (*TokenActor, error) {
 	var row struct {
-		Token        APIToken       `gorm:"embedded;embeddedPrefix:t_"`
-		Organization Organization   `gorm:"embedded;embeddedPrefix:o_"`
-		Budget       Budget         `gorm:"embedded;embeddedPrefix:b_"`
-		Policy       SecurityPolicy `gorm:"embedded;embeddedPrefix:p_"`
+		Token              APIToken       `gorm:"embedded;embeddedPrefix:t_"`
+		Organization       Organization   `gorm:"embedded;embeddedPrefix:o_"`
+		Budget             Budget         `gorm:"embedded;embeddedPrefix:b_"`
+		Policy             SecurityPolicy `gorm:"embedded;embeddedPrefix:p_"`
+		CreatorDeactivated bool           `gorm:"column:creator_deactivated"`
 	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+tokenActorColumns+`, `+budgetColumns+`, `+policyColumns+`
+	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+tokenActorColumns+`, `+budgetColumns+`, `+policyColumns+`,
+		CASE WHEN cu.status = '`+string(UserDeactivated)+`' THEN 1 ELSE 0 END AS creator_deactivated
 		FROM api_tokens t JOIN organizations o ON o.id = t.organization_id`+policyJoin+`
+		LEFT JOIN users cu ON cu.id = t.created_by_id
 		LEFT JOIN rate_limits rc ON rc.scope = '`+ScopeToken+`' AND rc.subject = t.id
 		LEFT JOIN rate_limits ro ON ro.scope = '`+ScopeOrg+`' AND ro.subject = o.id
 		WHERE t.id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
-	return &TokenActor{Token: row.Token, Organization: row.Organization, Budget: row.Budget, Policy: row.Policy}, nil
+	return &TokenActor{Token: row.Token, Organization: row.Organization, Budget: row.Budget, Policy: row.Policy, CreatorDeactivated: row.CreatorDeactivated}, nil
 }
 
 var tokenActorColumns = columns("t", "t_", "id", "organization_id", "name", "scopes", "created_by_id", "expires_at",

@@ -1,16 +1,22 @@
 package store
 
 import (
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/neosc/neosc/internal/ids"
 )
 
 // Organization is a tenant.
 type Organization struct {
-	ID             string `gorm:"primaryKey"`
-	Name           string
-	NameKey        string // lower-cased name: organization names are unique case-insensitively
+	ID      string `gorm:"primaryKey"`
+	Name    string
+	NameKey string // the name's confusable skeleton (names.Skeleton): organization names are unique by it
+	// NameLower is the lower-cased name, the key of the name-prefix search
+	// (organizations(filter: {search})); set by BeforeSave and Rename.
+	NameLower      string
 	Slug           string
 	Domain         *string
 	Status         OrganizationStatus
@@ -28,6 +34,13 @@ type Organization struct {
 	CPUCores  int `gorm:"column:cpu_cores"`
 	MemoryMB  int `gorm:"column:memory_mb"`
 	StorageGB int `gorm:"column:storage_gb"`
+}
+
+// BeforeSave keeps NameLower in step with Name on every insert or save of
+// the row (registration, SSO provisioning, createOrganization, fixtures).
+func (o *Organization) BeforeSave(*gorm.DB) error {
+	o.NameLower = strings.ToLower(o.Name)
+	return nil
 }
 
 // Reserved reports whether the organization is one of the reserved ones

@@ -251,7 +251,7 @@ var actorColumns = columns("u", "u_", "id", "organization_id", "email", "email_s
 	"sessions_valid_after") +
 	", " + columns("o", "o_", orgColumns...)
 
-var orgColumns = []string{"id", "name", "name_key", "slug", "domain", "status", "external_issuer", "external_id",
+var orgColumns = []string{"id", "name", "name_key", "name_lower", "slug", "domain", "status", "external_issuer", "external_id",
 	"user_count", "workspace_count", "kind", "created_at", "updated_at"}
 
 // columns lists table alias a's columns, each renamed with prefix p.

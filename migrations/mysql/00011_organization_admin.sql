@@ -1,0 +1,15 @@
+-- Organization administration (issue 11): the lower-cased name, key of the
+-- name-prefix search of organizations(filter: {search}) for platform
+-- administrators (slug and domain already have unique indexes). Kept by
+-- store.Organization.BeforeSave and Organizations.Rename. LOWER() here
+-- matches Go's strings.ToLower for the names in use; the application sets
+-- the column on every later write.
+
+-- +goose Up
+ALTER TABLE organizations ADD COLUMN name_lower VARCHAR(100) NOT NULL DEFAULT '' AFTER name_key;
+UPDATE organizations SET name_lower = LOWER(name);
+CREATE INDEX organizations_name_lower ON organizations (name_lower);
+
+-- +goose Down
+DROP INDEX organizations_name_lower ON organizations;
+ALTER TABLE organizations DROP COLUMN name_lower;
