@@ -6,12 +6,22 @@
 # The embedded SQLite database and the signing key live under /data unless
 # NEOSC_DATABASE_URL points at MySQL (see docker-compose.yml).
 
+# The console and GraphiQL (web/): built with the pinned npm packages, then
+# embedded into the binary by the Go build below.
+FROM node:20 AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN node build.mjs
+
 FROM golang:1.26 AS build
 WORKDIR /src
 # Dependencies first, so source edits do not invalidate the module cache layer.
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+COPY --from=web /web/dist ./web/dist
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/neosc . \
  && mkdir -p /out/data
 

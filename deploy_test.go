@@ -482,7 +482,14 @@ func TestDockerfile(t *testing.T) {
 	if len(stages) < 2 {
 		t.Fatalf("%d stages: want a builder stage and a runtime stage", len(stages))
 	}
+	// The builder is the Go stage named build (a web stage that builds the
+	// UI may come first); the runtime stage is the last.
 	build, final := stages[0], stages[len(stages)-1]
+	for _, st := range stages {
+		if st.Name == "build" {
+			build = st
+		}
+	}
 
 	t.Run("builder", func(t *testing.T) {
 		m := regexp.MustCompile(`^(?:docker\.io/)?(?:library/)?golang:(1\.\d+)(\.\d+)?(?:-[a-z0-9.]+)?(?:@sha256:[0-9a-f]+)?$`).FindStringSubmatch(build.From)
@@ -711,5 +718,53 @@ func TestComposeServiceHealthcheck(t *testing.T) {
 	dockerfile, err := os.ReadFile("Dockerfile")
 	if err != nil || !strings.Contains(string(dockerfile), `ENTRYPOINT ["/neosc"]`) {
 		t.Errorf("the Dockerfile's entrypoint is not /neosc (%v)", err)
+	}
+}
+
+// TestDockerfileBuildsTheUI: the image serves the console and GraphiQL, not
+// the not-built page: a Node stage installs the pinned packages (npm ci, the
+// lock file) and runs web/build.mjs, and the Go builder copies its web/dist
+// over the context's before go build embeds it.
+func TestDockerfileBuildsTheUI(t *testing.T) {
+	stages := parseDockerfile(t, "Dockerfile")
+	var web, build *dockerStage
+	for i, st := range stages {
+		if strings.HasPrefix(st.From, "node:") {
+			web = st
+			for _, later := range stages[i+1:] {
+				if later.Name == "build" {
+					build = later
+				}
+			}
+		}
+	}
+	if web == nil || web.Name == "" || build == nil {
+		t.Fatalf("want a named node:N stage before the Go stage named build; stages %+v", stages)
+	}
+	runs := ""
+	for _, in := range web.all("RUN") {
+		runs += in.Args + "\n"
+	}
+	if !strings.Contains(runs, "npm ci") || !strings.Contains(runs, "node build.mjs") {
+		t.Errorf("the %s stage runs %q: want npm ci and node build.mjs", web.Name, runs)
+	}
+	copied, built := -1, -1
+	for i, in := range build.Instr {
+		if in.Cmd == "COPY" && slices.Contains(in.Flags, "--from="+web.Name) && strings.HasSuffix(strings.TrimSpace(in.Args), "web/dist") {
+			copied = i
+		}
+		if in.Cmd == "RUN" && strings.Contains(in.Args, "go build") {
+			built = i
+		}
+	}
+	if copied < 0 || built < copied {
+		t.Errorf("the build stage must COPY --from=%s …/dist ./web/dist before go build (copy at %d, build at %d)", web.Name, copied, built)
+	}
+	ignore, err := os.ReadFile(".dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ignore), "web/node_modules") {
+		t.Error(".dockerignore should keep the host's web/node_modules out of the context")
 	}
 }
