@@ -52,7 +52,7 @@ endif
 
 ## test: the whole suite (SQLite always; MySQL too when NEOSC_TEST_MYSQL_DSN is set; browser tests when Chromium is installed)
 test: web
-	$(GO) test -count=1 -timeout 15m $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 ## bench: speed and memory goals
 bench:
