@@ -342,3 +342,26 @@ func TestDefaultQuota(t *testing.T) {
 		})
 	})
 }
+
+// TestOrganizationsListShowsTheQuota: a tenant user's organizations list
+// answers the quota and usage of their organization as organization(id)
+// does. (The organization loaded with the caller once lacked the quota and
+// resource columns, so the list said every limit was unlimited; the console
+// found it.)
+func TestOrganizationsListShowsTheQuota(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d, apitest.WithDefaultQuota("workspaces=4,cpuCores=16,users=9"))
+		admin := env.Register("ada@listquota.test", "List Quota")
+		env.CreateWorkspace(admin, "one")
+		const fields = `id quota { maxUsers maxWorkspaces maxCpuCores maxMemoryMb maxStorageGb } usage { users workspaces cpuCores memoryMb storageGb }`
+		list := env.Do(admin.Token, `{ organizations(first: 10) { nodes { `+fields+` } } }`, nil).OK(t).Get("data.organizations.nodes.0")
+		one := env.Do(admin.Token, `query($id: ID!) { organization(id: $id) { `+fields+` } }`, map[string]any{"id": list.Get("id").String()}).OK(t).
+			Get("data.organization")
+		if list.Raw != one.Raw {
+			t.Errorf("organizations lists %s\norganization(id) answers %s", list.Raw, one.Raw)
+		}
+		if list.Get("quota.maxWorkspaces").Int() != 4 || list.Get("usage.workspaces").Int() != 1 || list.Get("usage.cpuCores").Int() == 0 {
+			t.Errorf("the list's quota and usage: %s", list.Raw)
+		}
+	})
+}

@@ -252,7 +252,10 @@ var actorColumns = columns("u", "u_", "id", "organization_id", "email", "email_s
 	", " + columns("o", "o_", orgColumns...)
 
 var orgColumns = []string{"id", "name", "name_key", "name_lower", "slug", "domain", "status", "external_issuer", "external_id",
-	"user_count", "workspace_count", "kind", "created_at", "updated_at"}
+	"user_count", "workspace_count", "kind", "created_at", "updated_at",
+	// The quota and the resources in use: the caller's organization as the
+	// actor carries it is what `organizations` answers for a tenant user.
+	"max_users", "max_workspaces", "max_cpu_cores", "max_memory_mb", "max_storage_gb", "cpu_cores", "memory_mb", "storage_gb"}
 
 // columns lists table alias a's columns, each renamed with prefix p.
 func columns(a, p string, cols ...string) string {
