@@ -139,11 +139,11 @@ export function TableWrap({ label, children }) {
 
 // The resources a quota limits: the Quota field, the Usage field, a unit.
 export const RESOURCES = [
-  { key: 'users', max: 'maxUsers', label: 'Users', unit: (n) => (n === 1 ? 'user' : 'users') },
-  { key: 'workspaces', max: 'maxWorkspaces', label: 'Workspaces', unit: (n) => (n === 1 ? 'workspace' : 'workspaces') },
-  { key: 'cpuCores', max: 'maxCpuCores', label: 'CPU cores', unit: (n) => (n === 1 ? 'CPU core' : 'CPU cores') },
-  { key: 'memoryMb', max: 'maxMemoryMb', label: 'Memory (MB)', unit: () => 'MB memory' },
-  { key: 'storageGb', max: 'maxStorageGb', label: 'Storage (GB)', unit: () => 'GB storage' },
+  { key: 'users', max: 'maxUsers', label: 'Users', field: 'Max users', unit: (n) => (n === 1 ? 'user' : 'users') },
+  { key: 'workspaces', max: 'maxWorkspaces', label: 'Workspaces', field: 'Max workspaces', unit: (n) => (n === 1 ? 'workspace' : 'workspaces') },
+  { key: 'cpuCores', max: 'maxCpuCores', label: 'CPU cores', field: 'Max CPU cores', unit: (n) => (n === 1 ? 'CPU core' : 'CPU cores') },
+  { key: 'memoryMb', max: 'maxMemoryMb', label: 'Memory (MB)', field: 'Max memory (MB)', unit: () => 'MB memory' },
+  { key: 'storageGb', max: 'maxStorageGb', label: 'Storage (GB)', field: 'Max storage (GB)', unit: () => 'GB storage' },
 ];
 
 /**

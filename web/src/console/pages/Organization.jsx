@@ -60,8 +60,9 @@ export default function Organization({ id, tab }) {
         <Link href="/">Organizations</Link> <span aria-hidden="true">/</span> <span aria-current="page">{org.name}</span>
       </nav>
       <div className="page-head org-head" ref={headRef}>
-        <OrgLogo org={org} />
-        <div>
+        <div className="org-title-row">
+          <OrgLogo org={org} />
+          <div>
           <h1 tabIndex={-1} data-testid="org-name">{org.name}</h1>
           {org.branding?.displayName && org.branding.displayName !== org.name && (
             <p className="org-display-name">{org.branding.displayName}</p>
@@ -69,6 +70,7 @@ export default function Organization({ id, tab }) {
           <p className="muted">
             {domainText(org)} · <code>{org.slug}</code> · created <Time value={org.createdAt} date />
           </p>
+          </div>
         </div>
         <div className="org-head-side">
           <Badge value={org.status} />

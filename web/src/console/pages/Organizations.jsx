@@ -20,6 +20,35 @@ export const ORGANIZATIONS = `query Organizations($first: Int, $after: String) {
   }
 }`;
 
+// The same fields read through organization(id): see withQuota.
+const ORGANIZATION_QUOTA = `query OrganizationQuota($id: ID!) {
+  organization(id: $id) {
+    id
+    quota { maxUsers maxWorkspaces maxCpuCores maxMemoryMb maxStorageGb }
+    usage { users workspaces cpuCores memoryMb storageGb }
+  }
+}`;
+
+/**
+ * WORKAROUND (server bug, reported): for a caller who is not a platform
+ * administrator, `organizations` answers their organization as loaded with
+ * their session (internal/store's orgColumns), without the quota columns,
+ * so its quota reads as unlimited. organization(id) answers the real quota:
+ * a user's listing has one organization, so it is read again that way.
+ */
+async function withQuota(nodes) {
+  return Promise.all(
+    nodes.map(async (o) => {
+      try {
+        const d = await gql(ORGANIZATION_QUOTA, { id: o.id });
+        return d.organization ? { ...o, quota: d.organization.quota, usage: d.organization.usage } : o;
+      } catch {
+        return o;
+      }
+    }),
+  );
+}
+
 const CREATE_ORGANIZATION = `mutation CreateOrganization($input: CreateOrganizationInput!) {
   createOrganization(input: $input) { id name }
 }`;
@@ -27,6 +56,7 @@ const CREATE_ORGANIZATION = `mutation CreateOrganization($input: CreateOrganizat
 export default function Organizations() {
   useTitle('Organizations');
   const { me } = useSession();
+  const platformAdmin = !!me?.platformAdmin;
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState('');
   const [orgs, setOrgs] = useState([]);
@@ -39,7 +69,8 @@ export default function Organizations() {
     setError(null);
     try {
       const d = await gql(ORGANIZATIONS, { first: PAGE_SIZE, after });
-      setOrgs((prev) => (after ? [...prev, ...d.organizations.nodes] : d.organizations.nodes));
+      const nodes = platformAdmin ? d.organizations.nodes : await withQuota(d.organizations.nodes);
+      setOrgs((prev) => (after ? [...prev, ...nodes] : nodes));
       setPage(d.organizations);
     } catch (e) {
       setError(e);
@@ -49,8 +80,9 @@ export default function Organizations() {
   }
 
   useEffect(() => {
-    load(null);
-  }, []);
+    if (me) load(null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [me?.id]);
 
   return (
     <>

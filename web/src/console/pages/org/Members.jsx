@@ -47,7 +47,7 @@ export default function Members({ org, can, me }) {
     setFailed(null);
     const d = await setRole.run({ userId: u.id, role });
     if (!d) {
-      setFailed({ title: `The role of ${u.name} was not changed`, m: setRole });
+      setFailed({ title: `The role of ${u.name} was not changed`, which: 'role' });
       return;
     }
     patch(d.setUserRole);
@@ -59,7 +59,7 @@ export default function Members({ org, can, me }) {
     const m = active ? reactivate : deactivate;
     const d = await m.run({ userId: u.id });
     if (!d) {
-      setFailed({ title: `${u.name} was not ${active ? 'reactivated' : 'deactivated'}`, m });
+      setFailed({ title: `${u.name} was not ${active ? 'reactivated' : 'deactivated'}`, which: active ? 'reactivate' : 'deactivate' });
       return;
     }
     patch(active ? d.reactivateUser : d.deactivateUser);
@@ -94,7 +94,7 @@ export default function Members({ org, can, me }) {
       <ErrorAlert error={error} title="The members could not be loaded" />
       <p className="sr-only" role="status" aria-live="polite">{notice}</p>
       {notice && <p className="notice" data-testid="member-notice">{notice}</p>}
-      {failed && <ErrorAlert error={failed.m.error} title={failed.title} />}
+      {failed && <ErrorAlert error={{ role: setRole, deactivate, reactivate }[failed.which].error} title={failed.title} />}
       {users.length > 0 && (
         <TableWrap label={`Users of ${org.name}`}>
           <table className="table" data-testid="members-table">

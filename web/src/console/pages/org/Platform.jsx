@@ -33,7 +33,7 @@ function quotaValues(quota) {
 export function QuotaFields({ idPrefix, value, onChange }) {
   return RESOURCES.map((r) => (
     <div className="field" key={r.max}>
-      <label htmlFor={`${idPrefix}-${r.max}`}>Max {r.label.charAt(0).toLowerCase() + r.label.slice(1)}</label>
+      <label htmlFor={`${idPrefix}-${r.max}`}>{r.field}</label>
       <input id={`${idPrefix}-${r.max}`} type="number" min={0} step={1} inputMode="numeric" placeholder="Unlimited"
         value={value[r.max] ?? ''} onChange={(e) => onChange({ ...value, [r.max]: e.target.value })} />
     </div>

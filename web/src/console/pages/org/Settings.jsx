@@ -62,11 +62,13 @@ function PolicyForm({ org, policy, readOnly }) {
     <section className="subsection" aria-labelledby="policy-title">
       <h3 id="policy-title">Security policy</h3>
       <form className="form" onSubmit={submit} data-testid="policy-form">
-        <fieldset disabled={readOnly || save.busy}>
+        <fieldset className="plain" disabled={readOnly || save.busy}>
           <legend className="sr-only">Security policy</legend>
-          <div className="field check">
-            <input id="policy-sso" type="checkbox" checked={requireSso} onChange={(e) => setRequireSso(e.target.checked)} />
-            <label htmlFor="policy-sso">Require SSO (refuse password sign-in, registration and invitation acceptance)</label>
+          <div className="field">
+            <label className="check">
+              <input id="policy-sso" type="checkbox" checked={requireSso} onChange={(e) => setRequireSso(e.target.checked)} />
+              Require SSO (refuse password sign-in, registration and invitation acceptance; only for an organization whose users sign in by SSO)
+            </label>
           </div>
           <div className="field">
             <label htmlFor="policy-ranges">Allowed IP ranges</label>
@@ -127,7 +129,7 @@ function BrandingForm({ org, branding, readOnly, onSaved }) {
     <section className="subsection" aria-labelledby="branding-title">
       <h3 id="branding-title">Branding</h3>
       <form className="form" onSubmit={submit} data-testid="branding-form">
-        <fieldset disabled={readOnly || save.busy} className="form-grid">
+        <fieldset disabled={readOnly || save.busy} className="plain form-grid">
           <legend className="sr-only">Branding</legend>
           <div className="field">
             <label htmlFor="branding-name">Display name</label>
