@@ -88,6 +88,7 @@ export default function Organizations() {
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>Organizations</h1>
+        <div className="page-head-side">
         {page && (
           <p className="muted" data-testid="org-total">
             {page.totalCount === 1 ? '1 organization' : `${page.totalCount} organizations`}
@@ -98,6 +99,7 @@ export default function Organizations() {
             New organization
           </button>
         )}
+        </div>
       </div>
       <p className="sr-only" role="status" aria-live="polite">{notice}</p>
       {notice && <p className="notice" data-testid="notice">{notice}</p>}
