@@ -608,10 +608,22 @@ func TestConsoleOrganizations(t *testing.T) {
 	// through the API: promote a registered user the same way, in SQL.
 	op := env.Register("olivia.ops@neosc.example", "")
 	env.Exec("UPDATE users SET platform_admin = ? WHERE email = ?", true, op.Email)
+	// A quota for Acme (its cards show meters) and a brand colour for
+	// Globex (its card's accent), for the screenshot.
+	env.Do(op.Token, `mutation($id: ID!) { setOrganizationQuota(id: $id, input: {maxUsers: 10, maxWorkspaces: 5, maxCpuCores: 32}) { id } }`,
+		map[string]any{"id": s.acmeAdmin.OrgID}).OK(t)
+	env.Do(s.globexAdmin.Token, `mutation($id: ID!) { updateOrganizationBranding(id: $id, input: {primaryColor: "#0F766E"}) { id } }`,
+		map[string]any{"id": s.globexAdmin.OrgID}).OK(t)
 
 	b := webtest.NewBrowser(t)
 	watch(t, b)
 	signIn(t, b, base, op.Email)
+	if got := webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-org-id="`+s.acmeAdmin.OrgID+`"] .usage-text')].map(l => l.textContent).join('|')`)); got != "3 / 10 users|3 / 5 workspaces|26 / 32 CPU cores" {
+		t.Errorf("Acme's card should show its three limited resources, shows %q", got)
+	}
+	if got := webtest.Value(b, b.Ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('[data-org-id="`+s.globexAdmin.OrgID+`"]')).borderTopColor`)); got != "rgb(15, 118, 110)" {
+		t.Errorf("Globex's card should take its brand colour, has %s", got)
+	}
 	r := env.Do(op.Token, `{ organizations(first: 100) { totalCount nodes { id name userCount workspaceCount } } }`, nil).OK(t)
 	cs := readCards(t, b)
 	if want := int(r.Get("data.organizations.totalCount").Int()); len(cs) != want || want < 3 {

@@ -136,3 +136,53 @@ export function TableWrap({ label, children }) {
     </div>
   );
 }
+
+// The resources a quota limits: the Quota field, the Usage field, a unit.
+export const RESOURCES = [
+  { key: 'users', max: 'maxUsers', label: 'Users', field: 'Max users', unit: (n) => (n === 1 ? 'user' : 'users') },
+  { key: 'workspaces', max: 'maxWorkspaces', label: 'Workspaces', field: 'Max workspaces', unit: (n) => (n === 1 ? 'workspace' : 'workspaces') },
+  { key: 'cpuCores', max: 'maxCpuCores', label: 'CPU cores', field: 'Max CPU cores', unit: (n) => (n === 1 ? 'CPU core' : 'CPU cores') },
+  { key: 'memoryMb', max: 'maxMemoryMb', label: 'Memory (MB)', field: 'Max memory (MB)', unit: () => 'MB memory' },
+  { key: 'storageGb', max: 'maxStorageGb', label: 'Storage (GB)', field: 'Max storage (GB)', unit: () => 'GB storage' },
+];
+
+/**
+ * Usage against quota: one labelled <meter> per limited resource, with its
+ * text ("3 / 10 workspaces"); an unlimited resource (null) has no meter.
+ * A usage at or over its limit is marked data-full (and styled as such).
+ */
+export function UsageBars({ quota, usage, idPrefix }) {
+  if (!quota || !usage) return null;
+  const limited = RESOURCES.filter((r) => quota[r.max] !== null && quota[r.max] !== undefined);
+  if (limited.length === 0) return <p className="muted small" data-testid="quota-unlimited">No quota limits</p>;
+  return (
+    <ul className="usage-bars" aria-label="Usage against quota" data-testid="usage-bars">
+      {limited.map((r) => {
+        const max = quota[r.max];
+        const used = usage[r.key];
+        const id = `${idPrefix}-${r.key}`;
+        const text = `${used} / ${max} ${r.unit(max)}`;
+        const full = used >= max;
+        return (
+          <li key={r.key} className={full ? 'usage-bar full' : 'usage-bar'} data-testid={`usage-${r.key}`} data-full={full ? 'true' : 'false'}>
+            <label htmlFor={id} className="usage-text">{text}{full && <span className="usage-flag"> · limit reached</span>}</label>
+            <meter id={id} min={0} max={Math.max(max, 1)} value={Math.min(used, Math.max(max, 1))}
+              low={Math.max(max, 1) * 0.75} high={Math.max(max, 1) * 0.9} optimum={0} aria-valuetext={text} />
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** The URL of a logo the page may show: same origin only (the page's CSP has img-src 'self' data:). */
+export function sameOriginImage(url) {
+  if (!url) return null;
+  try {
+    const u = new URL(url, location.href);
+    if (u.origin === location.origin || u.protocol === 'data:') return u.href;
+  } catch {
+    // not a URL
+  }
+  return null;
+}

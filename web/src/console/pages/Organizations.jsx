@@ -3,7 +3,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { gql } from '../api.js';
-import { Badge, Empty, ErrorAlert, Loading, Time, useTitle } from '../ui.jsx';
+import { useSession } from '../session.jsx';
+import { Badge, Empty, ErrorAlert, Loading, Time, UsageBars, sameOriginImage, useMutation, useTitle } from '../ui.jsx';
+import { QuotaFields, quotaInput } from './org/Platform.jsx';
 
 const PAGE_SIZE = 24;
 
@@ -11,12 +13,52 @@ export const ORGANIZATIONS = `query Organizations($first: Int, $after: String) {
   organizations(first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    nodes { id name slug domain domains { domain verified } status userCount workspaceCount createdAt externalId }
+    nodes { id name slug domain domains { domain verified } status userCount workspaceCount createdAt externalId
+      quota { maxUsers maxWorkspaces maxCpuCores maxMemoryMb maxStorageGb }
+      usage { users workspaces cpuCores memoryMb storageGb }
+      branding { displayName logoUrl primaryColor } }
   }
+}`;
+
+// The same fields read through organization(id): see withQuota.
+const ORGANIZATION_QUOTA = `query OrganizationQuota($id: ID!) {
+  organization(id: $id) {
+    id
+    quota { maxUsers maxWorkspaces maxCpuCores maxMemoryMb maxStorageGb }
+    usage { users workspaces cpuCores memoryMb storageGb }
+  }
+}`;
+
+/**
+ * WORKAROUND (server bug, reported): for a caller who is not a platform
+ * administrator, `organizations` answers their organization as loaded with
+ * their session (internal/store's orgColumns), without the quota columns,
+ * so its quota reads as unlimited. organization(id) answers the real quota:
+ * a user's listing has one organization, so it is read again that way.
+ */
+async function withQuota(nodes) {
+  return Promise.all(
+    nodes.map(async (o) => {
+      try {
+        const d = await gql(ORGANIZATION_QUOTA, { id: o.id });
+        return d.organization ? { ...o, quota: d.organization.quota, usage: d.organization.usage } : o;
+      } catch {
+        return o;
+      }
+    }),
+  );
+}
+
+const CREATE_ORGANIZATION = `mutation CreateOrganization($input: CreateOrganizationInput!) {
+  createOrganization(input: $input) { id name }
 }`;
 
 export default function Organizations() {
   useTitle('Organizations');
+  const { me } = useSession();
+  const platformAdmin = !!me?.platformAdmin;
+  const [creating, setCreating] = useState(false);
+  const [notice, setNotice] = useState('');
   const [orgs, setOrgs] = useState([]);
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
@@ -27,7 +69,8 @@ export default function Organizations() {
     setError(null);
     try {
       const d = await gql(ORGANIZATIONS, { first: PAGE_SIZE, after });
-      setOrgs((prev) => (after ? [...prev, ...d.organizations.nodes] : d.organizations.nodes));
+      const nodes = platformAdmin ? d.organizations.nodes : await withQuota(d.organizations.nodes);
+      setOrgs((prev) => (after ? [...prev, ...nodes] : nodes));
       setPage(d.organizations);
     } catch (e) {
       setError(e);
@@ -37,19 +80,39 @@ export default function Organizations() {
   }
 
   useEffect(() => {
-    load(null);
-  }, []);
+    if (me) load(null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [me?.id]);
 
   return (
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>Organizations</h1>
+        <div className="page-head-side">
         {page && (
           <p className="muted" data-testid="org-total">
             {page.totalCount === 1 ? '1 organization' : `${page.totalCount} organizations`}
           </p>
         )}
+        {me?.platformAdmin && !creating && (
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)} data-platform-action="new-organization">
+            New organization
+          </button>
+        )}
+        </div>
       </div>
+      <p className="sr-only" role="status" aria-live="polite">{notice}</p>
+      {notice && <p className="notice" data-testid="notice">{notice}</p>}
+      {creating && (
+        <NewOrganization
+          onCancel={() => setCreating(false)}
+          onCreated={(o) => {
+            setCreating(false);
+            setNotice(`Organization ${o.name} created. Invite its first admin from its Members tab.`);
+            load(null);
+          }}
+        />
+      )}
       <ErrorAlert error={error} title="The organizations could not be loaded" />
       {!loading && !error && orgs.length === 0 && <Empty>No organizations to show.</Empty>}
       <ul className="cards" aria-label="Organizations">
@@ -71,17 +134,56 @@ export default function Organizations() {
   );
 }
 
+/** The platform administrator's form for a new organization (createOrganization). */
+function NewOrganization({ onCancel, onCreated }) {
+  const create = useMutation(CREATE_ORGANIZATION);
+  const [name, setName] = useState('');
+  const [domain, setDomain] = useState('');
+  const [quota, setQuota] = useState({});
+  async function submit(e) {
+    e.preventDefault();
+    const input = { name: name.trim() };
+    if (domain.trim()) input.domain = domain.trim();
+    // Only a quota with a limit given is sent; else the server's default.
+    if (Object.values(quota).some((v) => String(v ?? '').trim() !== '')) input.quota = quotaInput(quota);
+    const d = await create.run({ input });
+    if (d) onCreated(d.createOrganization);
+  }
+  return (
+    <form className="form panel" onSubmit={submit} data-testid="new-org-form" aria-labelledby="new-org-title">
+      <h2 id="new-org-title" className="form-title">New organization</h2>
+      <div className="form-grid">
+        <div className="field">
+          <label htmlFor="new-org-name">Name</label>
+          <input id="new-org-name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="new-org-domain">Domain <span className="muted">(optional)</span></label>
+          <input id="new-org-domain" placeholder="example.com" value={domain} onChange={(e) => setDomain(e.target.value)} />
+        </div>
+      </div>
+      <fieldset className="form-grid">
+        <legend>Quota <span className="muted">(optional; empty: the server's default, or unlimited where another limit is given)</span></legend>
+        <QuotaFields idPrefix="new-org-quota" value={quota} onChange={setQuota} />
+      </fieldset>
+      <ErrorAlert error={create.error} title="The organization was not created" />
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={create.busy} data-platform-action="create-organization">
+          {create.busy ? 'Creating…' : 'Create organization'}
+        </button>
+        <button type="button" className="btn" onClick={onCancel}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
 /** The card of one organization. */
 export function OrgCard({ org }) {
   const ref = useRef(null);
-  // Branding (a later issue adds Organization.branding { primaryColor logoUrl
-  // displayName }): the colour goes in --org-accent, set through CSSOM (CSP
-  // allows it, unlike a style attribute). Until then every card uses the
+  // Branding: the colour goes in --org-accent, set through CSSOM (the CSP
+  // allows it, unlike a style attribute); without one the card uses the
   // console's accent colour.
-  useEffect(() => {
-    const color = org.branding?.primaryColor;
-    if (ref.current && color && /^#[0-9a-f]{3,8}$/i.test(color)) ref.current.style.setProperty('--org-accent', color);
-  }, [org.branding?.primaryColor]);
+  useBrandColor(ref, org.branding?.primaryColor);
   return (
     <article className="card org-card" ref={ref} data-testid="org-card" data-org-id={org.id} aria-labelledby={`org-${org.id}`}>
       <header className="org-card-head">
@@ -92,6 +194,9 @@ export function OrgCard({ org }) {
               {org.name}
             </Link>
           </h2>
+          {org.branding?.displayName && org.branding.displayName !== org.name && (
+            <p className="org-display-name" data-testid="org-display-name">{org.branding.displayName}</p>
+          )}
           <p className="muted org-domain" data-testid="org-domain">{domainText(org)}</p>
         </div>
         <Badge value={org.status} testId="org-status" />
@@ -106,11 +211,7 @@ export function OrgCard({ org }) {
           <dd data-testid="workspace-count">{org.workspaceCount}</dd>
         </div>
       </dl>
-      {/* QUOTA AND USAGE: a later issue adds Organization.quota { maxUsers
-          maxWorkspaces maxCpuCores maxMemoryMb maxStorageGb } and usage
-          { users workspaces cpuCores memoryMb storageGb }. Add them to the
-          ORGANIZATIONS query and render <UsageBars quota usage /> here: one
-          meter per limited resource (null = unlimited, no meter). */}
+      <UsageBars quota={org.quota} usage={org.usage} idPrefix={`card-${org.id}`} />
       <p className="muted small">Created <Time value={org.createdAt} date /></p>
     </article>
   );
@@ -127,9 +228,23 @@ export function domainText(org) {
   return ds.map((d) => (d.verified ? d.domain : `${d.domain} (unverified)`)).join(', ');
 }
 
-/** The organization's logo (branding.logoUrl, a later issue) or its initials. */
-function OrgLogo({ org }) {
-  const logo = org.branding?.logoUrl;
+/** Sets --org-accent on ref's element to a #RRGGBB colour (or removes it). */
+export function useBrandColor(ref, color) {
+  useEffect(() => {
+    if (!ref.current) return;
+    if (color && /^#[0-9a-f]{6}$/i.test(color)) ref.current.style.setProperty('--org-accent', color);
+    else ref.current.style.removeProperty('--org-accent');
+  }, [ref, color]);
+}
+
+/**
+ * The organization's logo (branding.logoUrl) or its initials. The page's
+ * Content Security Policy allows images from its own origin only
+ * (img-src 'self' data:), so a logo on another origin (branding requires an
+ * https URL, usually elsewhere) is not loaded: the initials stand in.
+ */
+export function OrgLogo({ org }) {
+  const logo = sameOriginImage(org.branding?.logoUrl);
   if (logo) return <img className="org-logo" src={logo} alt="" />;
   const initials = org.name
     .split(/\s+/)

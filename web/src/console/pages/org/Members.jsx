@@ -22,6 +22,9 @@ const INVITATIONS = `query Invitations($id: ID!) {
   }
 }`;
 const INVITE = `mutation Invite($input: InviteUserInput!) { inviteUser(input: $input) { id email role status expiresAt } }`;
+const SET_ROLE = `mutation SetUserRole($userId: ID!, $role: OrgRole!) { setUserRole(userId: $userId, role: $role) { id role status } }`;
+const DEACTIVATE = `mutation DeactivateUser($userId: ID!) { deactivateUser(userId: $userId) { id role status } }`;
+const REACTIVATE = `mutation ReactivateUser($userId: ID!) { reactivateUser(userId: $userId) { id role status } }`;
 const REVOKE = `mutation RevokeInvitation($id: ID!) { revokeInvitation(id: $id) { id status } }`;
 
 export default function Members({ org, can, me }) {
@@ -29,6 +32,40 @@ export default function Members({ org, can, me }) {
   const [page, setPage] = useState(null);
   const [error, setError] = useState(null);
   const [loading, setLoading] = useState(true);
+  const setRole = useMutation(SET_ROLE);
+  const deactivate = useMutation(DEACTIVATE);
+  const reactivate = useMutation(REACTIVATE);
+  const [notice, setNotice] = useState('');
+  const [failed, setFailed] = useState(null);
+
+  // Replaces a user's row with the mutation's answer.
+  function patch(u) {
+    setUsers((prev) => prev.map((x) => (x.id === u.id ? { ...x, ...u } : x)));
+  }
+  async function changeRole(u, role) {
+    setNotice('');
+    setFailed(null);
+    const d = await setRole.run({ userId: u.id, role });
+    if (!d) {
+      setFailed({ title: `The role of ${u.name} was not changed`, which: 'role' });
+      return;
+    }
+    patch(d.setUserRole);
+    setNotice(`${u.name} is now ${role === 'ADMIN' ? 'an admin' : 'a member'}.`);
+  }
+  async function changeStatus(u, active) {
+    setNotice('');
+    setFailed(null);
+    const m = active ? reactivate : deactivate;
+    const d = await m.run({ userId: u.id });
+    if (!d) {
+      setFailed({ title: `${u.name} was not ${active ? 'reactivated' : 'deactivated'}`, which: active ? 'reactivate' : 'deactivate' });
+      return;
+    }
+    patch(active ? d.reactivateUser : d.deactivateUser);
+    setNotice(`${u.name} is ${active ? 'active again' : 'deactivated: their sessions have ended'}.`);
+  }
+  const busy = setRole.busy || deactivate.busy || reactivate.busy;
 
   async function load(after) {
     setLoading(true);
@@ -55,6 +92,9 @@ export default function Members({ org, can, me }) {
         {page && <p className="muted">{page.totalCount === 1 ? '1 user' : `${page.totalCount} users`}</p>}
       </div>
       <ErrorAlert error={error} title="The members could not be loaded" />
+      <p className="sr-only" role="status" aria-live="polite">{notice}</p>
+      {notice && <p className="notice" data-testid="member-notice">{notice}</p>}
+      {failed && <ErrorAlert error={{ role: setRole, deactivate, reactivate }[failed.which].error} title={failed.title} />}
       {users.length > 0 && (
         <TableWrap label={`Users of ${org.name}`}>
           <table className="table" data-testid="members-table">
@@ -66,23 +106,41 @@ export default function Members({ org, can, me }) {
                 <th scope="col">Status</th>
                 <th scope="col">Last sign-in</th>
                 <th scope="col">Joined</th>
+                {can.admin && <th scope="col"><span className="sr-only">Actions</span></th>}
               </tr>
             </thead>
             <tbody>
               {users.map((u) => (
-                <tr key={u.id} data-testid="member-row">
+                <tr key={u.id} data-testid="member-row" data-user-id={u.id} data-email={u.email}>
                   <th scope="row">
                     <span className="cell-title">{u.name}{u.id === me?.id && <span className="muted"> (you)</span>}</span>
                     <span className="cell-sub muted">{u.email}</span>
                   </th>
                   <td>
-                    {u.role === 'ADMIN' ? 'Admin' : 'Member'}
+                    {can.admin && u.status !== 'PENDING' ? (
+                      <select value={u.role} disabled={busy} onChange={(e) => changeRole(u, e.target.value)}
+                        aria-label={`Role of ${u.name}`} data-admin-action="set-role" data-testid="role-select">
+                        <option value="MEMBER">Member</option>
+                        <option value="ADMIN">Admin</option>
+                      </select>
+                    ) : u.role === 'ADMIN' ? 'Admin' : 'Member'}
                     {u.platformAdmin && <span className="cell-sub muted">Platform admin</span>}
                     {u.ssoIssuer && <span className="cell-sub muted">SSO</span>}
                   </td>
                   <td><Badge value={u.status} /></td>
                   <td><Time value={u.lastLoginAt} /></td>
                   <td><Time value={u.createdAt} date /></td>
+                  {can.admin && (
+                    <td className="nowrap">
+                      {u.status === 'DEACTIVATED' ? (
+                        <button type="button" className="btn btn-small" disabled={busy} onClick={() => changeStatus(u, true)}
+                          data-admin-action="reactivate-user" aria-label={`Reactivate ${u.name}`}>Reactivate</button>
+                      ) : u.status === 'ACTIVE' ? (
+                        <button type="button" className="btn btn-small btn-danger-quiet" disabled={busy} onClick={() => changeStatus(u, false)}
+                          data-admin-action="deactivate-user" aria-label={`Deactivate ${u.name}`}>Deactivate</button>
+                      ) : null}
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
