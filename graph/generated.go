@@ -2995,6 +2995,15 @@ input InviteUserInput {
   email: String!
   "The role the invitee gets; MEMBER when omitted."
   role: OrgRole = MEMBER
+  """
+  The organization to invite into; the caller's own when omitted. Only a
+  platform administrator may name another organization (to invite the first
+  admin of one made with createOrganization); for anyone else another
+  organization's ID answers NOT_FOUND, like an ID that names nothing, and is
+  recorded as access.denied. The reserved organizations admit no one by
+  invitation (FORBIDDEN).
+  """
+  organizationId: ID
 }
 
 "The invitee's new account."
@@ -3068,7 +3077,7 @@ type Mutation {
   ): AuthPayload! @auth(requires: PUBLIC)
   "Mail a new verification link to the caller (at most one a minute); false when the address is already verified."
   resendVerificationEmail: Boolean! @auth(requires: AUTHENTICATED)
-  "Invite an address into the caller's organization; the invitee gets a single-use link (24 hours)."
+  "Invite an address into the caller's organization (or, for a platform administrator, the one input.organizationId names); the invitee gets a single-use link (24 hours)."
   inviteUser(
     "The address and role."
     input: InviteUserInput!
@@ -13076,7 +13085,7 @@ func (ec *executionContext) unmarshalInputInviteUserInput(ctx context.Context, o
 		asMap["role"] = "MEMBER"
 	}
 
-	fieldsInOrder := [...]string{"email", "role"}
+	fieldsInOrder := [...]string{"email", "role", "organizationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13097,6 +13106,13 @@ func (ec *executionContext) unmarshalInputInviteUserInput(ctx context.Context, o
 				return it, err
 			}
 			it.Role = data
+		case "organizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
 		}
 	}
 	return it, nil

@@ -29,6 +29,10 @@ const (
 type InviteInput struct {
 	Email string
 	Role  store.OrgRole
+	// OrganizationID (a global ID, optional) names the organization to
+	// invite into; empty means the caller's own. Another organization is
+	// reached only by a platform administrator (its first admin).
+	OrganizationID *string
 }
 
 // AcceptInvitationInput is what the invitee sends with the mailed token.
@@ -38,10 +42,10 @@ type AcceptInvitationInput struct {
 	Password string
 }
 
-// Invite invites an address into the caller's organization with a role and
-// mails it a single-use link (24 hours). An address with a pending
-// invitation, or already a member, is a CONFLICT; past the limit of pending
-// invitations, QUOTA_EXCEEDED.
+// Invite invites an address into the caller's organization (or the one
+// in.OrganizationID names) with a role and mails it a single-use link (24
+// hours). An address with a pending invitation, or already a member, is a
+// CONFLICT; past the limit of pending invitations, QUOTA_EXCEEDED.
 func (s *Service) Invite(ctx context.Context, in InviteInput) (*store.Invitation, error) {
 	actor, err := s.Authz.Own(ctx, authz.OrgAdmin)
 	if err != nil {
@@ -55,7 +59,7 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*store.Invitation
 		in.Role = store.RoleMember
 	}
 	now := s.now()
-	inv := &store.Invitation{ID: ids.New(), OrganizationID: actor.OrganizationID(), Email: email, Role: in.Role,
+	inv := &store.Invitation{ID: ids.New(), Email: email, Role: in.Role,
 		Status: store.InvitationPending, ExpiresAt: now.Add(InvitationLifetime), CreatedAt: now, UpdatedAt: now}
 	if uid := actor.UserID(); uid != "" {
 		inv.InvitedByID = &uid
@@ -65,10 +69,11 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*store.Invitation
 	err = s.Store.Tx(ctx, func(tx *store.Store) error {
 		// The organization row first: the lock that serializes the
 		// pending count with concurrent invitations.
-		org, err := tx.Organizations.Lock(ctx, inv.OrganizationID)
+		org, err := s.lockInvitingOrg(ctx, tx, actor, in.OrganizationID)
 		if err != nil {
 			return err
 		}
+		inv.OrganizationID = org.ID
 		if err := invitable(org); err != nil {
 			return err
 		}
@@ -97,6 +102,18 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*store.Invitation
 		return nil, err
 	}
 	return inv, nil
+}
+
+// lockInvitingOrg locks the organization an invitation goes into: the
+// caller's own, or the one named by globalID, authorized as ORG_ADMIN of it
+// (which a platform administrator passes for any organization; another
+// organization's admin gets NOT_FOUND, audited as access.denied, exactly as
+// for an ID that names nothing).
+func (s *Service) lockInvitingOrg(ctx context.Context, tx *store.Store, actor *auth.Actor, globalID *string) (*store.Organization, error) {
+	if globalID == nil {
+		return tx.Organizations.Lock(ctx, actor.OrganizationID())
+	}
+	return authz.FetchForUpdate[*store.Organization](ctx, s.Authz, tx, *globalID, authz.OrgAdmin)
 }
 
 func inviterName(a *auth.Actor) string {

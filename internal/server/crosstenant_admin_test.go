@@ -45,6 +45,10 @@ func init() {
 		deniedCase{name: "deactivateUser " + globexUserCase, query: deactivateQ, vars: idVar, target: globexUser},
 		deniedCase{name: "deactivateUser by a member", query: deactivateQ, vars: idVar, target: globexUser, actor: acmeMemberActor},
 		deniedCase{name: "reactivateUser " + globexUserCase, query: reactivateQ, vars: idVar, target: globexUser},
+		// inviteUser(input: {organizationId}): only a platform administrator
+		// may name another organization.
+		deniedCase{name: "inviteUser into another organization", query: inviteIntoQ,
+			vars: func(id string) map[string]any { return inviteInto("intruder@example.net", "ADMIN", id) }, target: globexOrg},
 	)
 	isolatedCases = append(isolatedCases,
 		isolatedCase{"setOrganizationStatus is FORBIDDEN to a tenant admin, for any ID", setOrgStatusQ, func(t *testing.T, ts *tenants, q string) {
