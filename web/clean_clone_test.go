@@ -28,15 +28,15 @@ func TestBuildWithoutUI(t *testing.T) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go not found on PATH")
+		t.Fatalf("go not found on PATH (the test runs under go test): %v", err)
 	}
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not found: cannot tell which files a clone has")
+		t.Fatalf("git not found: cannot tell which files a clone has: %v", err)
 	}
 	src, dst := webtest.Root(), t.TempDir()
 	list, err := exec.Command("git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
-		t.Skipf("not a git checkout: %v", err)
+		t.Fatalf("not a git checkout (the suite runs in a clone): %v", err)
 	}
 	for _, name := range strings.Split(strings.TrimRight(string(list), "\x00"), "\x00") {
 		b, err := os.ReadFile(filepath.Join(src, name))
