@@ -186,3 +186,29 @@ export function sameOriginImage(url) {
   }
   return null;
 }
+
+/**
+ * usePages reads a connection page by page ("Show more"): fetchPage(after)
+ * answers the connection ({nodes, pageInfo, totalCount}); load(null) starts
+ * over, load(endCursor) appends the next page.
+ */
+export function usePages(fetchPage) {
+  const [items, setItems] = useState([]);
+  const [page, setPage] = useState(null);
+  const [error, setError] = useState(null);
+  const [loading, setLoading] = useState(true);
+  async function load(after) {
+    setLoading(true);
+    setError(null);
+    try {
+      const c = await fetchPage(after);
+      setItems((prev) => (after ? [...prev, ...c.nodes] : c.nodes));
+      setPage(c);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }
+  return { items, setItems, page, error, loading, load };
+}

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { gql } from '../api.js';
 import { useSession } from '../session.jsx';
-import { Badge, Empty, ErrorAlert, Loading, Time, UsageBars, sameOriginImage, useMutation, useTitle } from '../ui.jsx';
+import { Badge, Empty, ErrorAlert, Loading, Time, UsageBars, sameOriginImage, useMutation, usePages, useTitle } from '../ui.jsx';
 import { QuotaFields, quotaInput } from './org/Platform.jsx';
 
 const PAGE_SIZE = 24;
@@ -59,25 +59,12 @@ export default function Organizations() {
   const platformAdmin = !!me?.platformAdmin;
   const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState('');
-  const [orgs, setOrgs] = useState([]);
-  const [page, setPage] = useState(null);
-  const [error, setError] = useState(null);
-  const [loading, setLoading] = useState(true);
 
-  async function load(after) {
-    setLoading(true);
-    setError(null);
-    try {
-      const d = await gql(ORGANIZATIONS, { first: PAGE_SIZE, after });
-      const nodes = platformAdmin ? d.organizations.nodes : await withQuota(d.organizations.nodes);
-      setOrgs((prev) => (after ? [...prev, ...nodes] : nodes));
-      setPage(d.organizations);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoading(false);
-    }
-  }
+  const { items: orgs, page, error, loading, load } = usePages(async (after) => {
+    const d = await gql(ORGANIZATIONS, { first: PAGE_SIZE, after });
+    const nodes = platformAdmin ? d.organizations.nodes : await withQuota(d.organizations.nodes);
+    return { ...d.organizations, nodes };
+  });
 
   useEffect(() => {
     if (me) load(null);

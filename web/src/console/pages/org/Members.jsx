@@ -2,7 +2,7 @@
 // invitations, invite people (inviteUser) and revoke pending invitations.
 import { useEffect, useState } from 'react';
 import { gql } from '../../api.js';
-import { Badge, Empty, ErrorAlert, Loading, Time, useMutation, useQuery, TableWrap } from '../../ui.jsx';
+import { Badge, Empty, ErrorAlert, Loading, Time, useMutation, usePages, useQuery, TableWrap } from '../../ui.jsx';
 
 const PAGE_SIZE = 50;
 
@@ -28,10 +28,10 @@ const REACTIVATE = `mutation ReactivateUser($userId: ID!) { reactivateUser(userI
 const REVOKE = `mutation RevokeInvitation($id: ID!) { revokeInvitation(id: $id) { id status } }`;
 
 export default function Members({ org, can, me }) {
-  const [users, setUsers] = useState([]);
-  const [page, setPage] = useState(null);
-  const [error, setError] = useState(null);
-  const [loading, setLoading] = useState(true);
+  const { items: users, setItems: setUsers, page, error, loading, load } = usePages(async (after) => {
+    const d = await gql(USERS, { id: org.id, first: PAGE_SIZE, after });
+    return d.organization.users;
+  });
   const setRole = useMutation(SET_ROLE);
   const deactivate = useMutation(DEACTIVATE);
   const reactivate = useMutation(REACTIVATE);
@@ -67,20 +67,6 @@ export default function Members({ org, can, me }) {
   }
   const busy = setRole.busy || deactivate.busy || reactivate.busy;
 
-  async function load(after) {
-    setLoading(true);
-    setError(null);
-    try {
-      const d = await gql(USERS, { id: org.id, first: PAGE_SIZE, after });
-      const c = d.organization.users;
-      setUsers((prev) => (after ? [...prev, ...c.nodes] : c.nodes));
-      setPage(c);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoading(false);
-    }
-  }
   useEffect(() => {
     load(null);
   }, [org.id]);

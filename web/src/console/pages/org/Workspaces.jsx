@@ -3,7 +3,7 @@
 // deleteWorkspace). Starting and stopping set the workspace's status.
 import { useEffect, useState } from 'react';
 import { gql } from '../../api.js';
-import { Badge, Empty, ErrorAlert, Loading, Time, formatMemory, useMutation, TableWrap } from '../../ui.jsx';
+import { Badge, Empty, ErrorAlert, Loading, Time, formatMemory, useMutation, usePages, TableWrap } from '../../ui.jsx';
 
 const PAGE_SIZE = 50;
 
@@ -27,27 +27,13 @@ const BOUNDS = { cpuCores: [1, 256], memoryMb: [128, 1048576], storageGb: [1, 65
 const label = (v) => v.charAt(0) + v.slice(1).toLowerCase();
 
 export default function Workspaces({ org, can, onOrgChanged }) {
-  const [items, setItems] = useState([]);
-  const [page, setPage] = useState(null);
-  const [error, setError] = useState(null);
-  const [loading, setLoading] = useState(true);
+  const { items, page, error, loading, load } = usePages(async (after) => {
+    const d = await gql(WORKSPACES, { id: org.id, first: PAGE_SIZE, after });
+    return d.organization.workspaces;
+  });
   const [editing, setEditing] = useState(null); // null, 'new' or a workspace
   const [notice, setNotice] = useState('');
 
-  async function load(after) {
-    setLoading(true);
-    setError(null);
-    try {
-      const d = await gql(WORKSPACES, { id: org.id, first: PAGE_SIZE, after });
-      const c = d.organization.workspaces;
-      setItems((prev) => (after ? [...prev, ...c.nodes] : c.nodes));
-      setPage(c);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoading(false);
-    }
-  }
   useEffect(() => {
     load(null);
   }, [org.id]);
