@@ -34,6 +34,9 @@ const serveHelperEnv = "NEOSC_TEST_SERVE_HELPER"
 // startServer (NEOSC_TEST_SERVE_HELPER=1), a real `neosc serve` until
 // SIGTERM, before any test could run: no test needs to tell which it is in.
 func TestMain(m *testing.M) {
+	if os.Getenv(cliHelperEnv) != "" {
+		os.Exit(cliHelper())
+	}
 	if os.Getenv(serveHelperEnv) != "1" {
 		os.Exit(m.Run())
 	}
