@@ -117,8 +117,8 @@ type Result struct {
 	Counts map[string]int64
 }
 
-// bulkTables are the tables whose indexes are built after the load on
-// SQLite (dropIndexes).
+// bulkTables are the tables whose secondary indexes are built after the
+// load (dropIndexes).
 var bulkTables = []string{"users", "workspaces", "workspace_usage", "audit_events"}
 
 // Run writes the data set o into d, which the migrations must have brought
@@ -153,14 +153,20 @@ func Run(ctx context.Context, d *db.DB, o Options, progress io.Writer) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	dropped, err := dropIndexes(ctx, conn, d.Engine, bulkTables...)
+	bulk := bulkTables
+	if d.Engine == db.MySQL {
+		// InnoDB keeps the others' indexes up to date fast enough, and
+		// some of them serve foreign keys, which must keep an index.
+		bulk = []string{"audit_events"}
+	}
+	dropped, err := dropIndexes(ctx, conn, d.Engine, bulk...)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	w := &writer{ctx: ctx, conn: conn, engine: d.Engine, progress: progress, counts: map[string]int64{}}
 	err = p.write(w, hash)
 	// The indexes come back even when the load failed half way.
-	if ierr := createIndexes(context.WithoutCancel(ctx), conn, dropped, progress); err == nil {
+	if ierr := createIndexes(context.WithoutCancel(ctx), conn, d.Engine, dropped, progress); err == nil {
 		err = ierr
 	}
 	if err != nil {

@@ -42,14 +42,19 @@ type writer struct {
 
 // table buffers the rows of one table for multi-row INSERTs.
 type table struct {
-	w       *writer
-	name    string
-	ncols   int
-	per     int    // rows per full statement
-	full    string // the INSERT of per rows
-	prefix  string // "INSERT INTO t (cols) VALUES "
-	args    []any
-	rows    int // rows buffered
+	w      *writer
+	name   string
+	ncols  int
+	per    int    // rows per full statement
+	full   string // the INSERT of per rows
+	prefix string // "INSERT INTO t (cols) VALUES "
+	args   []any
+	rows   int // rows buffered
+	// stmt is full prepared in stmtTx: reused for every full statement of
+	// a transaction (MySQL would otherwise prepare, execute and close
+	// each, and SQLite parse each).
+	stmt    *sql.Stmt
+	stmtTx  *sql.Tx
 	written int64
 	start   time.Time
 }
@@ -99,11 +104,13 @@ func (t *table) flush() error {
 	if t.rows == 0 {
 		return nil
 	}
-	q := t.full
-	if t.rows != t.per {
-		q = insert(t.prefix, t.ncols, t.rows)
+	var err error
+	if t.rows == t.per {
+		err = t.w.execFull(t)
+	} else {
+		err = t.w.exec(insert(t.prefix, t.ncols, t.rows), t.rows, t.args)
 	}
-	if err := t.w.exec(q, t.rows, t.args); err != nil {
+	if err != nil {
 		return fmt.Errorf("insert into %s: %w", t.name, err)
 	}
 	t.written += int64(t.rows)
@@ -124,15 +131,43 @@ func (t *table) done() error {
 	return nil
 }
 
-func (w *writer) exec(q string, rows int, args []any) error {
-	if w.tx == nil {
-		tx, err := w.conn.BeginTx(w.ctx, nil)
-		if err != nil {
-			return err
-		}
-		w.tx = tx
+func (w *writer) begin() error {
+	if w.tx != nil {
+		return nil
 	}
-	if _, err := w.tx.ExecContext(w.ctx, q, args...); err != nil {
+	tx, err := w.conn.BeginTx(w.ctx, nil)
+	w.tx = tx
+	return err
+}
+
+func (w *writer) exec(q string, rows int, args []any) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	_, err := w.tx.ExecContext(w.ctx, q, args...)
+	return w.done(rows, err)
+}
+
+// execFull writes a full statement of t through its prepared statement.
+func (w *writer) execFull(t *table) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	if t.stmtTx != w.tx {
+		stmt, err := w.tx.PrepareContext(w.ctx, t.full)
+		if err != nil {
+			return w.done(0, err)
+		}
+		t.stmt, t.stmtTx = stmt, w.tx // closed by the transaction's end
+	}
+	_, err := t.stmt.ExecContext(w.ctx, t.args...)
+	return w.done(t.rows, err)
+}
+
+// done ends a statement of rows rows: a failure rolls the transaction
+// back, enough rows commit it.
+func (w *writer) done(rows int, err error) error {
+	if err != nil {
 		_ = w.tx.Rollback()
 		w.tx = nil
 		return err
@@ -219,52 +254,147 @@ func hashPassword(ctx context.Context) (string, error) {
 	return auth.NewPasswords(1, 0, 0).Hash(ctx, Password)
 }
 
-// index is a secondary index as SQLite stores its definition.
-type index struct{ name, sql string }
+// index is a secondary index: on SQLite its CREATE INDEX statement, on
+// MySQL its "ADD INDEX" clause of an ALTER TABLE.
+type index struct{ table, name, def string }
 
-// dropIndexes drops the secondary indexes of tables on SQLite and returns
-// their definitions: building an index once over the loaded rows is several
+// dropIndexes drops the secondary indexes of tables and returns their
+// definitions: building an index once over the loaded rows is several
 // times faster than keeping it up to date row by row. createIndexes puts
-// them back (and checks the unique ones). Other engines keep their indexes.
+// them back (and so checks the unique ones).
 func dropIndexes(ctx context.Context, conn *sql.Conn, e db.Engine, tables ...string) ([]index, error) {
-	if e != db.SQLite {
-		return nil, nil
-	}
 	var out []index
 	for _, t := range tables {
-		rows, err := conn.QueryContext(ctx, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name", t)
+		var (
+			list []index
+			err  error
+		)
+		if e == db.MySQL {
+			list, err = mysqlIndexes(ctx, conn, t)
+		} else {
+			list, err = sqliteIndexes(ctx, conn, t)
+		}
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var ix index
-			if err := rows.Scan(&ix.name, &ix.sql); err != nil {
-				_ = rows.Close()
-				return nil, err
+		for _, ix := range list {
+			q := `DROP INDEX "` + ix.name + `"`
+			if e == db.MySQL {
+				q = "DROP INDEX `" + ix.name + "` ON `" + ix.table + "`"
 			}
-			out = append(out, ix)
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("drop index %s: %w", ix.name, err)
+			}
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-	}
-	for _, ix := range out {
-		if _, err := conn.ExecContext(ctx, `DROP INDEX "`+ix.name+`"`); err != nil {
-			return nil, fmt.Errorf("drop index %s: %w", ix.name, err)
-		}
+		out = append(out, list...)
 	}
 	return out, nil
 }
 
-// createIndexes creates the indexes dropIndexes dropped, reporting the time.
-func createIndexes(ctx context.Context, conn *sql.Conn, list []index, progress io.Writer) error {
+func sqliteIndexes(ctx context.Context, conn *sql.Conn, table string) ([]index, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name", table)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var out []index
+	for rows.Next() {
+		ix := index{table: table}
+		if err := rows.Scan(&ix.name, &ix.def); err != nil {
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	return out, rows.Err()
+}
+
+// mysqlIndexes lists the plain B-tree secondary indexes of table (any
+// other kind stays where it is).
+func mysqlIndexes(ctx context.Context, conn *sql.Conn, table string) ([]index, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT INDEX_NAME, NON_UNIQUE, INDEX_TYPE, COLUMN_NAME, SUB_PART, COLLATION
+		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY'
+		ORDER BY INDEX_NAME, SEQ_IN_INDEX`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	var (
+		out   []index
+		cols  = map[string][]string{}
+		skip  = map[string]bool{}
+		order []string
+	)
+	for rows.Next() {
+		var (
+			name, typ, col string
+			nonUnique      int
+			sub            sql.NullInt64
+			collation      sql.NullString
+		)
+		if err := rows.Scan(&name, &nonUnique, &typ, &col, &sub, &collation); err != nil {
+			return nil, err
+		}
+		if typ != "BTREE" {
+			skip[name] = true
+		}
+		if _, seen := cols[name]; !seen {
+			order = append(order, name)
+			kind := "INDEX"
+			if nonUnique == 0 {
+				kind = "UNIQUE INDEX"
+			}
+			cols[name] = []string{kind}
+		}
+		c := "`" + col + "`"
+		if sub.Valid {
+			c += fmt.Sprintf("(%d)", sub.Int64)
+		}
+		if collation.String == "D" {
+			c += " DESC"
+		}
+		cols[name] = append(cols[name], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, name := range order {
+		if skip[name] {
+			continue
+		}
+		c := cols[name]
+		out = append(out, index{table: table, name: name, def: "ADD " + c[0] + " `" + name + "` (" + strings.Join(c[1:], ", ") + ")"})
+	}
+	return out, nil
+}
+
+// createIndexes creates the indexes dropIndexes dropped, reporting the
+// time: on MySQL one ALTER TABLE per table, which builds them in one pass.
+func createIndexes(ctx context.Context, conn *sql.Conn, e db.Engine, list []index, progress io.Writer) error {
 	if len(list) == 0 {
 		return nil
 	}
 	start := time.Now()
-	for _, ix := range list {
-		if _, err := conn.ExecContext(ctx, ix.sql); err != nil {
-			return fmt.Errorf("create index %s: %w", ix.name, err)
+	var stmts []string
+	if e == db.MySQL {
+		byTable := map[string][]string{}
+		var tables []string
+		for _, ix := range list {
+			if byTable[ix.table] == nil {
+				tables = append(tables, ix.table)
+			}
+			byTable[ix.table] = append(byTable[ix.table], ix.def)
+		}
+		for _, t := range tables {
+			stmts = append(stmts, "ALTER TABLE `"+t+"` "+strings.Join(byTable[t], ", "))
+		}
+	} else {
+		for _, ix := range list {
+			stmts = append(stmts, ix.def)
+		}
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("rebuild indexes (%s): %w", q, err)
 		}
 	}
 	fmt.Fprintf(progress, "%-26s %9d built   %6.2fs\n", "indexes", len(list), time.Since(start).Seconds())
