@@ -41,7 +41,11 @@ func TestSeed(t *testing.T) {
 		t.Run(string(e), func(t *testing.T) {
 			o := tiny()
 			d := testdb.New(t, e)
+			indexes := indexNames(t, d)
 			res := run(t, d, o)
+			if after := indexNames(t, d); !slices.Equal(after, indexes) {
+				t.Errorf("indexes before the seed:\n%v\nafter:\n%v", indexes, after)
+			}
 			checkCounts(t, d, o, res)
 			checkCounters(t, d)
 			checkOrder(t, d, res)
@@ -191,6 +195,22 @@ func column(t *testing.T, d *db.DB, q string, args ...any) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// indexNames lists every index of the database (the seed drops some for
+// the load and must put them all back).
+func indexNames(t *testing.T, d *db.DB) []string {
+	t.Helper()
+	q := "SELECT tbl_name || '.' || name || ' ' || COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' ORDER BY 1"
+	if d.Engine == db.MySQL {
+		q = `SELECT CONCAT(TABLE_NAME, '.', INDEX_NAME, ' ', NON_UNIQUE, ' ', GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)) AS ix
+			FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE ORDER BY ix`
+	}
+	list := column(t, d, q)
+	if len(list) < 10 {
+		t.Fatalf("only %d indexes: %v", len(list), list)
+	}
+	return list
 }
 
 // digest hashes the seeded rows (password hashes aside: salted), with the
