@@ -368,33 +368,21 @@ func mysqlIndexes(ctx context.Context, conn *sql.Conn, table string) ([]index, e
 }
 
 // createIndexes creates the indexes dropIndexes dropped, reporting the
-// time: on MySQL one ALTER TABLE per table, which builds them in one pass.
+// time. On MySQL one ALTER TABLE per index: each stays well inside the
+// serving pool's read timeout (internal/db.MySQLReadTimeout), where one
+// statement building them all might not on a large table.
 func createIndexes(ctx context.Context, conn *sql.Conn, e db.Engine, list []index, progress io.Writer) error {
 	if len(list) == 0 {
 		return nil
 	}
 	start := time.Now()
-	var stmts []string
-	if e == db.MySQL {
-		byTable := map[string][]string{}
-		var tables []string
-		for _, ix := range list {
-			if byTable[ix.table] == nil {
-				tables = append(tables, ix.table)
-			}
-			byTable[ix.table] = append(byTable[ix.table], ix.def)
+	for _, ix := range list {
+		q := ix.def
+		if e == db.MySQL {
+			q = "ALTER TABLE `" + ix.table + "` " + ix.def
 		}
-		for _, t := range tables {
-			stmts = append(stmts, "ALTER TABLE `"+t+"` "+strings.Join(byTable[t], ", "))
-		}
-	} else {
-		for _, ix := range list {
-			stmts = append(stmts, ix.def)
-		}
-	}
-	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("rebuild indexes (%s): %w", q, err)
+			return fmt.Errorf("rebuild index %s: %w", ix.name, err)
 		}
 	}
 	fmt.Fprintf(progress, "%-26s %9d built   %6.2fs\n", "indexes", len(list), time.Since(start).Seconds())
