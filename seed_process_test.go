@@ -136,6 +136,10 @@ func TestSeedCommandBadFlags(t *testing.T) {
 			t.Errorf("neosc seed %s: exit %d, stderr:\n%s\nwant exit 1 and %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
 		}
 	}
+	r := runProcess(t, u, "seed", "-h")
+	if r.code != 0 || !strings.Contains(r.stderr, "-big-org-users int") || !strings.Contains(r.stderr, "small (one tenth) or large") {
+		t.Errorf("neosc seed -h: exit %d, stderr:\n%s\nwant exit 0 and the flags", r.code, r.stderr)
+	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("bad flags opened the database: %v", err)
 	}

@@ -77,6 +77,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cmd == "seed" {
 		// Flags first: a bad flag is answered before the database is opened.
 		o, err := seedOptions(args, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h: the flags are printed
+		}
 		if err != nil {
 			return err
 		}
