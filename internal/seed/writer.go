@@ -234,7 +234,7 @@ func tune(ctx context.Context, conn *sql.Conn, e db.Engine) (func(), error) {
 		if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
 			return nil, err
 		}
-		set = []string{"PRAGMA cache_size = -262144"} // 256 MiB
+		set = []string{"PRAGMA cache_size = -65536"} // 64 MiB
 		reset = []string{fmt.Sprintf("PRAGMA cache_size = %d", cache)}
 	}
 	for _, q := range set {
