@@ -99,7 +99,15 @@ func (r AuditEvents) GetByID(ctx context.Context, id string) (*AuditEvent, error
 // none, newest first: for platform administrators only (the caller has
 // decided that through internal/authz).
 func (r AuditEvents) ListAll(ctx context.Context, f AuditFilter, p Page) ([]*AuditEvent, bool, error) {
-	return keyset[*AuditEvent](f.apply(r.db.WithContext(ctx).Model(&AuditEvent{})), p, true)
+	q := r.db.WithContext(ctx).Model(&AuditEvent{})
+	switch {
+	case f.TargetID != "":
+		q = seek(q, "audit_events", "audit_events_target")
+	case f.ActorEmail != "":
+		q = seek(q, "audit_events", "audit_events_actor_email")
+	}
+	// Otherwise the PRIMARY key from the cursor, the optimizer's own choice.
+	return keyset[*AuditEvent](f.apply(q), p, true)
 }
 
 // ExportWindow is what an export reads: one organization's events (or,

@@ -232,10 +232,22 @@ func planCases() []planCase {
 				return err
 			}},
 		// Platform-wide: no organization scope; the seek is on the PRIMARY key.
-		{method: "AuditEvents.ListAll", table: "audit_events", lead: "id", maxRead: 220,
+		{method: "AuditEvents.ListAll", name: "all", table: "audit_events", lead: "id", maxRead: 220,
 			ids: "SELECT id FROM audit_events WHERE ? <> '' ORDER BY id DESC",
 			list: func(ctx context.Context, s *store.Store, pd *planData, after string) error {
 				_, _, err := s.AuditEvents.ListAll(ctx, store.AuditFilter{}, page(after, 100))
+				return err
+			}},
+		{method: "AuditEvents.ListAll", name: "target", table: "audit_events", lead: "target_id", maxRead: 220,
+			ids: "SELECT id FROM audit_events WHERE ? <> '' AND target_id = '@target' ORDER BY id DESC",
+			list: func(ctx context.Context, s *store.Store, pd *planData, after string) error {
+				_, _, err := s.AuditEvents.ListAll(ctx, store.AuditFilter{TargetID: pd.targetID}, page(after, 100))
+				return err
+			}},
+		{method: "AuditEvents.ListAll", name: "actor", table: "audit_events", lead: "actor_email", maxRead: 220,
+			ids: "SELECT id FROM audit_events WHERE ? <> '' AND actor_email = '@actor' ORDER BY id DESC",
+			list: func(ctx context.Context, s *store.Store, pd *planData, after string) error {
+				_, _, err := s.AuditEvents.ListAll(ctx, store.AuditFilter{ActorEmail: pd.actorEmail}, page(after, 100))
 				return err
 			}},
 		{method: "Organizations.ListAll", table: "organizations", lead: "id", maxRead: 120,
