@@ -213,15 +213,26 @@ func ParseMySQLURL(databaseURL string) (*gomysql.Config, error) {
 			default:
 				mc.WriteTimeout = d
 			}
-		case "parseTime", "loc", "collation", "charset", "time_zone", "sql_mode":
+		case "parseTime", "loc", "collation", "charset", "time_zone", "sql_mode", "interpolateParams":
 			// Forced below; kept in Params they would override it in the DSN.
 		default:
+			if strings.HasPrefix(k, "character_set") || strings.HasPrefix(k, "collation_") || k == "names" {
+				// Interpolated parameters are escaped for utf8mb4: a session in
+				// another character set (big5, gbk, sjis: a 0x5c byte inside a
+				// character) could read an escaped quote as the end of a string.
+				return nil, fmt.Errorf("mysql URL: %s cannot be set: the connection's character set is utf8mb4 (collation utf8mb4_bin)", k)
+			}
 			mc.Params[k] = v[0]
 		}
 	}
 	mc.ParseTime = true
 	mc.Loc = time.UTC
 	mc.Collation = "utf8mb4_bin"
+	// One round trip per statement: the driver writes the parameters into
+	// the statement text (escaped for utf8mb4, the only character set a
+	// connection gets, see above) instead of prepare, execute and close.
+	// The driver refuses interpolation under an unsafe collation.
+	mc.InterpolateParams = true
 	if mc.Timeout == 0 {
 		mc.Timeout = 10 * time.Second
 	}

@@ -444,6 +444,32 @@ func TestParseMySQLURL(t *testing.T) {
 			}
 		}
 	})
+	t.Run("interpolateParams forced, utf8mb4 only", func(t *testing.T) {
+		for _, in := range []string{"mysql://u:p@h/x", "mysql://u:p@h/x?interpolateParams=false", "mysql://u:p@h/x?charset=gbk&collation=big5_chinese_ci"} {
+			mc, err := db.ParseMySQLURL(in)
+			if err != nil {
+				t.Fatalf("%s: %v", in, err)
+			}
+			back, err := gomysql.ParseDSN(mc.FormatDSN())
+			if err != nil {
+				t.Fatalf("%s: formatted DSN does not parse: %v", in, err)
+			}
+			if !back.InterpolateParams || back.Collation != "utf8mb4_bin" {
+				t.Fatalf("%s: driver DSN %q has interpolateParams %v collation %q, want true/utf8mb4_bin", in, redactDSN(mc), back.InterpolateParams, back.Collation)
+			}
+		}
+		for _, k := range []string{"character_set_client", "character_set_connection", "collation_connection"} {
+			_, err := db.ParseMySQLURL("mysql://u:p@h/x?" + k + "=gbk")
+			if err == nil || !strings.Contains(err.Error(), k+" cannot be set") {
+				t.Fatalf("%s=gbk: err %v, want refused", k, err)
+			}
+		}
+		// The driver itself refuses interpolation under a multibyte
+		// collation whose characters can hold a backslash byte.
+		if _, err := gomysql.ParseDSN("u:p@tcp(h)/x?interpolateParams=true&collation=gbk_chinese_ci"); err == nil {
+			t.Fatal("driver accepts interpolateParams with gbk_chinese_ci")
+		}
+	})
 	t.Run("options kept", func(t *testing.T) {
 		mc, err := db.ParseMySQLURL("mysql://u:p@h/x?timeout=3s&tls=skip-verify&maxAllowedPacket=0&readTimeout=7s&writeTimeout=8s")
 		if err != nil {

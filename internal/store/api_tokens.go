@@ -30,7 +30,7 @@ func (r APITokens) ListByOrganization(ctx context.Context, orgID string, p Page)
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&APIToken{}).Where("organization_id = ?", orgID)
-	return keyset[*APIToken](q, p, true)
+	return keyset[*APIToken](seek(q, "api_tokens", "api_tokens_organization"), p, true)
 }
 
 // CountByOrganization counts one organization's tokens.

@@ -49,7 +49,7 @@ func (r Grants) ListByWorkspace(ctx context.Context, ownerID, workspaceID string
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).Where("organization_id = ? AND workspace_id = ?", ownerID, workspaceID)
-	return keyset[*WorkspaceGrant](q, p, false)
+	return keyset[*WorkspaceGrant](seek(q, "workspace_grants", "workspace_grants_workspace"), p, false)
 }
 
 // CountByWorkspace counts the grants of one of the owner's workspaces.
@@ -89,10 +89,14 @@ func (r Grants) SharedWith(ctx context.Context, granteeID string, p Page, now ti
 	if granteeID == "" {
 		return nil, false, ErrNoScope
 	}
-	q := r.db.WithContext(ctx).Model(&Workspace{}).
-		Where("id IN (?)", r.db.Model(&WorkspaceGrant{}).Select("workspace_id").
-			Where("grantee_organization_id = ? AND status = ? AND expires_at > ?", granteeID, GrantAccepted, now.UTC()))
-	return keyset[*Workspace](q, p, false)
+	// A join read from the grants: a range on workspace_grants_grantee
+	// (grantee_organization_id, workspace_id) from the cursor, each
+	// workspace by primary key; a workspace has one grant per grantee.
+	q := r.db.WithContext(ctx).Model(&Workspace{}).Select("workspaces.*").
+		Joins("JOIN workspace_grants"+forceIndex(r.db, "workspace_grants_grantee")+" ON workspace_grants.workspace_id = workspaces.id").
+		Where("workspace_grants.grantee_organization_id = ? AND workspace_grants.status = ? AND workspace_grants.expires_at > ?",
+			granteeID, GrantAccepted, now.UTC())
+	return keysetOn[*Workspace](q, p, false, "workspace_grants.workspace_id")
 }
 
 // CountSharedWith counts the workspaces the grantee holds live grants on.
@@ -132,7 +136,7 @@ func (r Grants) ListIncoming(ctx context.Context, granteeID string, p Page) ([]*
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&WorkspaceGrant{}).Where("grantee_organization_id = ?", granteeID)
-	return keyset[*WorkspaceGrant](q, p, true)
+	return keyset[*WorkspaceGrant](seek(q, "workspace_grants", "workspace_grants_grantee_id"), p, true)
 }
 
 // CountIncoming counts the grants offered to the grantee organization.

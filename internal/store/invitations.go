@@ -33,7 +33,11 @@ func (r Invitations) ListByOrganization(ctx context.Context, orgID string, statu
 	if orgID == "" {
 		return nil, false, ErrNoScope
 	}
-	return keyset[*Invitation](r.filtered(ctx, orgID, status, now), p, true)
+	index := "invitations_organization"
+	if status != nil {
+		index = "invitations_organization_status"
+	}
+	return keyset[*Invitation](seek(r.filtered(ctx, orgID, status, now), "invitations", index), p, true)
 }
 
 // filtered is the query of an organization's invitations in status at now.

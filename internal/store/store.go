@@ -200,18 +200,24 @@ func decodeCursor(c string) (string, bool) {
 // keyset applies an ascending (or descending) keyset page to q and fetches
 // one row more than asked, to tell whether there is a next page.
 func keyset[T any](q *gorm.DB, p Page, desc bool) ([]T, bool, error) {
+	return keysetOn[T](q, p, desc, "id")
+}
+
+// keysetOn is keyset on column key instead of id, for a page of a join
+// that seeks on the joined table's copy of the ID.
+func keysetOn[T any](q *gorm.DB, p Page, desc bool, key string) ([]T, bool, error) {
 	if p.First < 1 || p.First > MaxPageSize {
 		p.First = DefaultPageSize
 	}
-	order := "id ASC"
+	order := key + " ASC"
 	if desc {
-		order = "id DESC"
+		order = key + " DESC"
 	}
 	if id, ok := decodeCursor(p.After); ok {
 		if desc {
-			q = q.Where("id < ?", id)
+			q = q.Where(key+" < ?", id)
 		} else {
-			q = q.Where("id > ?", id)
+			q = q.Where(key+" > ?", id)
 		}
 	}
 	var rows []T

@@ -120,7 +120,7 @@ func (r Users) ListByOrganization(ctx context.Context, orgID string, p Page) ([]
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&User{}).Where("organization_id = ?", orgID)
-	return keyset[*User](q, p, false)
+	return keyset[*User](seek(q, "users", "users_organization"), p, false)
 }
 
 // RecordLogin sets a user's last sign-in time.
