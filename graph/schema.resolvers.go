@@ -233,7 +233,7 @@ func (r *organizationResolver) Workspaces(ctx context.Context, obj *store.Organi
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *organizationResolver) AuditEvents(ctx context.Context, obj *store.Organization, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error) {
-	f, err := auditFilter(filter)
+	f, err := auditFilter(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +348,7 @@ func (r *queryResolver) OrganizationBranding(ctx context.Context, slug string) (
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error) {
-	f, err := auditFilter(filter)
+	f, err := auditFilter(ctx, filter)
 	if err != nil {
 		return nil, err
 	}

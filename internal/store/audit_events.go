@@ -27,6 +27,20 @@ type AuditFilter struct {
 	TargetType string
 	TargetID   string
 	ActorEmail string
+
+	// OmitMetadata is not a condition: the caller will not read the
+	// events' Metadata (a GraphQL page that does not select it), which is
+	// then neither read nor parsed and stays nil.
+	OmitMetadata bool
+}
+
+// columns are the columns a listing reads: all of AuditEvent's, or all
+// but metadata (OmitMetadata).
+func (f AuditFilter) columns() []string {
+	if f.OmitMetadata {
+		return auditColumns[:len(auditColumns)-1]
+	}
+	return auditColumns
 }
 
 // ListByOrganization lists one organization's events, newest first.
@@ -35,7 +49,7 @@ func (r AuditEvents) ListByOrganization(ctx context.Context, orgID string, f Aud
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&AuditEvent{}).Where("organization_id = ?", orgID)
-	return keyset[*AuditEvent](f.apply(q), p, true)
+	return keysetScan[AuditEvent](f.apply(q), p, true, f.columns())
 }
 
 // apply adds the filter's conditions to q.
@@ -77,7 +91,7 @@ func (r AuditEvents) GetByID(ctx context.Context, id string) (*AuditEvent, error
 // none, newest first: for platform administrators only (the caller has
 // decided that through internal/authz).
 func (r AuditEvents) ListAll(ctx context.Context, f AuditFilter, p Page) ([]*AuditEvent, bool, error) {
-	return keyset[*AuditEvent](f.apply(r.db.WithContext(ctx).Model(&AuditEvent{})), p, true)
+	return keysetScan[AuditEvent](f.apply(r.db.WithContext(ctx).Model(&AuditEvent{})), p, true, f.columns())
 }
 
 // ExportWindow is what an export reads: one organization's events (or,

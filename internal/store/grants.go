@@ -92,7 +92,7 @@ func (r Grants) SharedWith(ctx context.Context, granteeID string, p Page, now ti
 	q := r.db.WithContext(ctx).Model(&Workspace{}).
 		Where("id IN (?)", r.db.Model(&WorkspaceGrant{}).Select("workspace_id").
 			Where("grantee_organization_id = ? AND status = ? AND expires_at > ?", granteeID, GrantAccepted, now.UTC()))
-	return keyset[*Workspace](q, p, false)
+	return keysetScan[Workspace](q, p, false, workspaceColumns)
 }
 
 // CountSharedWith counts the workspaces the grantee holds live grants on.
