@@ -203,11 +203,13 @@ const internalAnswer = `{"errors":[{"message":"internal server error","extension
 // as json.Marshal escapes them (json.HTMLEscape); src without any of them
 // (the usual answer) is copied as it is.
 func htmlSafe(buf *bytes.Buffer, src []byte) {
-	if bytes.IndexAny(src, "<>&\u2028\u2029") < 0 {
-		buf.Write(src)
-		return
+	for _, c := range []byte{'<', '>', '&', 0xE2} { // 0xE2: the first byte of U+2028 and U+2029
+		if bytes.IndexByte(src, c) >= 0 {
+			json.HTMLEscape(buf, src)
+			return
+		}
 	}
-	json.HTMLEscape(buf, src)
+	buf.Write(src)
 }
 
 // capErrors keeps the first MaxErrors errors of an answer and sums the rest
