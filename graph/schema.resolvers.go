@@ -217,6 +217,7 @@ func (r *mutationResolver) UpdateMe(ctx context.Context, input organizations.Upd
 
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
+	loaders.PrimeOrganization(ctx, obj) // the users' organization: no batch window for nodes { organization }
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
 		return r.Store.Users.ListByOrganization(ctx, obj.ID, pg)
 	})
@@ -225,6 +226,7 @@ func (r *organizationResolver) Users(ctx context.Context, obj *store.Organizatio
 
 // Workspaces is the resolver for the workspaces field.
 func (r *organizationResolver) Workspaces(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.WorkspaceConnection, error) {
+	loaders.PrimeOrganization(ctx, obj) // the workspaces' owner: no batch window for nodes { organization }
 	p, err := listRows(first, after, countOf(obj.WorkspaceCount), func(pg store.Page) ([]*store.Workspace, bool, error) {
 		return r.Store.Workspaces.ListByOrganization(ctx, obj.ID, pg)
 	})

@@ -101,6 +101,15 @@ func PrimeOrganizations[T any](ctx context.Context, s *store.Store, rows []T, or
 	return nil
 }
 
+// PrimeOrganization stores an already loaded organization in the request's
+// loader: the rows of its lists then resolve their organization without a
+// batch window.
+func PrimeOrganization(ctx context.Context, o *store.Organization) {
+	if l := For(ctx); l != nil {
+		l.Organizations.Prime(o.ID, o)
+	}
+}
+
 // PrimeWorkspace stores an already loaded workspace in the request's loader.
 func PrimeWorkspace(ctx context.Context, w *store.Workspace) {
 	if l := For(ctx); l != nil {
