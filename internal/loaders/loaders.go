@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/neosc/neosc/internal/apperr"
@@ -133,6 +135,15 @@ func LiveGrant(ctx context.Context, workspaceID string) (bool, error) {
 	return l.LiveGrants.Load(ctx, workspaceID)
 }
 
+// inQuery reports whether ctx is in a query operation (not a mutation).
+func inQuery(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	return op != nil && op.Operation == ast.Query
+}
+
 type key struct{}
 
 // Middleware puts fresh loaders into each request. They are not primed with
@@ -176,7 +187,15 @@ func VerifiedDomains(ctx context.Context, orgID string) ([]string, error) {
 }
 
 // Organization loads one organization by ID; a missing one is NOT_FOUND.
+// In a query, the caller's own organization is the row the authenticator
+// read for this request (as `me` is the caller's row): no batch window, no
+// statement. A mutation loads it, so that its answer shows the counters as
+// they are after the change.
 func Organization(ctx context.Context, id string) (*store.Organization, error) {
+	if a := auth.ActorFrom(ctx); a != nil && a.Organization.ID == id && inQuery(ctx) {
+		o := a.Organization
+		return &o, nil
+	}
 	return load(ctx, id, func(l *Loaders) *dataloadgen.Loader[string, *store.Organization] { return l.Organizations })
 }
 

@@ -31,5 +31,24 @@ func TestListRowsResolveTheirOrganizationWithoutABatch(t *testing.T) {
 				t.Errorf("%s: %d statements with nodes { organization }, %d without:\n%s", list, with, without, env.Counter.SQL())
 			}
 		}
+		// The caller's own organization, in a query: the row read with the
+		// caller's.
+		env.Counter.Reset()
+		env.Do(admin.Token, `{ me { id } }`, nil).OK(t)
+		without := env.Counter.N()
+		env.Counter.Reset()
+		if r := env.Do(admin.Token, `{ me { id organization { name userCount } } }`, nil).OK(t); r.Get("data.me.organization.userCount").Int() != 1 {
+			t.Fatalf("me.organization: %s", r.Body)
+		}
+		if with := env.Counter.N(); with != without {
+			t.Errorf("me { organization }: %d statements, %d without:\n%s", with, without, env.Counter.SQL())
+		}
+		// In a mutation's answer it is read again: the counters after the
+		// change.
+		r := env.Do(admin.Token, `mutation($in: CreateWorkspaceInput!) { createWorkspace(input: $in) { organization { workspaceCount } } }`,
+			map[string]any{"in": apitest.WorkspaceInput("ws-after")}).OK(t)
+		if n := r.Get("data.createWorkspace.organization.workspaceCount").Int(); n != 2 {
+			t.Errorf("workspaceCount in the mutation's answer %d, want 2: %s", n, r.Body)
+		}
 	})
 }
