@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/neosc/neosc/graph/model"
 	"github.com/neosc/neosc/internal/apperr"
 	"github.com/neosc/neosc/internal/identity"
@@ -59,8 +62,8 @@ func countOf(n int) func(context.Context) (int, error) {
 	return func(context.Context) (int, error) { return n, nil }
 }
 
-func auditFilter(f *model.AuditEventFilter) (store.AuditFilter, error) {
-	var out store.AuditFilter
+func auditFilter(ctx context.Context, f *model.AuditEventFilter) (store.AuditFilter, error) {
+	out := store.AuditFilter{OmitMetadata: !selectsNodeField(ctx, "metadata")}
 	if f == nil {
 		return out, nil
 	}
@@ -80,6 +83,40 @@ func auditFilter(f *model.AuditEventFilter) (store.AuditFilter, error) {
 	}
 	out.Since, out.Until = f.Since, f.Until
 	return out, auditSearch(f, &out)
+}
+
+// selectsNodeField reports whether the connection field being resolved
+// selects field name of its nodes, as `nodes { name }` or
+// `edges { node { name } }`, fragments included (whatever their type
+// condition: when in doubt, it is selected).
+func selectsNodeField(ctx context.Context, name string) bool {
+	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
+		return true
+	}
+	oc := graphql.GetOperationContext(ctx)
+	has := func(sel ast.SelectionSet) bool {
+		for _, f := range graphql.CollectFields(oc, sel, nil) {
+			if f.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		switch f.Name {
+		case "nodes":
+			if has(f.Selections) {
+				return true
+			}
+		case "edges":
+			for _, e := range graphql.CollectFields(oc, f.Selections, nil) {
+				if e.Name == "node" && has(e.Selections) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // auditSearch decodes the filter's search conditions (issue 11): target

@@ -217,6 +217,7 @@ func (r *mutationResolver) UpdateMe(ctx context.Context, input organizations.Upd
 
 // Users is the resolver for the users field.
 func (r *organizationResolver) Users(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.UserConnection, error) {
+	loaders.PrimeOrganization(ctx, obj) // the users' organization: no batch window for nodes { organization }
 	p, err := listRows(first, after, countOf(obj.UserCount), func(pg store.Page) ([]*store.User, bool, error) {
 		return r.Store.Users.ListByOrganization(ctx, obj.ID, pg)
 	})
@@ -225,6 +226,7 @@ func (r *organizationResolver) Users(ctx context.Context, obj *store.Organizatio
 
 // Workspaces is the resolver for the workspaces field.
 func (r *organizationResolver) Workspaces(ctx context.Context, obj *store.Organization, first *int, after *string) (*model.WorkspaceConnection, error) {
+	loaders.PrimeOrganization(ctx, obj) // the workspaces' owner: no batch window for nodes { organization }
 	p, err := listRows(first, after, countOf(obj.WorkspaceCount), func(pg store.Page) ([]*store.Workspace, bool, error) {
 		return r.Store.Workspaces.ListByOrganization(ctx, obj.ID, pg)
 	})
@@ -233,7 +235,7 @@ func (r *organizationResolver) Workspaces(ctx context.Context, obj *store.Organi
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *organizationResolver) AuditEvents(ctx context.Context, obj *store.Organization, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error) {
-	f, err := auditFilter(filter)
+	f, err := auditFilter(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +350,7 @@ func (r *queryResolver) OrganizationBranding(ctx context.Context, slug string) (
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, filter *model.AuditEventFilter) (*model.AuditEventConnection, error) {
-	f, err := auditFilter(filter)
+	f, err := auditFilter(ctx, filter)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ type Authorizer struct {
 	Log      *slog.Logger
 
 	once   sync.Once
-	fields map[string]*fieldRule // "Type.field" of every object field
+	fields map[fieldKey]*fieldRule // every field of every object type
 }
 
 // New returns the authorizer of schema over the service's node types,
@@ -266,7 +266,7 @@ type requestKey struct{}
 // WithRequest returns ctx with fresh per-request authorization state; the
 // server gives every request one.
 func WithRequest(ctx context.Context) context.Context {
-	return context.WithValue(ctx, requestKey{}, &request{marks: map[mark]map[Object]bool{}, denied: map[string]bool{}})
+	return context.WithValue(ctx, requestKey{}, &request{}) // maps made on first use: most requests mark nothing
 }
 
 // setMark marks obj (this very value) for the rest of the request; outside
@@ -278,6 +278,9 @@ func setMark(ctx context.Context, obj Object, m mark) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.marks == nil {
+		r.marks = map[mark]map[Object]bool{}
+	}
 	if r.marks[m] == nil {
 		r.marks[m] = map[Object]bool{}
 	}
@@ -310,6 +313,9 @@ func firstDenial(ctx context.Context, obj Object) bool {
 	key := string(obj.NodeType()) + ":" + obj.RowID()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.denied == nil {
+		r.denied = map[string]bool{}
+	}
 	first := !r.denied[key]
 	r.denied[key] = true
 	return first

@@ -37,11 +37,15 @@ func (fr *fieldRule) needsOwner() bool {
 	return fr.rule == Member || fr.rule == Partner || fr.rule == OrgAdmin
 }
 
+// fieldKey names a field of an object type: looking a rule up allocates
+// nothing (the middleware runs for every field of every row).
+type fieldKey struct{ object, field string }
+
 // field returns the rule of field name of the concrete object type; nil
 // when the schema has no such field.
 func (z *Authorizer) field(object, name string) *fieldRule {
 	z.once.Do(func() {
-		z.fields = map[string]*fieldRule{}
+		z.fields = map[fieldKey]*fieldRule{}
 		for _, def := range z.Schema.Types {
 			if def.Kind != ast.Object {
 				continue
@@ -54,11 +58,11 @@ func (z *Authorizer) field(object, name string) *fieldRule {
 				if t := z.Schema.Types[f.Type.Name()]; t != nil {
 					fr.abstract = t.Kind == ast.Interface || t.Kind == ast.Union
 				}
-				z.fields[fr.name] = fr
+				z.fields[fieldKey{def.Name, f.Name}] = fr
 			}
 		}
 	})
-	return z.fields[object+"."+name]
+	return z.fields[fieldKey{object, name}]
 }
 
 // Field is the gqlgen field middleware (server AroundFields): every field of
@@ -234,8 +238,7 @@ func errScope(what string) error {
 // effectiveActor is the request's caller, or, inside the result of register
 // or login (mutations only), the user that result signs in.
 func effectiveActor(ctx context.Context, fc *graphql.FieldContext) *auth.Actor {
-	if !graphql.HasOperationContext(ctx) || graphql.GetOperationContext(ctx).Operation == nil ||
-		graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation {
+	if oc := operationOf(ctx); oc == nil || oc.Operation == nil || oc.Operation.Operation == ast.Mutation {
 		for p := fc.Parent; p != nil; p = p.Parent {
 			if c, ok := resultOf(p).(PayloadActorCarrier); ok && c.PayloadActor() != nil {
 				return c.PayloadActor()
@@ -245,6 +248,14 @@ func effectiveActor(ctx context.Context, fc *graphql.FieldContext) *auth.Actor {
 	return auth.ActorFrom(ctx)
 }
 
+// operationOf is the operation being executed (nil outside one).
+func operationOf(ctx context.Context) *graphql.OperationContext {
+	if !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	return graphql.GetOperationContext(ctx)
+}
+
 // resultOf returns the value a field context resolved to; for a list
 // element's context, the element (gqlgen stores a pointer to it there).
 func resultOf(fc *graphql.FieldContext) any {
@@ -252,6 +263,18 @@ func resultOf(fc *graphql.FieldContext) any {
 		return nil
 	}
 	if fc.Result != nil {
+		// The rows of lists, as gqlgen stores them (a pointer to the
+		// slice element): the common cases without reflection.
+		switch r := fc.Result.(type) {
+		case **store.User:
+			return *r
+		case **store.Workspace:
+			return *r
+		case **store.Organization:
+			return *r
+		case **store.AuditEvent:
+			return *r
+		}
 		v := reflect.ValueOf(fc.Result)
 		for v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Pointer {
 			v = v.Elem()

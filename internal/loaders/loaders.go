@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/neosc/neosc/internal/apperr"
@@ -101,6 +103,15 @@ func PrimeOrganizations[T any](ctx context.Context, s *store.Store, rows []T, or
 	return nil
 }
 
+// PrimeOrganization stores an already loaded organization in the request's
+// loader: the rows of its lists then resolve their organization without a
+// batch window.
+func PrimeOrganization(ctx context.Context, o *store.Organization) {
+	if l := For(ctx); l != nil {
+		l.Organizations.Prime(o.ID, o)
+	}
+}
+
 // PrimeWorkspace stores an already loaded workspace in the request's loader.
 func PrimeWorkspace(ctx context.Context, w *store.Workspace) {
 	if l := For(ctx); l != nil {
@@ -122,6 +133,15 @@ func LiveGrant(ctx context.Context, workspaceID string) (bool, error) {
 		return false, nil
 	}
 	return l.LiveGrants.Load(ctx, workspaceID)
+}
+
+// inQuery reports whether ctx is in a query operation (not a mutation).
+func inQuery(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	return op != nil && op.Operation == ast.Query
 }
 
 type key struct{}
@@ -167,7 +187,15 @@ func VerifiedDomains(ctx context.Context, orgID string) ([]string, error) {
 }
 
 // Organization loads one organization by ID; a missing one is NOT_FOUND.
+// In a query, the caller's own organization is the row the authenticator
+// read for this request (as `me` is the caller's row): no batch window, no
+// statement. A mutation loads it, so that its answer shows the counters as
+// they are after the change.
 func Organization(ctx context.Context, id string) (*store.Organization, error) {
+	if a := auth.ActorFrom(ctx); a != nil && a.Organization.ID == id && inQuery(ctx) {
+		o := a.Organization
+		return &o, nil
+	}
 	return load(ctx, id, func(l *Loaders) *dataloadgen.Loader[string, *store.Organization] { return l.Organizations })
 }
 

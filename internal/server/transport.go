@@ -151,22 +151,65 @@ func respond(ctx context.Context, w http.ResponseWriter, status int, resp *graph
 	writeJSON(w, resp)
 }
 
-// answer is what is written of a graphql.Response: data only when the
-// operation ran (it may be null then), so a request error has no data
-// key, as the GraphQL over HTTP specification asks.
-type answer struct {
-	Errors     gqlerror.List   `json:"errors,omitempty"`
-	Data       json.RawMessage `json:"data,omitempty"`
-	Extensions map[string]any  `json:"extensions,omitempty"`
-}
-
+// writeJSON writes a graphql.Response in one pass: {"errors", "data",
+// "extensions"} in that order, errors and extensions encoded with
+// encoding/json, and data (the executor's own JSON, valid by construction)
+// copied as it is instead of being parsed and compacted again by
+// json.Marshal. data is written only when the operation ran (it may be
+// null then), so a request error has no data key, as the GraphQL over HTTP
+// specification asks. The bytes are those json.Marshal wrote: <, >, &,
+// U+2028 and U+2029 in data are escaped the same way (htmlSafe).
 func writeJSON(w io.Writer, resp *graphql.Response) {
 	capErrors(resp)
-	b, err := json.Marshal(answer{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
-	if err != nil {
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+	buf := bytes.NewBuffer(make([]byte, 0, len(resp.Data)+256))
+	buf.WriteByte('{')
+	sep := false
+	field := func(name string) {
+		if sep {
+			buf.WriteByte(',')
+		}
+		sep = true
+		buf.WriteString(`"` + name + `":`)
 	}
-	_, _ = w.Write(b)
+	if len(resp.Errors) > 0 {
+		b, err := json.Marshal(resp.Errors)
+		if err != nil {
+			_, _ = w.Write([]byte(internalAnswer))
+			return
+		}
+		field("errors")
+		buf.Write(b)
+	}
+	if len(resp.Data) > 0 {
+		field("data")
+		htmlSafe(buf, resp.Data)
+	}
+	if len(resp.Extensions) > 0 {
+		b, err := json.Marshal(resp.Extensions)
+		if err != nil {
+			_, _ = w.Write([]byte(internalAnswer))
+			return
+		}
+		field("extensions")
+		buf.Write(b)
+	}
+	buf.WriteByte('}')
+	_, _ = w.Write(buf.Bytes())
+}
+
+const internalAnswer = `{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`
+
+// htmlSafe appends JSON src to buf with <, >, &, U+2028 and U+2029 escaped
+// as json.Marshal escapes them (json.HTMLEscape); src without any of them
+// (the usual answer) is copied as it is.
+func htmlSafe(buf *bytes.Buffer, src []byte) {
+	for _, c := range []byte{'<', '>', '&', 0xE2} { // 0xE2: the first byte of U+2028 and U+2029
+		if bytes.IndexByte(src, c) >= 0 {
+			json.HTMLEscape(buf, src)
+			return
+		}
+	}
+	buf.Write(src)
 }
 
 // capErrors keeps the first MaxErrors errors of an answer and sums the rest

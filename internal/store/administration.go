@@ -98,7 +98,7 @@ func prefixEnd(p string) string { return p + "\U0010FFFF" }
 // condition is a range on an index of its own (organizations_name_lower,
 // organizations_slug, organizations_domain).
 func (r Organizations) Search(ctx context.Context, f OrganizationFilter, p Page) ([]*Organization, bool, error) {
-	return keyset[*Organization](r.searchQuery(ctx, f), p, false)
+	return keysetScan[Organization](r.searchQuery(ctx, f), p, false, orgColumns)
 }
 
 // SearchCount counts the organizations matching f (totalCount).

@@ -27,6 +27,20 @@ type AuditFilter struct {
 	TargetType string
 	TargetID   string
 	ActorEmail string
+
+	// OmitMetadata is not a condition: the caller will not read the
+	// events' Metadata (a GraphQL page that does not select it), which is
+	// then neither read nor parsed and stays nil.
+	OmitMetadata bool
+}
+
+// columns are the columns a listing reads: all of AuditEvent's, or all
+// but metadata (OmitMetadata).
+func (f AuditFilter) columns() []string {
+	if f.OmitMetadata {
+		return auditColumns[:len(auditColumns)-1]
+	}
+	return auditColumns
 }
 
 // ListByOrganization lists one organization's events, newest first.
@@ -38,7 +52,7 @@ func (r AuditEvents) ListByOrganization(ctx context.Context, orgID string, f Aud
 	if index := f.seekIndex(); index != "" {
 		q = seek(q, "audit_events", index)
 	}
-	return keyset[*AuditEvent](f.apply(q), p, true)
+	return keysetScan[AuditEvent](f.apply(q), p, true, f.columns())
 }
 
 // seekIndex is the index an organization's listing under f walks from the
@@ -107,7 +121,7 @@ func (r AuditEvents) ListAll(ctx context.Context, f AuditFilter, p Page) ([]*Aud
 		q = seek(q, "audit_events", "audit_events_actor_email")
 	}
 	// Otherwise the PRIMARY key from the cursor, the optimizer's own choice.
-	return keyset[*AuditEvent](f.apply(q), p, true)
+	return keysetScan[AuditEvent](f.apply(q), p, true, f.columns())
 }
 
 // ExportWindow is what an export reads: one organization's events (or,

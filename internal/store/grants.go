@@ -92,11 +92,11 @@ func (r Grants) SharedWith(ctx context.Context, granteeID string, p Page, now ti
 	// A join read from the grants: a range on workspace_grants_grantee
 	// (grantee_organization_id, workspace_id) from the cursor, each
 	// workspace by primary key; a workspace has one grant per grantee.
-	q := r.db.WithContext(ctx).Model(&Workspace{}).Select("workspaces.*").
+	q := r.db.WithContext(ctx).Model(&Workspace{}).
 		Joins("JOIN workspace_grants"+forceIndex(r.db, "workspace_grants_grantee")+" ON workspace_grants.workspace_id = workspaces.id").
 		Where("workspace_grants.grantee_organization_id = ? AND workspace_grants.status = ? AND workspace_grants.expires_at > ?",
 			granteeID, GrantAccepted, now.UTC())
-	return keysetOn[*Workspace](q, p, false, "workspace_grants.workspace_id")
+	return keysetScanOn[Workspace](q, p, false, "workspace_grants.workspace_id", qualified("workspaces", workspaceColumns))
 }
 
 // CountSharedWith counts the workspaces the grantee holds live grants on.

@@ -113,7 +113,7 @@ func (r Organizations) Create(ctx context.Context, o *Organization) error {
 
 // ListAll lists every organization: for platform administrators only.
 func (r Organizations) ListAll(ctx context.Context, p Page) ([]*Organization, bool, error) {
-	return keyset[*Organization](r.db.WithContext(ctx).Model(&Organization{}), p, false)
+	return keysetScan[Organization](r.db.WithContext(ctx).Model(&Organization{}), p, false, orgColumns)
 }
 
 // CountAll counts every organization: for platform administrators only.

@@ -319,7 +319,7 @@ func keysetMethods(t *testing.T) []string {
 				if ix, ok := fun.(*ast.IndexExpr); ok {
 					fun = ix.X
 				}
-				if id, ok := fun.(*ast.Ident); ok && (id.Name == "keyset" || id.Name == "keysetOn") {
+				if id, ok := fun.(*ast.Ident); ok && strings.HasPrefix(id.Name, "keyset") && id.Name != "keysetQuery" {
 					found[recvName(fn)+"."+fn.Name.Name] = true
 				}
 				return true
@@ -419,17 +419,24 @@ type queryCapture struct {
 func captureQueries(t *testing.T, d *db.DB) *queryCapture {
 	t.Helper()
 	c := &queryCapture{}
-	err := d.Callback().Query().After("gorm:query").Register("plans_test:capture", func(tx *gorm.DB) {
+	capture := func(tx *gorm.DB) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.on && !tx.DryRun && tx.Statement.SQL.Len() > 0 {
 			c.seen = append(c.seen, capturedQuery{tx.Statement.SQL.String(), slices.Clone(tx.Statement.Vars)})
 		}
-	})
-	if err != nil {
+	}
+	// Query: Find; Row: the pages scanned with explicit columns (Rows).
+	if err := d.Callback().Query().After("gorm:query").Register("plans_test:capture", capture); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = d.Callback().Query().Remove("plans_test:capture") })
+	if err := d.Callback().Row().After("gorm:row").Register("plans_test:capture", capture); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = d.Callback().Query().Remove("plans_test:capture")
+		_ = d.Callback().Row().Remove("plans_test:capture")
+	})
 	return c
 }
 

@@ -206,6 +206,21 @@ func keyset[T any](q *gorm.DB, p Page, desc bool) ([]T, bool, error) {
 // keysetOn is keyset on column key instead of id, for a page of a join
 // that seeks on the joined table's copy of the ID.
 func keysetOn[T any](q *gorm.DB, p Page, desc bool, key string) ([]T, bool, error) {
+	q, limit := keysetQuery(q, p, desc, key)
+	var rows []T
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, false, err
+	}
+	if len(rows) > limit {
+		return rows[:limit], true, nil
+	}
+	return rows, false, nil
+}
+
+// keysetQuery adds a keyset page's cursor condition on column key, its
+// order and its limit (one row more than the page, to tell whether there
+// is a next page) to q, and returns the page size.
+func keysetQuery(q *gorm.DB, p Page, desc bool, key string) (*gorm.DB, int) {
 	if p.First < 1 || p.First > MaxPageSize {
 		p.First = DefaultPageSize
 	}
@@ -220,14 +235,7 @@ func keysetOn[T any](q *gorm.DB, p Page, desc bool, key string) ([]T, bool, erro
 			q = q.Where(key+" > ?", id)
 		}
 	}
-	var rows []T
-	if err := q.Order(order).Limit(p.First + 1).Find(&rows).Error; err != nil {
-		return nil, false, err
-	}
-	if len(rows) > p.First {
-		return rows[:p.First], true, nil
-	}
-	return rows, false, nil
+	return q.Order(order).Limit(p.First + 1), p.First
 }
 
 // Lookup fetches a row of model T by primary key alone, unscoped: the one
@@ -246,6 +254,12 @@ func lookup[T any](ctx context.Context, db *gorm.DB, id string, lock bool) (*T, 
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	var row T
+	if s, ok := any(&row).(scanned); ok {
+		if err := scanFirst(q.Model(&row).Select(strings.Join(columnsOf(s), ", ")).Where("id = ?", id).Limit(1), s); err != nil {
+			return nil, err
+		}
+		return &row, nil
+	}
 	if err := q.Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, notFound(err)
 	}

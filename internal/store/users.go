@@ -120,7 +120,7 @@ func (r Users) ListByOrganization(ctx context.Context, orgID string, p Page) ([]
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&User{}).Where("organization_id = ?", orgID)
-	return keyset[*User](seek(q, "users", "users_organization"), p, false)
+	return keysetScan[User](seek(q, "users", "users_organization"), p, false, userColumns)
 }
 
 // RecordLogin sets a user's last sign-in time.
@@ -187,24 +187,24 @@ type Actor struct {
 // lookups joined in): checking the request's budget then costs no
 // statement.
 func (r Users) GetActor(ctx context.Context, userID, jti string) (*Actor, error) {
-	var row struct {
-		User         User           `gorm:"embedded;embeddedPrefix:u_"`
-		Organization Organization   `gorm:"embedded;embeddedPrefix:o_"`
-		SignedOut    bool           `gorm:"column:signed_out"`
-		Budget       Budget         `gorm:"embedded;embeddedPrefix:b_"`
-		Policy       SecurityPolicy `gorm:"embedded;embeddedPrefix:p_"`
-	}
-	err := scanOne(r.db.WithContext(ctx), &row, `SELECT `+actorColumns+`, `+budgetColumns+`, `+policyColumns+`,
-		EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = ?) AS signed_out
-		FROM users u JOIN organizations o ON o.id = u.organization_id`+policyJoin+`
-		LEFT JOIN rate_limits rc ON rc.scope = '`+ScopeUser+`' AND rc.subject = u.id
-		LEFT JOIN rate_limits ro ON ro.scope = '`+ScopeOrg+`' AND ro.subject = o.id
-		WHERE u.id = ?`, jti, userID)
+	a := &Actor{}
+	d := append(append(a.User.dests(), a.Organization.dests()...),
+		&a.Budget.Caller, &a.Budget.Organization, &a.Policy.RequireSSO, &a.Policy.AllowedIPRanges, &a.Policy.SessionTTLMinutes, &a.SignedOut)
+	err := scanOneRow(ctx, r.db, d, getActorSQL, jti, userID)
 	if err != nil {
 		return nil, err
 	}
-	return &Actor{User: row.User, Organization: row.Organization, SignedOut: row.SignedOut, Budget: row.Budget, Policy: row.Policy}, nil
+	return a, nil
 }
+
+// getActorSQL is GetActor's statement: its select list is in the order of
+// GetActor's destinations.
+var getActorSQL = `SELECT ` + actorColumns + `, ` + budgetColumns + `, ` + policyColumns + `,
+		EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = ?) AS signed_out
+		FROM users u JOIN organizations o ON o.id = u.organization_id` + policyJoin + `
+		LEFT JOIN rate_limits rc ON rc.scope = '` + ScopeUser + `' AND rc.subject = u.id
+		LEFT JOIN rate_limits ro ON ro.scope = '` + ScopeOrg + `' AND ro.subject = o.id
+		WHERE u.id = ?`
 
 // RevokeSessions ends the session tokens of user userID of organization
 // orgID issued before validAfter; a later cutoff already set stays.
@@ -246,9 +246,7 @@ func scanOne(db *gorm.DB, dest any, sql string, args ...any) error {
 	return nil
 }
 
-var actorColumns = columns("u", "u_", "id", "organization_id", "email", "email_scope", "name", "password_hash", "role",
-	"platform_admin", "status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at", "email_verified_at",
-	"sessions_valid_after") +
+var actorColumns = columns("u", "u_", userColumns...) +
 	", " + columns("o", "o_", orgColumns...)
 
 var orgColumns = []string{"id", "name", "name_key", "name_lower", "slug", "domain", "status", "external_issuer", "external_id",

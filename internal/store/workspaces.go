@@ -40,7 +40,7 @@ func (r Workspaces) ListByOrganization(ctx context.Context, orgID string, p Page
 		return nil, false, ErrNoScope
 	}
 	q := r.db.WithContext(ctx).Model(&Workspace{}).Where("organization_id = ?", orgID)
-	return keyset[*Workspace](seek(q, "workspaces", "workspaces_organization"), p, false)
+	return keysetScan[Workspace](seek(q, "workspaces", "workspaces_organization"), p, false, workspaceColumns)
 }
 
 // Create inserts a workspace. The caller adds to the organization's counter
