@@ -133,7 +133,7 @@ func TestVerifiedTokensAreBounded(t *testing.T) {
 		}
 		for _, bad := range []string{
 			badSignature(good),
-			signedWith(t, forged(t), stranger, stranger.KeyID()),           // an unknown key
+			signedWith(t, forged(t), stranger, stranger.KeyID()),            // an unknown key
 			signedWith(t, forged(t), stranger, tokens.SigningKey().KeyID()), // our kid, another key
 			good + "x",
 			"a.b.c" + ids.New(),
