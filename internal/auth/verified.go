@@ -9,8 +9,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// VerifiedTokens is how many verified tokens a Tokens remembers (about
-// 300 bytes each): a client calls with the same token until it expires, so
+// VerifiedTokens is how many verified tokens a Tokens remembers (under half
+// a kilobyte each, claims and LRU bookkeeping: 5 MB at most): a client calls with the same token until it expires, so
 // its signature is checked once per token and process, not once per
 // request.
 const VerifiedTokens = 10_000
