@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/neosc/neosc/internal/apperr"
@@ -109,6 +110,8 @@ type Authenticator struct {
 	// (the organization's security policy, internal/policy); an error ends
 	// the request with its code, before anything is parsed.
 	Admit func(ctx context.Context, a *Actor) error
+
+	refusals refusalLog
 }
 
 // admit runs Admit on actor and passes the request on, or refuses it.
@@ -145,14 +148,20 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		raw = strings.TrimSpace(raw)
-		if a.OIDC != nil && a.OIDC.Handles(UnverifiedIssuer(raw)) {
+		// A service token verified before is known without reading its
+		// iss; any other token is the OpenID Provider's when its iss says
+		// so, else verified as the service's.
+		claims, ok := a.Tokens.cached(r.Context(), raw)
+		if !ok && a.OIDC != nil && a.OIDC.Handles(UnverifiedIssuer(raw)) {
 			a.external(w, r, next, raw)
 			return
 		}
-		claims, err := a.Tokens.VerifyContext(r.Context(), raw)
-		if err != nil {
-			a.refuse(w, r, err)
-			return
+		if !ok {
+			var err error
+			if claims, err = a.Tokens.verifyNew(r.Context(), raw); err != nil {
+				a.refuse(w, r, err)
+				return
+			}
 		}
 		if claims.APITokenID != "" {
 			a.apiToken(w, r, next, claims)
@@ -276,8 +285,38 @@ func (a *Authenticator) rejectErr(w http.ResponseWriter, r *http.Request, err er
 	}
 }
 
+// refuse answers UNAUTHENTICATED (401). Nothing is written to the
+// database, and the reason is logged at most once a second (refusalLog):
+// a bad token costs its parse, one signature check and the answer.
 func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, reason error) {
-	a.Log.InfoContext(r.Context(), "request refused: unauthenticated", "reason", reason.Error())
+	if skipped, ok := a.refusals.due(time.Now()); ok {
+		a.Log.InfoContext(r.Context(), "request refused: unauthenticated", "reason", reason.Error(), "refused_unlogged", skipped)
+	}
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	a.Reject(w, r, http.StatusUnauthorized, apperr.ErrUnauthenticated)
+}
+
+// refusalLogEvery is the least time between two log lines of refused
+// requests.
+const refusalLogEvery = time.Second
+
+// refusalLog thins out the log of refused requests to one line per
+// refusalLogEvery, which says how many refusals went unlogged since the one
+// before: every request is in the access log with its status already, and
+// a flood of bad tokens must not double the log's volume. Lock-free; the
+// zero value is ready.
+type refusalLog struct {
+	next    atomic.Int64 // UnixNano before which refusals are only counted
+	skipped atomic.Int64
+}
+
+// due reports whether the refusal at now is to be logged, and how many went
+// unlogged before it.
+func (l *refusalLog) due(now time.Time) (int64, bool) {
+	n := l.next.Load()
+	if now.UnixNano() < n || !l.next.CompareAndSwap(n, now.Add(refusalLogEvery).UnixNano()) {
+		l.skipped.Add(1)
+		return 0, false
+	}
+	return l.skipped.Swap(0), true
 }

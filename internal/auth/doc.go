@@ -10,6 +10,10 @@
 //     organization, a signed-out session token or one issued before its
 //     user's sessions were ended counts on the next request, whatever the
 //     token says.
+//   - A token that verified is remembered per process (bounded, by its hash)
+//     while it is unexpired and its key still verifies, so its signature is
+//     checked once; what the database says about the caller is never
+//     cached.
 //   - Signing keys are a file (one node) or sealed in the database under
 //     NEOSC_KEY_ENCRYPTION_KEY (any number of replicas, rotated); verifying
 //     reads them from memory, never from the database per request.

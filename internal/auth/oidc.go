@@ -213,7 +213,7 @@ func (o *OIDC) Handles(iss string) bool {
 // iss equal to the provider, aud containing the configured audience, exp
 // required, nbf/iat honoured with a 30 s skew. It runs no SQL.
 func (o *OIDC) Verify(ctx context.Context, raw string) (*ExternalIdentity, error) {
-	if len(raw) == 0 || len(raw) > maxTokenLen || strings.Count(raw, ".") != 2 || strings.ContainsAny(raw, " \t\r\n{") {
+	if !compactJWS(raw) {
 		return nil, fmt.Errorf("%w: not a compact JWS", ErrBadToken)
 	}
 	msg, err := jws.Parse([]byte(raw))

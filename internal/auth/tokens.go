@@ -31,6 +31,8 @@ type Tokens struct {
 	ttl    time.Duration
 	keys   Keys
 	now    func() time.Time
+	// verified remembers the tokens that verified (see verifiedTokens).
+	verified *verifiedTokens
 }
 
 // NewTokens returns a signer/verifier for tokens issued by issuer, with one
@@ -46,7 +48,7 @@ func NewTokens(issuer string, ttl time.Duration, key jwk.Key) (*Tokens, error) {
 // NewTokensWith returns a signer/verifier for tokens issued by issuer with
 // keys (a Keyring, in the database).
 func NewTokensWith(issuer string, ttl time.Duration, keys Keys) *Tokens {
-	return &Tokens{issuer: issuer, ttl: ttl, keys: keys, now: time.Now}
+	return &Tokens{issuer: issuer, ttl: ttl, keys: keys, now: time.Now, verified: newVerifiedTokens(VerifiedTokens)}
 }
 
 // PublicKeys is the JWKS served at /.well-known/jwks.json.
@@ -166,17 +168,71 @@ var ErrBadToken = errors.New("invalid token")
 // that key's algorithm, exp present and not passed, nbf and iat not in the
 // future, iss and aud ours, sub and org well-formed IDs. It runs no SQL
 // (but for the bounded reload of database keys for an unknown kid).
+//
+// A token that verified before is answered from memory (verifiedTokens)
+// while it is unexpired and its key still verifies: the signature is
+// checked once per token, not once per request. What can change without
+// the token changing (the user, the denylist, an API token's revocation)
+// is the caller's to read on every request; the Authenticator does.
 func (t *Tokens) Verify(raw string) (*Claims, error) {
 	return t.VerifyContext(context.Background(), raw)
 }
 
 // VerifyContext is Verify within ctx.
 func (t *Tokens) VerifyContext(ctx context.Context, raw string) (*Claims, error) {
-	if len(raw) == 0 || len(raw) > maxTokenLen || strings.Count(raw, ".") != 2 || strings.ContainsAny(raw, " \t\r\n{") {
+	if c, ok := t.cached(ctx, raw); ok {
+		return c, nil
+	}
+	return t.verifyNew(ctx, raw)
+}
+
+// cached answers the claims of raw when it verified before and still would
+// (see verifiedTokens).
+func (t *Tokens) cached(ctx context.Context, raw string) (*Claims, bool) {
+	if len(raw) > maxTokenLen { // not hashed at all
+		return nil, false
+	}
+	return t.verified.get(ctx, raw, t.keys, t.now())
+}
+
+// verifyNew verifies raw, a token cached did not know, and remembers it
+// when it verifies.
+func (t *Tokens) verifyNew(ctx context.Context, raw string) (*Claims, error) {
+	if !compactJWS(raw) {
 		return nil, fmt.Errorf("%w: not a compact JWS", ErrBadToken)
 	}
+	c, kid, err := t.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	t.verified.add(raw, c, kid)
+	return c, nil
+}
+
+// compactJWS reports whether raw is worth parsing: bounded length, three
+// parts, no JSON serialization, no whitespace.
+func compactJWS(raw string) bool {
+	if len(raw) == 0 || len(raw) > maxTokenLen {
+		return false
+	}
+	dots := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '.':
+			dots++
+		case ' ', '\t', '\r', '\n', '{':
+			return false
+		}
+	}
+	return dots == 2
+}
+
+// verify checks raw's signature and claims (Verify, without the cache) and
+// answers the kid of the key that verified it.
+func (t *Tokens) verify(ctx context.Context, raw string) (*Claims, string, error) {
+	var kid string
 	tok, err := jwt.ParseString(raw,
-		jwt.WithKeyProvider(t.keyFor(ctx)),
+		jwt.WithKeyProvider(t.keyFor(ctx, &kid)),
 		jwt.WithValidate(true),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithAudience(Audience),
@@ -186,13 +242,13 @@ func (t *Tokens) VerifyContext(ctx context.Context, raw string) (*Claims, error)
 		jwt.WithClock(jwt.ClockFunc(t.now)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
 	orgClaim, _ := tok.Get("org")
 	orgStr, _ := orgClaim.(string)
 	orgID, ok := ids.Decode(ids.Organization, orgStr)
 	if !ok {
-		return nil, fmt.Errorf("%w: org is not an organization ID", ErrBadToken)
+		return nil, "", fmt.Errorf("%w: org is not an organization ID", ErrBadToken)
 	}
 	c := &Claims{OrganizationID: orgID, JTI: tok.JwtID(), IssuedAt: tok.IssuedAt(), ExpiresAt: tok.Expiration()}
 	switch typ, id, _ := ids.Parse(tok.Subject()); typ {
@@ -200,33 +256,34 @@ func (t *Tokens) VerifyContext(ctx context.Context, raw string) (*Claims, error)
 		c.UserID = id
 	case ids.APIToken:
 		if tok.JwtID() != id {
-			return nil, fmt.Errorf("%w: API token jti does not match sub", ErrBadToken)
+			return nil, "", fmt.Errorf("%w: API token jti does not match sub", ErrBadToken)
 		}
 		c.APITokenID = id
 	default:
-		return nil, fmt.Errorf("%w: sub is neither a user nor an API token", ErrBadToken)
+		return nil, "", fmt.Errorf("%w: sub is neither a user nor an API token", ErrBadToken)
 	}
-	return c, nil
+	return c, kid, nil
 }
 
 // keyFor offers the public key the signature's kid names, with that key's
 // own algorithm (never one inferred from the key or taken from the header);
 // a signature without kid, or naming no key whose tokens are accepted, gets
-// none.
-func (t *Tokens) keyFor(ctx context.Context) jws.KeyProvider {
+// none. The kid of the key offered is stored in *kid.
+func (t *Tokens) keyFor(ctx context.Context, kid *string) jws.KeyProvider {
 	return jws.KeyProviderFunc(func(_ context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
-		kid := sig.ProtectedHeaders().KeyID()
-		if kid == "" {
+		named := sig.ProtectedHeaders().KeyID()
+		if named == "" {
 			return errors.New("no kid")
 		}
-		key, ok := t.keys.Verifier(ctx, kid)
+		key, ok := t.keys.Verifier(ctx, named)
 		if !ok {
-			return fmt.Errorf("no key %q", kid)
+			return fmt.Errorf("no key %q", named)
 		}
 		var alg jwa.SignatureAlgorithm
 		if err := alg.Accept(key.Algorithm().String()); err != nil {
 			return err
 		}
+		*kid = named
 		sink.Key(alg, key)
 		return nil
 	})

@@ -10,7 +10,8 @@ import (
 	"github.com/neosc/neosc/internal/ids"
 )
 
-func BenchmarkTokens(b *testing.B) {
+func benchTokens(b *testing.B) (*auth.Tokens, string) {
+	b.Helper()
 	key, err := auth.LoadOrCreateSigningKey(filepath.Join(b.TempDir(), "k.jwk"))
 	if err != nil {
 		b.Fatal(err)
@@ -23,22 +24,43 @@ func BenchmarkTokens(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("issue", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, _, err := tokens.Issue(ids.New(), ids.New()); err != nil {
-				b.Fatal(err)
-			}
+	return tokens, tok
+}
+
+func BenchmarkIssue(b *testing.B) {
+	tokens, _ := benchTokens(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := tokens.Issue(ids.New(), ids.New()); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("verify", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := tokens.Verify(tok); err != nil {
-				b.Fatal(err)
-			}
+	}
+}
+
+// BenchmarkVerifyCold verifies a token's signature and claims every time
+// (no cache of verified tokens): a token's first request.
+func BenchmarkVerifyCold(b *testing.B) {
+	tokens, tok := benchTokens(b)
+	tokens.SetVerifiedTokens(0)
+	benchVerify(b, tokens, tok)
+}
+
+// BenchmarkVerifyWarm verifies a token verified before: every request of a
+// session but its first.
+func BenchmarkVerifyWarm(b *testing.B) {
+	tokens, tok := benchTokens(b)
+	benchVerify(b, tokens, tok)
+}
+
+func benchVerify(b *testing.B, tokens *auth.Tokens, tok string) {
+	b.Helper()
+	b.ReportAllocs()
+	defer cpuPerOp(b)()
+	for b.Loop() {
+		if _, err := tokens.Verify(tok); err != nil {
+			b.Fatal(err)
 		}
-	})
+	}
 }
 
 func TestTokensRoundTrip(t *testing.T) {
