@@ -76,9 +76,9 @@ var complexity = map[string]int{S1: 252, S2a: 356, S2b: 356, S3: 805, S4: 3}
 // actor is the caller as the raw baseline reads it.
 type actor struct {
 	userID, orgID, email, role, status, orgStatus string
-	platformAdmin, signedOut, requireSSO         bool
-	validAfter                                   sql.NullTime
-	ipRanges                                     string
+	platformAdmin, signedOut, requireSSO          bool
+	validAfter                                    sql.NullTime
+	ipRanges                                      string
 }
 
 var errUnauthenticated = errors.New("authentication required or invalid")
