@@ -4,6 +4,7 @@
 //	neosc migrate up|down|status                  migrations only
 //	neosc create-admin --email E --name N         platform administrator; password on stdin
 //	neosc keys rotate                             new signing key (database keys only)
+//	neosc seed [--scale small|large] [--users N ...] deterministic benchmark data set (docs/seed.md)
 //	neosc healthcheck                             exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the NEOSC_* environment variables (README).
@@ -23,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,6 +42,7 @@ import (
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/mail"
 	"github.com/neosc/neosc/internal/ratelimit"
+	"github.com/neosc/neosc/internal/seed"
 	"github.com/neosc/neosc/internal/server"
 	"github.com/neosc/neosc/internal/store"
 )
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "migrate", "create-admin", "keys", "healthcheck":
+	case "serve", "migrate", "create-admin", "keys", "healthcheck", "seed":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -70,6 +73,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
 
+	var seedOpts seed.Options
+	if cmd == "seed" {
+		// Flags first: a bad flag is answered before the database is opened.
+		o, err := seedOptions(args, stderr)
+		if err != nil {
+			return err
+		}
+		seedOpts = o
+	}
 	cfg, err := config.Load(os.Getenv, isTerminal(stderr))
 	if err != nil {
 		return err
@@ -95,6 +107,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return createAdmin(ctx, cfg, d, m, log, args, stdin, stdout)
 	case "keys":
 		return keysCommand(ctx, cfg, d, m, log, args, stdout)
+	case "seed":
+		return seedCommand(ctx, d, m, seedOpts, stdout)
 	}
 	return serve(ctx, cfg, d, m, log)
 }
@@ -107,6 +121,10 @@ const usage = `usage:
   neosc keys rotate                       store a new signing key and retire the current one
                                           (needs NEOSC_KEY_ENCRYPTION_KEY)
   neosc healthcheck                       exit 0 when the server at NEOSC_ADDR answers /readyz
+  neosc seed [--scale small|large] [--organizations N] [--users N] [--big-org-users N]
+             [--workspaces N] [--big-org-workspaces N] [--audit-events N] [--seed N]
+                                          write the deterministic benchmark data set into a fresh
+                                          database (docs/seed.md); refuses one that holds users
 `
 
 func serve(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrator, log *slog.Logger) error {
@@ -334,6 +352,75 @@ func createAdmin(ctx context.Context, cfg *config.Config, d *db.DB, m *db.Migrat
 		return err
 	}
 	fmt.Fprintln(stdout, ids.Encode(ids.User, u.ID))
+	return nil
+}
+
+// seedOptions reads `neosc seed`'s flags: --scale picks the sizes, the
+// other flags override them one by one.
+func seedOptions(args []string, stderr io.Writer) (seed.Options, error) {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scale := fs.String("scale", "large", "data set size: small (one tenth) or large (issue 12's)")
+	orgs := fs.Int("organizations", 0, "organizations, the big one included (default: the scale's)")
+	users := fs.Int("users", 0, "users in all (default: the scale's)")
+	bigUsers := fs.Int("big-org-users", 0, "users of the big organization (default: the scale's)")
+	wss := fs.Int("workspaces", 0, "workspaces in all (default: the scale's)")
+	bigWss := fs.Int("big-org-workspaces", 0, "workspaces of the big organization (default: the scale's)")
+	events := fs.Int("audit-events", 0, "audit events in all, half in the big organization (default: the scale's)")
+	seedValue := fs.Int64("seed", 1, "random seed: the same seed and sizes give the same rows and IDs")
+	if err := fs.Parse(args); err != nil {
+		return seed.Options{}, fmt.Errorf("seed: %w (neosc seed -h lists the flags)", err)
+	}
+	if fs.NArg() > 0 {
+		return seed.Options{}, fmt.Errorf("seed: unexpected argument %q (neosc seed -h lists the flags)", fs.Arg(0))
+	}
+	var o seed.Options
+	switch *scale {
+	case "large":
+		o = seed.Large()
+	case "small":
+		o = seed.Small()
+	default:
+		return seed.Options{}, fmt.Errorf("seed: --scale must be small or large, not %q", *scale)
+	}
+	given := map[string]*int{"organizations": orgs, "users": users, "big-org-users": bigUsers,
+		"workspaces": wss, "big-org-workspaces": bigWss, "audit-events": events}
+	into := map[string]*int{"organizations": &o.Organizations, "users": &o.Users, "big-org-users": &o.BigOrgUsers,
+		"workspaces": &o.Workspaces, "big-org-workspaces": &o.BigOrgWorkspaces, "audit-events": &o.AuditEvents}
+	fs.Visit(func(f *flag.Flag) {
+		if v, ok := given[f.Name]; ok {
+			*into[f.Name] = *v
+		}
+	})
+	o.Seed = *seedValue
+	if err := o.Validate(); err != nil {
+		return seed.Options{}, fmt.Errorf("seed: %w", err)
+	}
+	return o, nil
+}
+
+func seedCommand(ctx context.Context, d *db.DB, m *db.Migrator, o seed.Options, stdout io.Writer) error {
+	if _, err := m.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	start := time.Now()
+	res, err := seed.Run(ctx, d, o, stdout)
+	if err != nil {
+		return err
+	}
+	tables := make([]string, 0, len(res.Counts))
+	for t := range res.Counts {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	fmt.Fprintf(stdout, "seeded in %.1fs (%s, seed %d):\n", time.Since(start).Seconds(), d.Engine, o.Seed)
+	for _, t := range tables {
+		fmt.Fprintf(stdout, "  %-26s %9d\n", t, res.Counts[t])
+	}
+	fmt.Fprintf(stdout, "big organization:    %s (%s)\n", ids.Encode(ids.Organization, res.BigOrgID), res.BigOrgID)
+	fmt.Fprintf(stdout, "big org admin:       %s\n", res.BigOrgAdminEmail)
+	fmt.Fprintf(stdout, "platform admin:      %s\n", res.PlatformAdminEmail)
+	fmt.Fprintf(stdout, "password (everyone): %s\n", res.Password)
 	return nil
 }
 
