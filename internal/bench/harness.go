@@ -32,6 +32,7 @@ type Config struct {
 	// -key and -issuer are appended.
 	Bin    string
 	RawCmd []string
+	RawEnv []string // added to the raw baseline's environment
 	// BenchTime is the Go benchmarks' -test.benchtime ("" keeps 1s).
 	BenchTime string
 	// CPUProfileDir, when set, gets a CPU profile of the service's Go
@@ -223,7 +224,7 @@ func loadOne(ctx context.Context, cfg *Config, p *InProc, cells map[string]*Cell
 		return err
 	}
 	args := append(append([]string{}, cfg.RawCmd[1:]...), "-addr", "127.0.0.1:"+strconv.Itoa(rawPort), "-db", url, "-key", keyFile, "-issuer", Issuer)
-	raw, err := StartProc(ctx, "raw", "/readyz", rawPort, nil, filepath.Join(cfg.WorkDir, fmt.Sprintf("raw-%s-%s.log", engine, scale)), cfg.RawCmd[0], args...)
+	raw, err := StartProc(ctx, "raw", "/readyz", rawPort, cfg.RawEnv, filepath.Join(cfg.WorkDir, fmt.Sprintf("raw-%s-%s.log", engine, scale)), cfg.RawCmd[0], args...)
 	if err != nil {
 		return err
 	}

@@ -7,10 +7,8 @@ import (
 	"net/url"
 
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/seed"
 )
-
-// seedFunc writes the data set of sizes on a migrated database.
-var seedFunc = fallbackSeed
 
 // Prepare migrates the database at databaseURL and seeds it.
 func Prepare(ctx context.Context, databaseURL string, s Sizes) (*Seeded, error) {
@@ -26,7 +24,11 @@ func Prepare(ctx context.Context, databaseURL string, s Sizes) (*Seeded, error) 
 	if _, err := m.Up(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return seedFunc(ctx, d, s)
+	r, err := seed.Run(ctx, d, s, nil)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	return &Seeded{PlatformOrgID: r.PlatformOrgID, PlatformAdminID: r.PlatformAdminID, BigOrgID: r.BigOrgID, BigOrgAdminID: r.BigOrgAdminID}, nil
 }
 
 // FreshMySQL drops and creates database name on the server of base

@@ -479,7 +479,8 @@ func (h *Raw) auditEvents(ctx context.Context, a *actor, gid string) (any, error
 		}
 		n := auditNode{ID: ids.Encode(ids.AuditEvent, id), Action: action, Outcome: outcome, CreatedAt: created.UTC().Format(time.RFC3339Nano)}
 		if email.Valid {
-			n.ActorEmail = &email.String
+			e := email.String
+			n.ActorEmail = &e
 		}
 		if targetType.Valid {
 			t := targetType.String
