@@ -363,4 +363,3 @@ func WriteResults(path, section string) error {
 	out := s[:i+len(MarkStart)] + "\n" + section + s[j:]
 	return os.WriteFile(path, []byte(out), 0o644)
 }
-
