@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -94,8 +95,8 @@ func BenchmarkScenarios(b *testing.B) {
 	for _, e := range testdb.Engines(b) {
 		p := tinyInProc(b, e)
 		for _, scn := range Scenarios {
-			b.Run(string(e)+"/service/"+scn, func(b *testing.B) { Loop(b, p.Service, p.SvcStmts, p.Fixture, scn, "svc") })
-			b.Run(string(e)+"/raw/"+scn, func(b *testing.B) { Loop(b, p.Raw, p.RawStmts, p.Fixture, scn, "raw") })
+			b.Run(string(e)+"/service/"+scn, func(b *testing.B) { Loop(b, p.Service, p.SvcStmts, p.Fixture, scn, "svc", nil) })
+			b.Run(string(e)+"/raw/"+scn, func(b *testing.B) { Loop(b, p.Raw, p.RawStmts, p.Fixture, scn, "raw", nil) })
 		}
 	}
 }
@@ -120,8 +121,13 @@ func TestHarnessShort(t *testing.T) {
 		engines = append(engines, string(e))
 	}
 	var log bytes.Buffer
+	prefix := fmt.Sprintf("neosc_bench_t%d_", time.Now().UnixNano()%1_000_000_000)
+	if dsn := os.Getenv(testdb.EnvMySQL); dsn != "" {
+		t.Cleanup(func() { _ = DropMySQL(context.Background(), dsn, prefix+"tiny") })
+	}
 	cfg := Config{
-		Scales: []string{"tiny"}, Engines: engines, MySQLDSN: os.Getenv(testdb.EnvMySQL), Rounds: 1,
+		MySQLPrefix: prefix,
+		Scales:      []string{"tiny"}, Engines: engines, MySQLDSN: os.Getenv(testdb.EnvMySQL), Rounds: 1,
 		Duration: 200 * time.Millisecond, Workers: 4, Bin: bin, RawCmd: []string{os.Args[0]}, RawEnv: []string{rawHelperEnv + "=1"},
 		BenchTime: "20x", WorkDir: dir, Log: &log, CPUProfileDir: filepath.Join(dir, "profiles"),
 	}

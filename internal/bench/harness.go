@@ -23,10 +23,13 @@ type Config struct {
 	Sizes    map[string]Sizes // nil: small and large
 	Engines  []string         // sqlite, mysql
 	MySQLDSN string           // mysql://USER:PASS@HOST:PORT/ (mysql is skipped, loudly, without it)
-	Rounds   int              // interleaved service/raw rounds per scenario
-	Duration time.Duration    // of each load run
-	Warmup   time.Duration    // uncounted run of each side before the rounds
-	Workers  int              // concurrent clients
+	// MySQLPrefix names the databases: PREFIX<scale> ("neosc_bench_" when
+	// empty), dropped and created afresh.
+	MySQLPrefix string
+	Rounds      int           // interleaved service/raw rounds per scenario
+	Duration    time.Duration // of each load run
+	Warmup      time.Duration // uncounted run of each side before the rounds
+	Workers     int           // concurrent clients
 	// Bin is the service binary (bin/neosc); RawCmd starts the raw
 	// baseline: the executable and its arguments, to which -addr, -db,
 	// -key and -issuer are appended.
@@ -146,7 +149,11 @@ func databaseURL(ctx context.Context, cfg *Config, engine db.Engine, scale strin
 		}
 		return "sqlite:" + path, nil
 	case db.MySQL:
-		return FreshMySQL(ctx, cfg.MySQLDSN, "neosc_bench_"+scale)
+		prefix := cfg.MySQLPrefix
+		if prefix == "" {
+			prefix = "neosc_bench_"
+		}
+		return FreshMySQL(ctx, cfg.MySQLDSN, prefix+scale)
 	}
 	return "", fmt.Errorf("unknown engine %q", engine)
 }

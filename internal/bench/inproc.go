@@ -37,16 +37,13 @@ var BenchRate = ratelimit.Rate{Limit: 100_000_000, Period: time.Hour}
 // over the same database, each on a pool of its own that counts its
 // statements.
 type InProc struct {
-	Service, Raw        http.Handler
-	SvcStmts, RawStmts  *Counter
-	Fixture             *Fixture
-	svcDB               *db.DB
-	rawPool             interface{ Close() error }
-	limiterStop         func()
-	Engine              db.Engine
-	svcDeps             server.Deps
-	DatabaseURL, Scale  string
-	profileDir, pprofGo string
+	Service, Raw       http.Handler
+	SvcStmts, RawStmts *Counter
+	Fixture            *Fixture
+	Engine             db.Engine
+	DatabaseURL        string
+	svcDB              *db.DB
+	rawPool            interface{ Close() error }
 }
 
 // NewInProc builds both handlers on databaseURL (migrated and seeded).
@@ -124,8 +121,9 @@ func WantStatus(s string) int {
 }
 
 // Loop runs b.N requests of scenario scn through h, reporting statements
-// per request; a request answered otherwise than WantStatus fails b.
-func Loop(b *testing.B, h http.Handler, c *Counter, f *Fixture, scn, side string) {
+// per request (stmts/op); a request answered otherwise than WantStatus
+// ends b, its answer in *failed when failed is not nil.
+func Loop(b *testing.B, h http.Handler, c *Counter, f *Fixture, scn, side string, failed *string) {
 	b.ReportAllocs()
 	start := c.N()
 	b.ResetTimer()
@@ -134,7 +132,11 @@ func Loop(b *testing.B, h http.Handler, c *Counter, f *Fixture, scn, side string
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, NewHTTPRequest(r, ""))
 		if rec.Code != WantStatus(r.Scenario) {
-			b.Fatalf("%s %s: status %d: %.300s", side, scn, rec.Code, rec.Body.String())
+			msg := fmt.Sprintf("%s %s: status %d: %.300s", side, scn, rec.Code, rec.Body.String())
+			if failed != nil {
+				*failed = msg
+			}
+			b.Fatal(msg)
 		}
 	}
 	b.StopTimer()
@@ -154,7 +156,6 @@ func (p *InProc) GoBench(scn, side, profile string) (GoResult, error) {
 	if side == "raw" {
 		h, c = p.Raw, p.RawStmts
 	}
-	var stmts float64
 	var failed string
 	if profile != "" {
 		fh, err := os.Create(profile)
@@ -167,27 +168,14 @@ func (p *InProc) GoBench(scn, side, profile string) (GoResult, error) {
 		}
 		defer func() { pprof.StopCPUProfile(); _ = fh.Close() }()
 	}
-	res := testing.Benchmark(func(b *testing.B) {
-		b.ReportAllocs()
-		start := c.N()
-		for i := 0; i < b.N; i++ {
-			r := p.Fixture.Next(scn, side, uint64(i))
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, NewHTTPRequest(r, ""))
-			if rec.Code != WantStatus(r.Scenario) {
-				failed = fmt.Sprintf("%s %s: status %d: %.300s", side, scn, rec.Code, rec.Body.String())
-				b.SkipNow()
-			}
-		}
-		stmts = float64(c.N()-start) / float64(b.N)
-	})
+	res := testing.Benchmark(func(b *testing.B) { Loop(b, h, c, p.Fixture, scn, side, &failed) })
 	if failed != "" {
 		return GoResult{}, fmt.Errorf("go benchmark: %s", failed)
 	}
 	if res.N == 0 {
 		return GoResult{}, fmt.Errorf("go benchmark %s %s did not run", side, scn)
 	}
-	return GoResult{NsOp: float64(res.NsPerOp()), AllocsOp: float64(res.AllocsPerOp()), BytesOp: float64(res.AllocedBytesPerOp()), StmtsOp: stmts, N: res.N}, nil
+	return GoResult{NsOp: float64(res.NsPerOp()), AllocsOp: float64(res.AllocsPerOp()), BytesOp: float64(res.AllocedBytesPerOp()), StmtsOp: res.Extra["stmts/op"], N: res.N}, nil
 }
 
 // PprofTop is `go tool pprof -top` of a profile, its first n lines of

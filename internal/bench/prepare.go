@@ -31,6 +31,26 @@ func Prepare(ctx context.Context, databaseURL string, s Sizes) (*Seeded, error) 
 	return &Seeded{PlatformOrgID: r.PlatformOrgID, PlatformAdminID: r.PlatformAdminID, BigOrgID: r.BigOrgID, BigOrgAdminID: r.BigOrgAdminID}, nil
 }
 
+// DropMySQL drops database name on the server of base.
+func DropMySQL(ctx context.Context, base, name string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("MySQL DSN cannot be parsed")
+	}
+	u.Path = "/mysql"
+	cfg, err := db.ParseMySQLURL(u.String())
+	if err != nil {
+		return err
+	}
+	conn, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`")
+	return err
+}
+
 // FreshMySQL drops and creates database name on the server of base
 // (mysql://USER:PASS@HOST:PORT/) and returns its URL.
 func FreshMySQL(ctx context.Context, base, name string) (string, error) {
