@@ -370,6 +370,20 @@ func (h *Raw) organization(ctx context.Context, a *actor, gid string) (id string
 	return rowID, userCount, nil
 }
 
+// page cuts a keyset page of first rows out of the first+1 fetched
+// (nodes, with their raw IDs) and says whether there is more.
+func page[T any](nodes []T, rawIDs []string, first int) ([]T, pageInfo) {
+	pi := pageInfo{HasNextPage: len(nodes) > first}
+	if pi.HasNextPage {
+		nodes, rawIDs = nodes[:first], rawIDs[:first]
+	}
+	if len(rawIDs) > 0 {
+		c := store.Cursor(rawIDs[len(rawIDs)-1])
+		pi.EndCursor = &c
+	}
+	return nodes, pi
+}
+
 type userNode struct {
 	ID        string `json:"id"`
 	Email     string `json:"email"`
@@ -418,14 +432,7 @@ func (h *Raw) users(ctx context.Context, a *actor, gid, after string) (any, erro
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	pi := pageInfo{HasNextPage: len(nodes) > 50}
-	if pi.HasNextPage {
-		nodes, rawIDs = nodes[:50], rawIDs[:50]
-	}
-	if len(rawIDs) > 0 {
-		c := store.Cursor(rawIDs[len(rawIDs)-1])
-		pi.EndCursor = &c
-	}
+	nodes, pi := page(nodes, rawIDs, 50)
 	type conn struct {
 		TotalCount int        `json:"totalCount"`
 		PageInfo   pageInfo   `json:"pageInfo"`
@@ -496,14 +503,7 @@ func (h *Raw) auditEvents(ctx context.Context, a *actor, gid string) (any, error
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	pi := pageInfo{HasNextPage: len(nodes) > 100}
-	if pi.HasNextPage {
-		nodes, rawIDs = nodes[:100], rawIDs[:100]
-	}
-	if len(rawIDs) > 0 {
-		c := store.Cursor(rawIDs[len(rawIDs)-1])
-		pi.EndCursor = &c
-	}
+	nodes, pi := page(nodes, rawIDs, 100)
 	type conn struct {
 		PageInfo pageInfo    `json:"pageInfo"`
 		Nodes    []auditNode `json:"nodes"`

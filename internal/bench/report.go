@@ -139,10 +139,9 @@ type Target struct {
 // data set.
 func (r *Report) Targets() []Target {
 	var out []Target
-	type key struct{ engine, scale string }
-	var keys []key
+	var keys []engineScale
 	for _, c := range r.Cells {
-		k := key{c.Engine, c.Scale}
+		k := engineScale{c.Engine, c.Scale}
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
@@ -163,40 +162,15 @@ func (r *Report) Targets() []Target {
 		t.Got = strings.Join(got, ", ")
 		out = append(out, t)
 	}
-	{
-		t := Target{Name: "service CPU/request ÷ raw, S1–S3", Want: "≤ 1.5", Pass: true}
-		var got []string
-		for _, k := range keys {
-			worst := 0.0
-			for _, scn := range []string{S1, S2a, S2b, S3} {
-				if c := r.Cell(k.engine, k.scale, scn); c != nil && len(c.Svc) > 0 {
-					worst = max(worst, c.CPURatio())
-					t.Measured = true
-				}
-			}
-			got = append(got, fmt.Sprintf("%s/%s worst %.2f", k.engine, k.scale, worst))
-			t.Pass = t.Pass && worst <= 1.5
+	out = append(out, worstTarget(r, keys, "service CPU/request ÷ raw, S1–S3", "≤ 1.5", 1.5, func(c *Cell) (float64, bool) {
+		return c.CPURatio(), len(c.Svc) > 0
+	}))
+	out = append(out, worstTarget(r, keys, "p99 ÷ p50 at half the maximum rate (service, reads)", "≤ 3", 3, func(c *Cell) (float64, bool) {
+		if c.Half == nil || c.Half.P50 <= 0 {
+			return 0, false
 		}
-		t.Got = strings.Join(got, ", ")
-		out = append(out, t)
-	}
-	{
-		t := Target{Name: "p99 ÷ p50 at half the maximum rate (service, reads)", Want: "≤ 3", Pass: true}
-		var got []string
-		for _, k := range keys {
-			worst := 0.0
-			for _, scn := range []string{S1, S2a, S2b, S3} {
-				if c := r.Cell(k.engine, k.scale, scn); c != nil && c.Half != nil && c.Half.P50 > 0 {
-					worst = max(worst, float64(c.Half.P99)/float64(c.Half.P50))
-					t.Measured = true
-				}
-			}
-			got = append(got, fmt.Sprintf("%s/%s worst %.2f", k.engine, k.scale, worst))
-			t.Pass = t.Pass && worst <= 3
-		}
-		t.Got = strings.Join(got, ", ")
-		out = append(out, t)
-	}
+		return float64(c.Half.P99) / float64(c.Half.P50), true
+	}))
 	{
 		t := Target{Name: "peak RSS of the service under load", Want: "≤ 100 MiB", Pass: true}
 		var got []string
@@ -244,6 +218,31 @@ func (r *Report) Targets() []Target {
 	return out
 }
 
+// engineScale is an (engine, data set) pair of the report.
+type engineScale struct{ engine, scale string }
+
+// worstTarget checks that f, over the read scenarios S1–S3 of each engine
+// and data set, stays at or under bound.
+func worstTarget(r *Report, keys []engineScale, name, want string, bound float64, f func(*Cell) (float64, bool)) Target {
+	t := Target{Name: name, Want: want, Pass: true}
+	var got []string
+	for _, k := range keys {
+		worst := 0.0
+		for _, scn := range []string{S1, S2a, S2b, S3} {
+			if c := r.Cell(k.engine, k.scale, scn); c != nil {
+				if v, ok := f(c); ok {
+					worst = max(worst, v)
+					t.Measured = true
+				}
+			}
+		}
+		got = append(got, fmt.Sprintf("%s/%s worst %.2f", k.engine, k.scale, worst))
+		t.Pass = t.Pass && worst <= bound
+	}
+	t.Got = strings.Join(got, ", ")
+	return t
+}
+
 func (r *Report) engines() []string {
 	var out []string
 	for _, c := range r.Cells {
@@ -265,10 +264,9 @@ func (r *Report) Markdown() string {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "**%s**\n\n", n)
 	}
-	type key struct{ engine, scale string }
-	var keys []key
+	var keys []engineScale
 	for _, c := range r.Cells {
-		if k := (key{c.Engine, c.Scale}); !slices.Contains(keys, k) {
+		if k := (engineScale{c.Engine, c.Scale}); !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
