@@ -54,8 +54,20 @@ endif
 test: web
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-## bench: speed and memory goals
+## bench: the service beside the raw baseline (docs/performance.md; MariaDB must run for the MySQL half), then the micro-benchmarks
+# The harness (internal/bench) seeds fresh databases (SQLite files in a
+# temporary directory; neosc_bench_small/_large on the MySQL server of
+# NEOSC_BENCH_MYSQL_DSN, else NEOSC_TEST_MYSQL_DSN, else the local MariaDB as
+# root), runs the Go benchmarks of both handlers and a load run of bin/neosc
+# and of the baseline, prints the table and writes it into
+# docs/performance.md. A quick look: make bench BENCH_FLAGS='-scales small
+# -rounds 1 -duration 2s'. Profiles: BENCH_FLAGS='-cpuprofile /tmp/prof'.
+BENCH_MYSQL_DSN ?= $(or $(NEOSC_BENCH_MYSQL_DSN),$(NEOSC_TEST_MYSQL_DSN),mysql://root@127.0.0.1:3306/)
+BENCH_FLAGS     ?=
 bench:
+	$(GO) build -o $(BIN) .
+	$(GO) run ./internal/bench/cmd/neosc-bench -bin $(BIN) -mysql-dsn '$(BENCH_MYSQL_DSN)' \
+		-scales small,large -engines sqlite,mysql -rounds 3 -duration 5s -out docs/performance.md $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## generate: regenerate gqlgen code from schema.graphqls
