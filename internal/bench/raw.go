@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -56,13 +57,17 @@ const (
 		LEFT JOIN rate_limits rc ON rc.scope = 'user' AND rc.subject = u.id
 		LEFT JOIN rate_limits ro ON ro.scope = 'org' AND ro.subject = o.id
 		WHERE u.id = ?`
-	orgPageSQL     = "SELECT * FROM `organizations` ORDER BY id ASC LIMIT ?"
-	orgCountSQL    = "SELECT count(*) FROM `organizations`"
-	orgByIDSQL     = "SELECT * FROM `organizations` WHERE id = ? LIMIT ?"
-	usersSQL       = "SELECT * FROM `users` WHERE organization_id = ? ORDER BY id ASC LIMIT ?"
-	usersAfterSQL  = "SELECT * FROM `users` WHERE organization_id = ? AND id > ? ORDER BY id ASC LIMIT ?"
-	auditSQL       = "SELECT * FROM `audit_events` WHERE organization_id = ? AND action IN (?,?) ORDER BY id DESC LIMIT ?"
-	orgLockSQL     = "SELECT * FROM `organizations` WHERE id = ? LIMIT ? FOR UPDATE"
+	orgColumns  = "id, name, name_key, name_lower, slug, domain, status, external_issuer, external_id, user_count, workspace_count, kind, created_at, updated_at, max_users, max_workspaces, max_cpu_cores, max_memory_mb, max_storage_gb, cpu_cores, memory_mb, storage_gb"
+	orgPageSQL  = "SELECT " + orgColumns + " FROM `organizations` ORDER BY id ASC LIMIT ?"
+	orgCountSQL = "SELECT count(*) FROM `organizations`"
+	orgByIDSQL  = "SELECT " + orgColumns + " FROM `organizations` WHERE id = ? LIMIT ?"
+	userColumns = "id, organization_id, email, email_scope, name, password_hash, role, platform_admin, status, sso_issuer, sso_subject, created_at, updated_at, last_login_at, email_verified_at, sessions_valid_after"
+	// %s: the table, with MySQL's index hint (Raw.table).
+	usersSQL      = "SELECT " + userColumns + " FROM %s WHERE organization_id = ? ORDER BY id ASC LIMIT ?"
+	usersAfterSQL = "SELECT " + userColumns + " FROM %s WHERE organization_id = ? AND id > ? ORDER BY id ASC LIMIT ?"
+	// Metadata is not read: the page does not select it.
+	auditSQL       = "SELECT id, organization_id, action, outcome, actor_id, actor_email, actor_organization_id, target_type, target_id, target_organization_id, ip_address, user_agent, request_id, created_at FROM %s WHERE organization_id = ? AND action IN (?,?) ORDER BY id DESC LIMIT ?"
+	orgLockSQL     = "SELECT " + orgColumns + " FROM `organizations` WHERE id = ? LIMIT ? FOR UPDATE"
 	orgAddSQL      = "UPDATE `organizations` SET `cpu_cores`=cpu_cores + ?,`memory_mb`=memory_mb + ?,`storage_gb`=storage_gb + ?,`workspace_count`=workspace_count + ? WHERE id = ?"
 	insertWsSQL    = "INSERT INTO `workspaces` (`id`,`organization_id`,`name`,`description`,`type`,`connection_type`,`status`,`image_url`,`url`,`cpu_cores`,`memory_mb`,`storage_gb`,`created_at`,`updated_at`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	insertUsageSQL = "INSERT INTO `workspace_usage` (`id`,`organization_id`,`workspace_id`,`workspace_name`,`status`,`cpu_cores`,`memory_mb`,`storage_gb`,`started_at`,`ended_at`) VALUES (?,?,?,?,?,?,?,?,?,?)"
@@ -263,6 +268,15 @@ func (h *Raw) authenticate(ctx context.Context, r *http.Request) (*actor, jwt.To
 	return &a, tok, nil
 }
 
+// table is a page query's table as the service names it: with the index
+// it must seek on, on MySQL (internal/store seek, docs/query-plans.md).
+func (h *Raw) table(name, index string) string {
+	if h.Engine == db.MySQL {
+		return name + " FORCE INDEX (" + index + ")"
+	}
+	return "`" + name + "`"
+}
+
 // columnsInto scans the current row of rows into the named destinations,
 // every other column into a sink: how hand-written code reads SELECT *.
 func columnsInto(rows *sql.Rows, want map[string]any) ([]any, error) {
@@ -400,9 +414,9 @@ func (h *Raw) users(ctx context.Context, a *actor, gid, after string) (any, erro
 	}
 	var rows *sql.Rows
 	if afterID, ok := store.CursorID(after); ok {
-		rows, err = h.DB.QueryContext(ctx, usersAfterSQL, orgID, afterID, 51)
+		rows, err = h.DB.QueryContext(ctx, fmt.Sprintf(usersAfterSQL, h.table("users", "users_organization")), orgID, afterID, 51)
 	} else {
-		rows, err = h.DB.QueryContext(ctx, usersSQL, orgID, 51)
+		rows, err = h.DB.QueryContext(ctx, fmt.Sprintf(usersSQL, h.table("users", "users_organization")), orgID, 51)
 	}
 	if err != nil {
 		return nil, err
@@ -461,7 +475,7 @@ func (h *Raw) auditEvents(ctx context.Context, a *actor, gid string) (any, error
 	if err != nil {
 		return nil, err
 	}
-	rows, err := h.DB.QueryContext(ctx, auditSQL, orgID, "workspace.created", "user.login", 101)
+	rows, err := h.DB.QueryContext(ctx, fmt.Sprintf(auditSQL, h.table("audit_events", "audit_events_organization")), orgID, "workspace.created", "user.login", 101)
 	if err != nil {
 		return nil, err
 	}

@@ -127,22 +127,42 @@ func hasUnavailable(errs gqlerror.List) bool {
 // says), in the media type the client accepts (so that a client asking for
 // application/graphql-response+json reads extensions.code of a 401 or 429
 // too), with no data key and a cost of 0: nothing was priced.
+// errorAnswer is the answer of a request refused before the executor:
+// typed, so that encoding it reflects over no map, with the fields in the
+// order encoding/json writes a map's keys (the bytes the maps wrote).
+type errorAnswer struct {
+	Errors     []errorEntry `json:"errors"`
+	Extensions struct {
+		Cost struct {
+			Limit     int `json:"limit"`
+			Requested int `json:"requested"`
+		} `json:"cost"`
+	} `json:"extensions"`
+}
+
+type errorEntry struct {
+	Extensions errorExtensions `json:"extensions"`
+	Message    string          `json:"message"`
+}
+
+type errorExtensions struct {
+	Code       string `json:"code"`
+	RequestID  string `json:"requestId"`
+	RetryAfter *int64 `json:"retryAfter,omitempty"`
+}
+
 func writeError(w http.ResponseWriter, r *http.Request, status int, e *apperr.Error) {
 	msg := e.Message
 	if e.Code == apperr.Internal {
 		msg = internalMessage
 	}
-	ext := map[string]any{"code": string(e.Code), "requestId": RequestID(r.Context())}
+	body := errorAnswer{Errors: []errorEntry{{Message: msg,
+		Extensions: errorExtensions{Code: string(e.Code), RequestID: RequestID(r.Context())}}}}
+	body.Extensions.Cost.Limit = MaxComplexity
 	if e.RetryAfter > 0 {
-		ext["retryAfter"] = e.RetrySeconds()
-		w.Header().Set("Retry-After", strconv.FormatInt(e.RetrySeconds(), 10))
-	}
-	body := map[string]any{
-		"errors": []map[string]any{{
-			"message":    msg,
-			"extensions": ext,
-		}},
-		"extensions": map[string]any{"cost": costOf(0)},
+		retry := e.RetrySeconds()
+		body.Errors[0].Extensions.RetryAfter = &retry
+		w.Header().Set("Retry-After", strconv.FormatInt(retry, 10))
 	}
 	w.Header().Set("Content-Type", contentType(responseMediaType(r)))
 	w.Header().Set("Cache-Control", "no-store")

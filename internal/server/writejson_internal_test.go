@@ -2,11 +2,17 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/neosc/neosc/internal/apperr"
 )
 
 // TestWriteJSONIsJSONMarshal pins the one-pass writer to the bytes the
@@ -39,5 +45,35 @@ func TestWriteJSONIsJSONMarshal(t *testing.T) {
 				t.Errorf("writeJSON wrote\n%s\njson.Marshal writes\n%s", got.Bytes(), want)
 			}
 		})
+	}
+}
+
+// TestWriteErrorBytes pins writeError's typed answer to the bytes the maps
+// it replaced wrote (encoding/json sorts map keys).
+func TestWriteErrorBytes(t *testing.T) {
+	for _, e := range []*apperr.Error{
+		apperr.ErrUnauthenticated,
+		{Code: apperr.RateLimited, Message: "slow down <now>", RetryAfter: 1500 * time.Millisecond},
+		apperr.New(apperr.Internal, "secret detail"),
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", nil).WithContext(WithRequestID(context.Background(), "req-1"))
+		rec := httptest.NewRecorder()
+		writeError(rec, r, http.StatusUnauthorized, e)
+		msg := e.Message
+		if e.Code == apperr.Internal {
+			msg = internalMessage
+		}
+		ext := map[string]any{"code": string(e.Code), "requestId": "req-1"}
+		if e.RetryAfter > 0 {
+			ext["retryAfter"] = e.RetrySeconds()
+		}
+		var want bytes.Buffer
+		_ = json.NewEncoder(&want).Encode(map[string]any{
+			"errors":     []map[string]any{{"message": msg, "extensions": ext}},
+			"extensions": map[string]any{"cost": costOf(0)},
+		})
+		if rec.Body.String() != want.String() {
+			t.Errorf("%s: writeError wrote\n%s\nthe maps wrote\n%s", e.Code, rec.Body, want.String())
+		}
 	}
 }
