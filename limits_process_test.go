@@ -339,3 +339,24 @@ func TestRateLimitsSharedAcrossServers(t *testing.T) {
 		})
 	}
 }
+
+// TestGCPercent: the server runs its collector at GOGC=300 when the GOGC
+// variable is unset (docs/performance.md), and at GOGC when it is set;
+// start-up says which in its limits record.
+func TestGCPercent(t *testing.T) {
+	for _, c := range []struct{ env, want string }{{"GOGC=", "300"}, {"GOGC=150", "150"}} {
+		p := startServer(t, "gogc", "NEOSC_DATABASE_URL="+testdb.URL(t, "sqlite"), c.env)
+		p.addr(t)
+		got := ""
+		for _, line := range strings.Split(p.stderr.String(), "\n") {
+			var rec struct{ Msg, Gogc string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "limits" {
+				got = rec.Gogc
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s: limits record says gogc %q, want %q:\n%s", c.env, got, c.want, p.stderr.String())
+		}
+		p.stop(t)
+	}
+}

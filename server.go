@@ -271,6 +271,11 @@ func passwords(cfg *config.Config, log *slog.Logger) *auth.Passwords {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	limit := debug.SetMemoryLimit(-1) // the limit in force
+	gogc := os.Getenv("GOGC")
+	if gogc == "" {
+		debug.SetGCPercent(config.DefaultGCPercent)
+		gogc = strconv.Itoa(config.DefaultGCPercent)
+	}
 	n := cfg.HashConcurrency
 	if n == 0 {
 		n = auth.DefaultHashConcurrency(limit)
@@ -279,7 +284,7 @@ func passwords(cfg *config.Config, log *slog.Logger) *auth.Passwords {
 	if limit != math.MaxInt64 {
 		shown = strconv.FormatInt(limit>>20, 10) + "MiB"
 	}
-	log.Info("limits", "memory_limit", shown, "hash_concurrency", n, "hash_queue", n*auth.DefaultHashQueuePerSlot,
+	log.Info("limits", "memory_limit", shown, "gogc", gogc, "hash_concurrency", n, "hash_queue", n*auth.DefaultHashQueuePerSlot,
 		"rate_limit_anonymous", cfg.RateLimitAnonymous.String(), "rate_limit_token", cfg.RateLimitToken.String(),
 		"rate_limit_organization", cfg.RateLimitOrganization.String(), "trusted_proxies", len(cfg.TrustedProxies))
 	return auth.NewPasswords(n, n*auth.DefaultHashQueuePerSlot, auth.DefaultHashWait)
