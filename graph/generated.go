@@ -16189,7 +16189,7 @@ func (ec *executionContext) marshalNApiScope2ᚕgithubᚗcomᚋneoscᚋneoscᚋi
 }
 
 func (ec *executionContext) marshalNApiToken2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.APIToken) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, apiTokenImplementors, concurrentApiToken, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiToken2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐAPIToken(ctx, sel, v[i])
@@ -16221,7 +16221,7 @@ func (ec *executionContext) marshalNApiTokenConnection2ᚖgithubᚗcomᚋneosc�
 }
 
 func (ec *executionContext) marshalNApiTokenEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐAPITokenEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.APITokenEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, apiTokenEdgeImplementors, concurrentApiTokenEdge, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiTokenEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐAPITokenEdge(ctx, sel, v[i])
@@ -16245,7 +16245,7 @@ func (ec *executionContext) marshalNApiTokenEdge2ᚖgithubᚗcomᚋneoscᚋneosc
 }
 
 func (ec *executionContext) marshalNAuditEvent2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, auditEventImplementors, concurrentAuditEvent, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐAuditEvent(ctx, sel, v[i])
@@ -16277,7 +16277,7 @@ func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋneosc
 }
 
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, auditEventEdgeImplementors, concurrentAuditEventEdge, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEventEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐAuditEventEdge(ctx, sel, v[i])
@@ -16451,7 +16451,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNInvitation2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Invitation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, invitationImplementors, concurrentInvitation, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInvitation2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐInvitation(ctx, sel, v[i])
@@ -16483,7 +16483,7 @@ func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋneosc
 }
 
 func (ec *executionContext) marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InvitationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, invitationEdgeImplementors, concurrentInvitationEdge, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInvitationEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐInvitationEdge(ctx, sel, v[i])
@@ -16551,7 +16551,7 @@ func (ec *executionContext) marshalNOrgRole2githubᚗcomᚋneoscᚋneoscᚋinter
 }
 
 func (ec *executionContext) marshalNOrganization2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Organization) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, organizationImplementors, concurrentOrganization, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganization2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganization(ctx, sel, v[i])
@@ -16583,7 +16583,7 @@ func (ec *executionContext) marshalNOrganizationConnection2ᚖgithubᚗcomᚋneo
 }
 
 func (ec *executionContext) marshalNOrganizationDomain2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.OrganizationDomain) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, organizationDomainImplementors, concurrentOrganizationDomain, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationDomain2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐOrganizationDomain(ctx, sel, v[i])
@@ -16607,7 +16607,7 @@ func (ec *executionContext) marshalNOrganizationDomain2ᚖgithubᚗcomᚋneosc�
 }
 
 func (ec *executionContext) marshalNOrganizationEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐOrganizationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OrganizationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, organizationEdgeImplementors, concurrentOrganizationEdge, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrganizationEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐOrganizationEdge(ctx, sel, v[i])
@@ -16760,7 +16760,7 @@ func (ec *executionContext) marshalNUsageReport2ᚖgithubᚗcomᚋneoscᚋneosc�
 }
 
 func (ec *executionContext) marshalNUser2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.User) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, userImplementors, concurrentUser, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐUser(ctx, sel, v[i])
@@ -16792,7 +16792,7 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋneoscᚋneo
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, userEdgeImplementors, concurrentUserEdge, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -16826,7 +16826,7 @@ func (ec *executionContext) marshalNUserStatus2githubᚗcomᚋneoscᚋneoscᚋin
 }
 
 func (ec *executionContext) marshalNWorkspace2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.Workspace) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, workspaceImplementors, concurrentWorkspace, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkspace2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspace(ctx, sel, v[i])
@@ -16858,7 +16858,7 @@ func (ec *executionContext) marshalNWorkspaceConnection2ᚖgithubᚗcomᚋneosc�
 }
 
 func (ec *executionContext) marshalNWorkspaceEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WorkspaceEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, workspaceEdgeImplementors, concurrentWorkspaceEdge, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkspaceEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceEdge(ctx, sel, v[i])
@@ -16882,7 +16882,7 @@ func (ec *executionContext) marshalNWorkspaceEdge2ᚖgithubᚗcomᚋneoscᚋneos
 }
 
 func (ec *executionContext) marshalNWorkspaceGrant2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*store.WorkspaceGrant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, workspaceGrantImplementors, concurrentWorkspaceGrant, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkspaceGrant2ᚖgithubᚗcomᚋneoscᚋneoscᚋinternalᚋstoreᚐWorkspaceGrant(ctx, sel, v[i])
@@ -16914,7 +16914,7 @@ func (ec *executionContext) marshalNWorkspaceGrantConnection2ᚖgithubᚗcomᚋn
 }
 
 func (ec *executionContext) marshalNWorkspaceGrantEdge2ᚕᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WorkspaceGrantEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, workspaceGrantEdgeImplementors, concurrentWorkspaceGrantEdge, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkspaceGrantEdge2ᚖgithubᚗcomᚋneoscᚋneoscᚋgraphᚋmodelᚐWorkspaceGrantEdge(ctx, sel, v[i])

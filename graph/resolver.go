@@ -5,6 +5,7 @@
 package graph
 
 //go:generate go run github.com/99designs/gqlgen generate
+//go:generate go run github.com/neosc/neosc/internal/gqlseq generated.go lists_gen.go
 
 import (
 	"github.com/vektah/gqlparser/v2/ast"
