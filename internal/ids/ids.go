@@ -32,7 +32,9 @@ const maxLen = 80
 
 // Encode returns the global ID of the row with the given UUID.
 func Encode(t Type, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(string(t) + ":" + id))
+	var buf [64]byte // "Type:uuid" on the stack: one allocation, the result
+	src := append(append(append(buf[:0], t...), ':'), id...)
+	return base64.RawURLEncoding.EncodeToString(src)
 }
 
 // EncodePtr is Encode for an optional ID; nil or empty stays nil.

@@ -107,7 +107,23 @@ func unmarshalEnum[T ~string](v any, name string, allowed ...T) (T, error) {
 	return "", apperr.New(apperr.BadUserInput, "%q is not a valid %s", s, name)
 }
 
-func writeQuoted(w io.Writer, s string) { _, _ = io.WriteString(w, strconv.Quote(s)) }
+func writeQuoted(w io.Writer, s string) {
+	if len(s) > 62 || strings.ContainsAny(s, "\"\\") || !isPrintableASCII(s) {
+		_, _ = io.WriteString(w, strconv.Quote(s))
+		return
+	}
+	var buf [64]byte // an enum value: quoted in a buffer on the stack
+	_, _ = w.Write(append(append(append(buf[:0], '"'), s...), '"'))
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
 
 // MarshalGQL writes the enum value.
 func (e OrganizationStatus) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }

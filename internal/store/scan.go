@@ -1,8 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -28,17 +32,24 @@ var userColumns = []string{"id", "organization_id", "email", "email_scope", "nam
 	"platform_admin", "status", "sso_issuer", "sso_subject", "created_at", "updated_at", "last_login_at", "email_verified_at",
 	"sessions_valid_after"}
 
+// The destinations below are the fields themselves where database/sql
+// assigns without reflection (*string, *bool, *time.Time, and the string
+// enums as *string), and small Scanners (intDest, nullString, nullInt,
+// nullTime) where it would convert through reflection, or format an
+// integer to parse it back.
+
 func (u *User) dests() []any {
-	return []any{&u.ID, &u.OrganizationID, &u.Email, &u.EmailScope, &u.Name, &u.PasswordHash, &u.Role,
-		&u.PlatformAdmin, &u.Status, &u.SSOIssuer, &u.SSOSubject, &u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.EmailVerifiedAt,
-		&u.SessionsValidAfter}
+	return []any{&u.ID, &u.OrganizationID, &u.Email, &u.EmailScope, &u.Name, nullString{&u.PasswordHash}, (*string)(&u.Role),
+		&u.PlatformAdmin, (*string)(&u.Status), nullString{&u.SSOIssuer}, nullString{&u.SSOSubject}, &u.CreatedAt, &u.UpdatedAt,
+		nullTime{&u.LastLoginAt}, nullTime{&u.EmailVerifiedAt}, nullTime{&u.SessionsValidAfter}}
 }
 
 // dests lists Organization's fields in orgColumns order.
 func (o *Organization) dests() []any {
-	return []any{&o.ID, &o.Name, &o.NameKey, &o.NameLower, &o.Slug, &o.Domain, &o.Status, &o.ExternalIssuer, &o.ExternalID,
-		&o.UserCount, &o.WorkspaceCount, &o.Kind, &o.CreatedAt, &o.UpdatedAt,
-		&o.MaxUsers, &o.MaxWorkspaces, &o.MaxCPUCores, &o.MaxMemoryMB, &o.MaxStorageGB, &o.CPUCores, &o.MemoryMB, &o.StorageGB}
+	return []any{&o.ID, &o.Name, &o.NameKey, &o.NameLower, &o.Slug, nullString{&o.Domain}, (*string)(&o.Status),
+		nullString{&o.ExternalIssuer}, nullString{&o.ExternalID}, intDest{&o.UserCount}, intDest{&o.WorkspaceCount}, (*string)(&o.Kind),
+		&o.CreatedAt, &o.UpdatedAt, nullInt{&o.MaxUsers}, nullInt{&o.MaxWorkspaces}, nullInt{&o.MaxCPUCores}, nullInt{&o.MaxMemoryMB},
+		nullInt{&o.MaxStorageGB}, intDest{&o.CPUCores}, intDest{&o.MemoryMB}, intDest{&o.StorageGB}}
 }
 
 // workspaceColumns are Workspace's columns in dests order.
@@ -46,8 +57,8 @@ var workspaceColumns = []string{"id", "organization_id", "name", "description", 
 	"image_url", "url", "cpu_cores", "memory_mb", "storage_gb", "created_at", "updated_at"}
 
 func (w *Workspace) dests() []any {
-	return []any{&w.ID, &w.OrganizationID, &w.Name, &w.Description, &w.Type, &w.ConnectionType, &w.Status,
-		&w.ImageURL, &w.URL, &w.CPUCores, &w.MemoryMB, &w.StorageGB, &w.CreatedAt, &w.UpdatedAt}
+	return []any{&w.ID, &w.OrganizationID, &w.Name, &w.Description, (*string)(&w.Type), (*string)(&w.ConnectionType), (*string)(&w.Status),
+		nullString{&w.ImageURL}, nullString{&w.URL}, intDest{&w.CPUCores}, intDest{&w.MemoryMB}, intDest{&w.StorageGB}, &w.CreatedAt, &w.UpdatedAt}
 }
 
 // auditColumns are AuditEvent's columns in dests order; metadata last, so
@@ -57,8 +68,85 @@ var auditColumns = []string{"id", "organization_id", "action", "outcome", "actor
 	"target_type", "target_id", "target_organization_id", "ip_address", "user_agent", "request_id", "created_at", "metadata"}
 
 func (e *AuditEvent) dests() []any {
-	return []any{&e.ID, &e.OrganizationID, &e.Action, &e.Outcome, &e.ActorID, &e.ActorEmail, &e.ActorOrganizationID,
-		&e.TargetType, &e.TargetID, &e.TargetOrganizationID, &e.IPAddress, &e.UserAgent, &e.RequestID, &e.CreatedAt, &e.Metadata}
+	return []any{&e.ID, nullString{&e.OrganizationID}, &e.Action, (*string)(&e.Outcome), nullString{&e.ActorID}, nullString{&e.ActorEmail},
+		nullString{&e.ActorOrganizationID}, nullString{&e.TargetType}, nullString{&e.TargetID}, nullString{&e.TargetOrganizationID},
+		nullString{&e.IPAddress}, nullString{&e.UserAgent}, nullString{&e.RequestID}, &e.CreatedAt, &e.Metadata}
+}
+
+// intDest scans an integer column into an int.
+type intDest struct{ p *int }
+
+func (d intDest) Scan(src any) error {
+	if v, ok := src.(int64); ok {
+		*d.p = int(v)
+		return nil
+	}
+	var n sql.Null[int]
+	if err := n.Scan(src); err != nil || !n.Valid {
+		return cmp.Or(err, fmt.Errorf("NULL in a NOT NULL integer column"))
+	}
+	*d.p = n.V
+	return nil
+}
+
+// nullInt scans a nullable integer column into an *int.
+type nullInt struct{ p **int }
+
+func (d nullInt) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+	case int64:
+		n := int(v)
+		*d.p = &n
+	default:
+		var n sql.Null[int]
+		if err := n.Scan(src); err != nil {
+			return err
+		}
+		*d.p = &n.V
+	}
+	return nil
+}
+
+// nullString scans a nullable text column into a *string.
+type nullString struct{ p **string }
+
+func (d nullString) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+	case string:
+		*d.p = &v
+	case []byte:
+		s := string(v)
+		*d.p = &s
+	default:
+		return fmt.Errorf("cannot scan %T into a string", src)
+	}
+	return nil
+}
+
+// nullTime scans a nullable time column into a *time.Time.
+type nullTime struct{ p **time.Time }
+
+func (d nullTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+	case time.Time:
+		*d.p = &v
+	default:
+		var t sql.NullTime
+		if err := t.Scan(src); err != nil {
+			return err
+		}
+		*d.p = nil
+		if t.Valid {
+			*d.p = &t.Time
+		}
+	}
+	return nil
 }
 
 // columnsOf is the column list of a scanned row type, in dests order.
