@@ -238,7 +238,14 @@ func errScope(what string) error {
 // effectiveActor is the request's caller, or, inside the result of register
 // or login (mutations only), the user that result signs in.
 func effectiveActor(ctx context.Context, fc *graphql.FieldContext) *auth.Actor {
-	if oc := operationOf(ctx); oc == nil || oc.Operation == nil || oc.Operation.Operation == ast.Mutation {
+	// The operation's kind from the root field's type: walking the field
+	// contexts is cheaper than looking the operation up in the context
+	// chain, once per field of every row.
+	root := fc
+	for root.Parent != nil {
+		root = root.Parent
+	}
+	if root.Object != "Query" {
 		for p := fc.Parent; p != nil; p = p.Parent {
 			if c, ok := resultOf(p).(PayloadActorCarrier); ok && c.PayloadActor() != nil {
 				return c.PayloadActor()
@@ -246,14 +253,6 @@ func effectiveActor(ctx context.Context, fc *graphql.FieldContext) *auth.Actor {
 		}
 	}
 	return auth.ActorFrom(ctx)
-}
-
-// operationOf is the operation being executed (nil outside one).
-func operationOf(ctx context.Context) *graphql.OperationContext {
-	if !graphql.HasOperationContext(ctx) {
-		return nil
-	}
-	return graphql.GetOperationContext(ctx)
 }
 
 // resultOf returns the value a field context resolved to; for a list
