@@ -262,17 +262,8 @@ func resultOf(fc *graphql.FieldContext) any {
 		return nil
 	}
 	if fc.Result != nil {
-		// The rows of lists, as gqlgen stores them (a pointer to the
-		// slice element): the common cases without reflection.
-		switch r := fc.Result.(type) {
-		case **store.User:
-			return *r
-		case **store.Workspace:
-			return *r
-		case **store.Organization:
-			return *r
-		case **store.AuditEvent:
-			return *r
+		if row, ok := listRow(fc.Result); ok {
+			return row
 		}
 		v := reflect.ValueOf(fc.Result)
 		for v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Pointer {
@@ -291,6 +282,31 @@ func resultOf(fc *graphql.FieldContext) any {
 		return nil
 	}
 	return fc.Result
+}
+
+// listRow returns the row of a list element as gqlgen stores it (a pointer
+// to the slice element) for the four row types of the lists, without
+// reflection.
+func listRow(result any) (any, bool) {
+	switch r := result.(type) {
+	case **store.User:
+		if r != nil {
+			return *r, true
+		}
+	case **store.Workspace:
+		if r != nil {
+			return *r, true
+		}
+	case **store.Organization:
+		if r != nil {
+			return *r, true
+		}
+	case **store.AuditEvent:
+		if r != nil {
+			return *r, true
+		}
+	}
+	return nil, false
 }
 
 func isNil(v any) bool {
