@@ -70,7 +70,13 @@ function App() {
       first.current = false;
       return;
     }
-    const t = setTimeout(() => document.querySelector('main h1')?.focus({ preventScroll: true }), 50);
+    const t = setTimeout(() => {
+      // Someone already typing in a field of the new page keeps their
+      // place: moving focus would send the rest of their keys elsewhere.
+      const active = document.activeElement;
+      if (active?.matches('input, textarea, select') && document.querySelector('main')?.contains(active)) return;
+      document.querySelector('main h1')?.focus({ preventScroll: true });
+    }, 50);
     return () => clearTimeout(t);
   }, [page]);
   return (
