@@ -24,8 +24,14 @@ import (
 // scanned is a row type read with explicit columns: dests lists its fields
 // in the order of columns.
 type scanned interface {
+	columns() []string
 	dests() []any
 }
+
+func (*User) columns() []string         { return userColumns }
+func (*Organization) columns() []string { return orgColumns }
+func (*Workspace) columns() []string    { return workspaceColumns }
+func (*AuditEvent) columns() []string   { return auditColumns }
 
 // userColumns are User's columns in dests order.
 var userColumns = []string{"id", "organization_id", "email", "email_scope", "name", "password_hash", "role",
@@ -147,21 +153,6 @@ func (d nullTime) Scan(src any) error {
 		}
 	}
 	return nil
-}
-
-// columnsOf is the column list of a scanned row type, in dests order.
-func columnsOf(s scanned) []string {
-	switch s.(type) {
-	case *User:
-		return userColumns
-	case *Organization:
-		return orgColumns
-	case *Workspace:
-		return workspaceColumns
-	case *AuditEvent:
-		return auditColumns
-	}
-	panic("store: no column list for a scanned type")
 }
 
 // scanRows runs q (its select list matching P's dests, the first n of

@@ -255,7 +255,7 @@ func lookup[T any](ctx context.Context, db *gorm.DB, id string, lock bool) (*T, 
 	}
 	var row T
 	if s, ok := any(&row).(scanned); ok {
-		if err := scanFirst(q.Model(&row).Select(strings.Join(columnsOf(s), ", ")).Where("id = ?", id).Limit(1), s); err != nil {
+		if err := scanFirst(q.Model(&row).Select(strings.Join(s.columns(), ", ")).Where("id = ?", id).Limit(1), s); err != nil {
 			return nil, err
 		}
 		return &row, nil
