@@ -13666,6 +13666,9 @@ var apiTokenImplementors = []string{"ApiToken", "Node"}
 
 func (ec *executionContext) _ApiToken(ctx context.Context, sel ast.SelectionSet, obj *store.APIToken) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenImplementors)
+	if m := ec.plainApiToken(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -13778,6 +13781,9 @@ var apiTokenEdgeImplementors = []string{"ApiTokenEdge"}
 
 func (ec *executionContext) _ApiTokenEdge(ctx context.Context, sel ast.SelectionSet, obj *model.APITokenEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiTokenEdgeImplementors)
+	if m := ec.plainApiTokenEdge(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -13816,6 +13822,9 @@ var auditEventImplementors = []string{"AuditEvent", "Node"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *store.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+	if m := ec.plainAuditEvent(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -13962,6 +13971,9 @@ var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+	if m := ec.plainAuditEventEdge(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14000,6 +14012,9 @@ var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
+	if m := ec.plainAuthPayload(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14043,6 +14058,9 @@ var brandingImplementors = []string{"Branding"}
 
 func (ec *executionContext) _Branding(ctx context.Context, sel ast.SelectionSet, obj *store.Branding) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, brandingImplementors)
+	if m := ec.plainBranding(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14086,6 +14104,9 @@ var createApiTokenPayloadImplementors = []string{"CreateApiTokenPayload"}
 
 func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPITokenPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createApiTokenPayloadImplementors)
+	if m := ec.plainCreateApiTokenPayload(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14124,6 +14145,9 @@ var dnsRecordImplementors = []string{"DnsRecord"}
 
 func (ec *executionContext) _DnsRecord(ctx context.Context, sel ast.SelectionSet, obj *domains.Record) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dnsRecordImplementors)
+	if m := ec.plainDnsRecord(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14162,6 +14186,9 @@ var invitationImplementors = []string{"Invitation", "Node"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *store.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+	if m := ec.plainInvitation(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14275,6 +14302,9 @@ var invitationEdgeImplementors = []string{"InvitationEdge"}
 
 func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
+	if m := ec.plainInvitationEdge(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14601,6 +14631,9 @@ var organizationImplementors = []string{"Organization", "Node"}
 
 func (ec *executionContext) _Organization(ctx context.Context, sel ast.SelectionSet, obj *store.Organization) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationImplementors)
+	if m := ec.plainOrganization(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14793,6 +14826,9 @@ var organizationDomainImplementors = []string{"OrganizationDomain"}
 
 func (ec *executionContext) _OrganizationDomain(ctx context.Context, sel ast.SelectionSet, obj *store.OrganizationDomain) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationDomainImplementors)
+	if m := ec.plainOrganizationDomain(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14852,6 +14888,9 @@ var organizationEdgeImplementors = []string{"OrganizationEdge"}
 
 func (ec *executionContext) _OrganizationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.OrganizationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationEdgeImplementors)
+	if m := ec.plainOrganizationEdge(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -14890,6 +14929,9 @@ var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	if m := ec.plainPageInfo(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15036,6 +15078,9 @@ var quotaImplementors = []string{"Quota"}
 
 func (ec *executionContext) _Quota(ctx context.Context, sel ast.SelectionSet, obj *store.Quota) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, quotaImplementors)
+	if m := ec.plainQuota(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15089,6 +15134,9 @@ var securityPolicyImplementors = []string{"SecurityPolicy"}
 
 func (ec *executionContext) _SecurityPolicy(ctx context.Context, sel ast.SelectionSet, obj *store.SecurityPolicy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, securityPolicyImplementors)
+	if m := ec.plainSecurityPolicy(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15132,6 +15180,9 @@ var usageImplementors = []string{"Usage"}
 
 func (ec *executionContext) _Usage(ctx context.Context, sel ast.SelectionSet, obj *store.Usage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageImplementors)
+	if m := ec.plainUsage(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15185,6 +15236,9 @@ var usageReportImplementors = []string{"UsageReport"}
 
 func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionSet, obj *model.UsageReport) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageReportImplementors)
+	if m := ec.plainUsageReport(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15253,6 +15307,9 @@ var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *store.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	if m := ec.plainUser(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15386,6 +15443,9 @@ var userEdgeImplementors = []string{"UserEdge"}
 
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UserEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
+	if m := ec.plainUserEdge(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15424,6 +15484,9 @@ var workspaceImplementors = []string{"Workspace", "Node"}
 
 func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet, obj *store.Workspace) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceImplementors)
+	if m := ec.plainWorkspace(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15578,6 +15641,9 @@ var workspaceEdgeImplementors = []string{"WorkspaceEdge"}
 
 func (ec *executionContext) _WorkspaceEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WorkspaceEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceEdgeImplementors)
+	if m := ec.plainWorkspaceEdge(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15616,6 +15682,9 @@ var workspaceGrantImplementors = []string{"WorkspaceGrant", "Node"}
 
 func (ec *executionContext) _WorkspaceGrant(ctx context.Context, sel ast.SelectionSet, obj *store.WorkspaceGrant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceGrantImplementors)
+	if m := ec.plainWorkspaceGrant(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -15737,6 +15806,9 @@ var workspaceGrantEdgeImplementors = []string{"WorkspaceGrantEdge"}
 
 func (ec *executionContext) _WorkspaceGrantEdge(ctx context.Context, sel ast.SelectionSet, obj *model.WorkspaceGrantEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceGrantEdgeImplementors)
+	if m := ec.plainWorkspaceGrantEdge(ctx, fields, obj); m != nil {
+		return m
+	}
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
@@ -17492,3 +17564,1079 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// plainApiToken renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainApiToken(ctx context.Context, fields []graphql.CollectedField, obj *store.APIToken) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "id", "name", "expiresAt", "createdAt", "lastUsedAt", "revokedAt":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "ApiToken", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("ApiToken")
+		case "id":
+			m := graphql.MarshalID(obj.GlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "name":
+			m := graphql.MarshalString(obj.Name)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "expiresAt":
+			m := scalars.MarshalTime(obj.ExpiresAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "lastUsedAt":
+			row.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, nil, obj.LastUsedAt)
+		case "revokedAt":
+			row.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, nil, obj.RevokedAt)
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainApiTokenEdge renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainApiTokenEdge(ctx context.Context, fields []graphql.CollectedField, obj *model.APITokenEdge) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "cursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "ApiTokenEdge", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("ApiTokenEdge")
+		case "cursor":
+			m := graphql.MarshalString(obj.Cursor)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainAuditEvent renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainAuditEvent(ctx context.Context, fields []graphql.CollectedField, obj *store.AuditEvent) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "id", "action", "outcome", "organizationId", "actorId", "actorEmail", "actorOrganizationId", "targetType", "targetId", "targetOrganizationId", "ipAddress", "userAgent", "requestId", "createdAt":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "AuditEvent", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("AuditEvent")
+		case "id":
+			m := graphql.MarshalID(obj.GlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "action":
+			m := graphql.MarshalString(obj.Action)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "outcome":
+			row.Values[i] = obj.Outcome
+		case "organizationId":
+			m := graphql.MarshalID(obj.OrganizationGlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "actorId":
+			row.Values[i] = ec.marshalOID2ᚖstring(ctx, nil, obj.ActorGlobalID())
+		case "actorEmail":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.ActorEmail)
+		case "actorOrganizationId":
+			row.Values[i] = ec.marshalOID2ᚖstring(ctx, nil, obj.ActorOrganizationGlobalID())
+		case "targetType":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.TargetType)
+		case "targetId":
+			row.Values[i] = ec.marshalOID2ᚖstring(ctx, nil, obj.TargetGlobalID())
+		case "targetOrganizationId":
+			row.Values[i] = ec.marshalOID2ᚖstring(ctx, nil, obj.TargetOrganizationGlobalID())
+		case "ipAddress":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.IPAddress)
+		case "userAgent":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.UserAgent)
+		case "requestId":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.RequestID)
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainAuditEventEdge renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainAuditEventEdge(ctx context.Context, fields []graphql.CollectedField, obj *model.AuditEventEdge) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "cursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "AuditEventEdge", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("AuditEventEdge")
+		case "cursor":
+			m := graphql.MarshalString(obj.Cursor)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainAuthPayload renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainAuthPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.AuthPayload) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "token", "expiresAt":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "AuthPayload", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("AuthPayload")
+		case "token":
+			m := graphql.MarshalString(obj.Token)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "expiresAt":
+			m := scalars.MarshalTime(obj.ExpiresAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainBranding renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainBranding(ctx context.Context, fields []graphql.CollectedField, obj *store.Branding) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "displayName", "logoUrl", "primaryColor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "Branding", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("Branding")
+		case "displayName":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.DisplayName)
+		case "logoUrl":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.LogoURL)
+		case "primaryColor":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.PrimaryColor)
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainCreateApiTokenPayload renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainCreateApiTokenPayload(ctx context.Context, fields []graphql.CollectedField, obj *model.CreateAPITokenPayload) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "token":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "CreateApiTokenPayload", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("CreateApiTokenPayload")
+		case "token":
+			m := graphql.MarshalString(obj.Token)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainDnsRecord renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainDnsRecord(ctx context.Context, fields []graphql.CollectedField, obj *domains.Record) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "name", "value":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "DnsRecord", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("DnsRecord")
+		case "name":
+			m := graphql.MarshalString(obj.Name)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "value":
+			m := graphql.MarshalString(obj.Value)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainInvitation renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainInvitation(ctx context.Context, fields []graphql.CollectedField, obj *store.Invitation) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "id", "email", "role", "status", "expiresAt", "createdAt":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "Invitation", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("Invitation")
+		case "id":
+			m := graphql.MarshalID(obj.GlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "email":
+			m := graphql.MarshalString(obj.Email)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "role":
+			row.Values[i] = obj.Role
+		case "status":
+			row.Values[i] = obj.CurrentStatus()
+		case "expiresAt":
+			m := scalars.MarshalTime(obj.ExpiresAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainInvitationEdge renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainInvitationEdge(ctx context.Context, fields []graphql.CollectedField, obj *model.InvitationEdge) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "cursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "InvitationEdge", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("InvitationEdge")
+		case "cursor":
+			m := graphql.MarshalString(obj.Cursor)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainOrganization renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainOrganization(ctx context.Context, fields []graphql.CollectedField, obj *store.Organization) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "id", "name", "slug", "domain", "status", "userCount", "workspaceCount", "createdAt", "externalId":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "Organization", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("Organization")
+		case "id":
+			m := graphql.MarshalID(obj.GlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "name":
+			m := graphql.MarshalString(obj.Name)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "slug":
+			m := graphql.MarshalString(obj.Slug)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "domain":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.Domain)
+		case "status":
+			row.Values[i] = obj.Status
+		case "userCount":
+			m := graphql.MarshalInt(obj.UserCount)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "workspaceCount":
+			m := graphql.MarshalInt(obj.WorkspaceCount)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "externalId":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.ExternalID)
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainOrganizationDomain renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainOrganizationDomain(ctx context.Context, fields []graphql.CollectedField, obj *store.OrganizationDomain) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "domain", "verified", "verifiedAt", "enrollment", "createdAt":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "OrganizationDomain", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("OrganizationDomain")
+		case "domain":
+			m := graphql.MarshalString(obj.Domain)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "verified":
+			m := graphql.MarshalBoolean(obj.Verified())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "verifiedAt":
+			row.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, nil, obj.VerifiedAt)
+		case "enrollment":
+			row.Values[i] = obj.Enrollment
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainOrganizationEdge renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainOrganizationEdge(ctx context.Context, fields []graphql.CollectedField, obj *model.OrganizationEdge) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "cursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "OrganizationEdge", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("OrganizationEdge")
+		case "cursor":
+			m := graphql.MarshalString(obj.Cursor)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainPageInfo renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainPageInfo(ctx context.Context, fields []graphql.CollectedField, obj *model.PageInfo) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "PageInfo", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("PageInfo")
+		case "hasNextPage":
+			m := graphql.MarshalBoolean(obj.HasNextPage)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "hasPreviousPage":
+			m := graphql.MarshalBoolean(obj.HasPreviousPage)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "startCursor":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.StartCursor)
+		case "endCursor":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.EndCursor)
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainQuota renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainQuota(ctx context.Context, fields []graphql.CollectedField, obj *store.Quota) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "maxUsers", "maxWorkspaces", "maxCpuCores", "maxMemoryMb", "maxStorageGb":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "Quota", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("Quota")
+		case "maxUsers":
+			row.Values[i] = ec.marshalOInt2ᚖint(ctx, nil, obj.MaxUsers)
+		case "maxWorkspaces":
+			row.Values[i] = ec.marshalOInt2ᚖint(ctx, nil, obj.MaxWorkspaces)
+		case "maxCpuCores":
+			row.Values[i] = ec.marshalOInt2ᚖint(ctx, nil, obj.MaxCPUCores)
+		case "maxMemoryMb":
+			row.Values[i] = ec.marshalOInt2ᚖint(ctx, nil, obj.MaxMemoryMB)
+		case "maxStorageGb":
+			row.Values[i] = ec.marshalOInt2ᚖint(ctx, nil, obj.MaxStorageGB)
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainSecurityPolicy renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainSecurityPolicy(ctx context.Context, fields []graphql.CollectedField, obj *store.SecurityPolicy) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "requireSso", "sessionTtlMinutes":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "SecurityPolicy", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("SecurityPolicy")
+		case "requireSso":
+			m := graphql.MarshalBoolean(obj.RequireSSO)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "sessionTtlMinutes":
+			row.Values[i] = ec.marshalOInt2ᚖint(ctx, nil, obj.SessionTTLMinutes)
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainUsage renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainUsage(ctx context.Context, fields []graphql.CollectedField, obj *store.Usage) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "users", "workspaces", "cpuCores", "memoryMb", "storageGb":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "Usage", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("Usage")
+		case "users":
+			m := graphql.MarshalInt(obj.Users)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "workspaces":
+			m := graphql.MarshalInt(obj.Workspaces)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "cpuCores":
+			m := graphql.MarshalInt(obj.CPUCores)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "memoryMb":
+			m := graphql.MarshalInt(obj.MemoryMB)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "storageGb":
+			m := graphql.MarshalInt(obj.StorageGB)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainUsageReport renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainUsageReport(ctx context.Context, fields []graphql.CollectedField, obj *model.UsageReport) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "since", "until", "peakUsers", "activeUsers":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "UsageReport", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("UsageReport")
+		case "since":
+			m := scalars.MarshalTime(obj.Since)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "until":
+			m := scalars.MarshalTime(obj.Until)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "peakUsers":
+			m := graphql.MarshalInt(obj.PeakUsers)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "activeUsers":
+			m := graphql.MarshalInt(obj.ActiveUsers)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainUser renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainUser(ctx context.Context, fields []graphql.CollectedField, obj *store.User) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "id", "email", "name", "role", "platformAdmin", "status", "ssoIssuer", "createdAt", "lastLoginAt", "emailVerified":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "User", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("User")
+		case "id":
+			m := graphql.MarshalID(obj.GlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "email":
+			m := graphql.MarshalString(obj.Email)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "name":
+			m := graphql.MarshalString(obj.Name)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "role":
+			row.Values[i] = obj.Role
+		case "platformAdmin":
+			m := graphql.MarshalBoolean(obj.PlatformAdmin)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "status":
+			row.Values[i] = obj.Status
+		case "ssoIssuer":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.SSOIssuer)
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "lastLoginAt":
+			row.Values[i] = ec.marshalOTime2ᚖtimeᚐTime(ctx, nil, obj.LastLoginAt)
+		case "emailVerified":
+			m := graphql.MarshalBoolean(obj.EmailVerified())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainUserEdge renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainUserEdge(ctx context.Context, fields []graphql.CollectedField, obj *model.UserEdge) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "cursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "UserEdge", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("UserEdge")
+		case "cursor":
+			m := graphql.MarshalString(obj.Cursor)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainWorkspace renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainWorkspace(ctx context.Context, fields []graphql.CollectedField, obj *store.Workspace) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "id", "name", "description", "type", "connectionType", "status", "imageUrl", "url", "cpuCores", "memoryMb", "storageGb", "createdAt", "updatedAt":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "Workspace", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("Workspace")
+		case "id":
+			m := graphql.MarshalID(obj.GlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "name":
+			m := graphql.MarshalString(obj.Name)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "description":
+			m := graphql.MarshalString(obj.Description)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "type":
+			row.Values[i] = obj.Type
+		case "connectionType":
+			row.Values[i] = obj.ConnectionType
+		case "status":
+			row.Values[i] = obj.Status
+		case "imageUrl":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.ImageURL)
+		case "url":
+			row.Values[i] = ec.marshalOString2ᚖstring(ctx, nil, obj.URL)
+		case "cpuCores":
+			m := graphql.MarshalInt(obj.CPUCores)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "memoryMb":
+			m := graphql.MarshalInt(obj.MemoryMB)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "storageGb":
+			m := graphql.MarshalInt(obj.StorageGB)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "updatedAt":
+			m := scalars.MarshalTime(obj.UpdatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainWorkspaceEdge renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainWorkspaceEdge(ctx context.Context, fields []graphql.CollectedField, obj *model.WorkspaceEdge) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "cursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "WorkspaceEdge", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("WorkspaceEdge")
+		case "cursor":
+			m := graphql.MarshalString(obj.Cursor)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainWorkspaceGrant renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainWorkspaceGrant(ctx context.Context, fields []graphql.CollectedField, obj *store.WorkspaceGrant) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "id", "createdAt", "expiresAt", "status":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "WorkspaceGrant", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("WorkspaceGrant")
+		case "id":
+			m := graphql.MarshalID(obj.GlobalID())
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "createdAt":
+			m := scalars.MarshalTime(obj.CreatedAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "expiresAt":
+			m := scalars.MarshalTime(obj.ExpiresAt)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+		case "status":
+			row.Values[i] = obj.Status
+
+		default:
+			return nil
+		}
+	}
+	return row
+}
+
+// plainWorkspaceGrantEdge renders obj when every field of the selection is plain and the
+// authorizer allows the row (internal/gqlseq); nil sends it down gqlgen's path.
+func (ec *executionContext) plainWorkspaceGrantEdge(ctx context.Context, fields []graphql.CollectedField, obj *model.WorkspaceGrantEdge) graphql.Marshaler {
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename", "cursor":
+		default:
+			return nil
+		}
+	}
+	if !ec.plainAllowed(ctx, "WorkspaceGrantEdge", fields, obj) {
+		return nil
+	}
+	row := newPlainRow(fields)
+	for i := range fields {
+		switch fields[i].Name {
+		case "__typename":
+			row.Values[i] = graphql.MarshalString("WorkspaceGrantEdge")
+		case "cursor":
+			m := graphql.MarshalString(obj.Cursor)
+			if m == graphql.Null {
+				return nil
+			}
+			row.Values[i] = m
+
+		default:
+			return nil
+		}
+	}
+	return row
+}

@@ -252,6 +252,7 @@ type request struct {
 	mu     sync.Mutex
 	marks  map[mark]map[Object]bool
 	denied map[string]bool
+	plans  map[planKey]*rowPlan // RowAllowed's, per selection and caller
 }
 
 type mark uint8

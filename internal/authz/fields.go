@@ -241,12 +241,18 @@ func effectiveActor(ctx context.Context, fc *graphql.FieldContext) *auth.Actor {
 	// The operation's kind from the root field's type: walking the field
 	// contexts is cheaper than looking the operation up in the context
 	// chain, once per field of every row.
-	root := fc
-	for root.Parent != nil {
+	return actorAt(ctx, fc.Parent)
+}
+
+// actorAt is effectiveActor for the fields of the object that from
+// resolved to: from and the contexts above it are searched.
+func actorAt(ctx context.Context, from *graphql.FieldContext) *auth.Actor {
+	root := from
+	for root != nil && root.Parent != nil {
 		root = root.Parent
 	}
-	if root.Object != "Query" {
-		for p := fc.Parent; p != nil; p = p.Parent {
+	if root != nil && root.Object != "Query" {
+		for p := from; p != nil; p = p.Parent {
 			if c, ok := resultOf(p).(PayloadActorCarrier); ok && c.PayloadActor() != nil {
 				return c.PayloadActor()
 			}

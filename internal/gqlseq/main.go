@@ -27,7 +27,7 @@ import (
 const concurrentCall = "graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {"
 
 var (
-	objectFunc   = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _([A-Za-z0-9]+)\(ctx context\.Context, sel ast\.SelectionSet, obj [^)]*\) graphql\.Marshaler \{$`)
+	objectFunc   = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _([A-Za-z0-9]+)\(ctx context\.Context, sel ast\.SelectionSet, obj ([^)]*)\) graphql\.Marshaler \{$`)
 	implementors = regexp.MustCompile(`(?m)^var ([A-Za-z0-9]+Implementors) = \[\]string\{"([A-Za-z0-9]+)"`)
 	listFunc     = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) marshal[NO]([A-Za-z0-9]+?)2ᚕ[^(]*\(ctx context\.Context, sel ast\.SelectionSet, v \[\][^)]*\) graphql\.Marshaler \{$`)
 	caseLabel    = regexp.MustCompile(`(?m)^\t\tcase "([A-Za-z0-9_]+)":$`)
@@ -122,7 +122,7 @@ func rewrite(src []byte) ([]byte, []byte, error) {
 	if len(rewritten) == 0 {
 		return nil, nil, fmt.Errorf("no list marshaller of an object type found: has gqlgen's output changed?")
 	}
-	gen, err := format.Source([]byte(buf.String()))
+	gen, err := format.Source([]byte(withPlain(buf.String())))
 	if err != nil {
 		return nil, nil, err
 	}
