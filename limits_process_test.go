@@ -340,11 +340,11 @@ func TestRateLimitsSharedAcrossServers(t *testing.T) {
 	}
 }
 
-// TestGCPercent: the server runs its collector at GOGC=200 when the GOGC
+// TestGCPercent: the server runs its collector at GOGC=150 when the GOGC
 // variable is unset (docs/performance.md), and at GOGC when it is set;
 // start-up says which in its limits record.
 func TestGCPercent(t *testing.T) {
-	for _, c := range []struct{ env, want string }{{"GOGC=", "200"}, {"GOGC=150", "150"}} {
+	for _, c := range []struct{ env, want string }{{"GOGC=", "150"}, {"GOGC=120", "120"}} {
 		p := startServer(t, "gogc", "NEOSC_DATABASE_URL="+testdb.URL(t, "sqlite"), c.env)
 		p.addr(t)
 		got := ""

@@ -141,10 +141,10 @@ type Turn struct {
 
 // Release gives the turn back; later calls do nothing. The hash's memory
 // (HashMemory of garbage once it is done) is collected before the next
-// caller gets the turn: the server runs the collector at GOGC=200, which
-// would otherwise let a storm of sign-ins leave several hashes' worth of
-// garbage on the heap (peak RSS 322 MiB in TestMemoryExhaustionNoTokenNeeded
-// instead of under 300). A collection costs a few milliseconds, against a
+// caller gets the turn: the server runs the collector at GOGC=150 (it was
+// 200 when this was measured), which would otherwise let a storm of
+// sign-ins leave several hashes' worth of garbage on the heap (peak RSS
+// 322 MiB at 200 in TestMemoryExhaustionNoTokenNeeded instead of under 300). A collection costs a few milliseconds, against a
 // hash's tens.
 func (t *Turn) Release() {
 	t.once.Do(func() {

@@ -53,6 +53,7 @@ type Cell struct {
 	GoSvc, GoRaw            GoResult
 	Svc, Raw                []LoadResult
 	Half                    *LoadResult // the service at half its maximum rate (read scenarios)
+	RawHalf                 *LoadResult // the raw baseline at half its maximum rate
 }
 
 // Profile is the top of one CPU profile.
@@ -279,14 +280,23 @@ func loadOne(ctx context.Context, cfg *Config, p *InProc, cells map[string]*Cell
 			}
 		}
 		if IsRead(scn) {
-			rate := int(Median(c.Svc, func(r LoadResult) float64 { return r.RPS }) / 2)
-			if rate >= 1 {
-				res, err := Attack(ctx, svc, p.Fixture, scn, cfg.Workers, rate, cfg.Duration)
+			// Each side at half its own maximum rate: the baseline's spread
+			// tells how much of the service's is the machine's.
+			for _, side := range []struct {
+				pr   *Proc
+				runs []LoadResult
+				into **LoadResult
+			}{{svc, c.Svc, &c.Half}, {raw, c.Raw, &c.RawHalf}} {
+				rate := int(Median(side.runs, func(r LoadResult) float64 { return r.RPS }) / 2)
+				if rate < 1 {
+					continue
+				}
+				res, err := Attack(ctx, side.pr, p.Fixture, scn, cfg.Workers, rate, cfg.Duration)
 				if err != nil {
 					return err
 				}
-				c.Half = &res
-				cfg.logf("   half %-4s at %d rps: p50 %s p99 %s errors %d", scn, rate, res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.Errors)
+				*side.into = &res
+				cfg.logf("   half %-4s %-3s at %d rps: p50 %s p99 %s errors %d", scn, side.pr.Name, rate, res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.Errors)
 			}
 		}
 	}

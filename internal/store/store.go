@@ -96,15 +96,20 @@ const maxAttempts = 8
 // Effects registered with AfterTx run once, after the attempt that ended the
 // transaction (a retried attempt's are dropped with its work). A Tx inside
 // a Tx joins the outer one: its effects wait for the outer transaction.
+// On SQLite, the process's transactions queue for the single writer in a
+// gate first (writeGate), which they leave before the effects run.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.after != nil {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return fn(s.child(tx, s.after)) })
 	}
 	var err error
+	gate := gateOf(s.db)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		var after []func()
-		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return fn(s.child(tx, &after))
+		err = gate.run(ctx, func() error {
+			return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				return fn(s.child(tx, &after))
+			})
 		})
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			for _, f := range after {
