@@ -56,8 +56,14 @@ type Cell struct {
 	RawHalf                 *LoadResult // the raw baseline at half its maximum rate
 }
 
-// Profile is the top of one CPU profile.
-type Profile struct{ Name, Top string }
+// Profile is one CPU profile: its scenario, the top of `go tool pprof
+// -top`, and its samples by component.
+type Profile struct {
+	Name, Top     string
+	Engine, Scale string
+	Scenario      string
+	Components    []Share
+}
 
 // Report is what a run measured.
 type Report struct {
@@ -201,7 +207,12 @@ func runOne(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, sca
 			cfg.logf("   go %-4s service %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op | raw %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op",
 				scn, c.GoSvc.NsOp, c.GoSvc.AllocsOp, c.GoSvc.BytesOp, c.GoSvc.StmtsOp, c.GoRaw.NsOp, c.GoRaw.AllocsOp, c.GoRaw.BytesOp, c.GoRaw.StmtsOp)
 			if prof != "" {
-				rep.Profiles = append(rep.Profiles, Profile{Name: filepath.Base(prof), Top: PprofTop(ctx, prof, 15)})
+				shares, err := Components(prof)
+				if err != nil {
+					return err
+				}
+				rep.Profiles = append(rep.Profiles, Profile{Name: filepath.Base(prof), Top: PprofTop(ctx, prof, 15),
+					Engine: string(engine), Scale: scale, Scenario: scn, Components: shares})
 			}
 		}
 	}

@@ -336,6 +336,7 @@ func (r *Report) Markdown() string {
 	}
 	b.WriteString("\n")
 	if len(r.Profiles) > 0 {
+		r.componentTables(&b)
 		b.WriteString("#### CPU profiles of the service's Go benchmarks (top 15)\n\n")
 		for _, p := range r.Profiles {
 			fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n```\n%s```\n\n</details>\n\n", p.Name, p.Top)
@@ -371,4 +372,62 @@ func WriteResults(path, section string) error {
 	}
 	out := s[:i+len(MarkStart)] + "\n" + section + s[j:]
 	return os.WriteFile(path, []byte(out), 0o644)
+}
+
+// componentTables writes, per engine and data set, where the service's CPU
+// went in each scenario's Go benchmark (Components: each sample to the
+// first component its stack matches).
+func (r *Report) componentTables(b *bytes.Buffer) {
+	type key struct{ engine, scale string }
+	var keys []key
+	byKey := map[key][]Profile{}
+	for _, p := range r.Profiles {
+		k := key{p.Engine, p.Scale}
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], p)
+	}
+	for _, k := range keys {
+		var heads []string
+		var shares [][]Share
+		for _, p := range byKey[k] {
+			heads = append(heads, p.Scenario)
+			shares = append(shares, p.Components)
+		}
+		fmt.Fprintf(b, "#### Service CPU by component, %s, %s data set (share of the Go benchmark's samples)\n\n", k.engine, k.scale)
+		WriteComponentTable(b, heads, shares)
+	}
+}
+
+// WriteComponentTable writes a markdown table of components (rows) by
+// profile (columns headed heads).
+func WriteComponentTable(b *bytes.Buffer, heads []string, shares [][]Share) {
+	var names []string
+	for _, col := range shares {
+		for _, s := range col {
+			if !slices.Contains(names, s.Component) {
+				names = append(names, s.Component)
+			}
+		}
+	}
+	b.WriteString("| component |")
+	for _, h := range heads {
+		fmt.Fprintf(b, " %s |", h)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|", len(heads)) + "\n")
+	for _, n := range names {
+		fmt.Fprintf(b, "| %s |", n)
+		for _, col := range shares {
+			share := 0.0
+			for _, s := range col {
+				if s.Component == n {
+					share = s.Percent
+				}
+			}
+			fmt.Fprintf(b, " %.1f %% |", share)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
 }

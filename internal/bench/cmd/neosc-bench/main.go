@@ -5,10 +5,13 @@
 //
 //	neosc-bench [flags]            run the harness, print the table, write it into -out
 //	neosc-bench raw -addr … -db … -key … -issuer …   serve the raw baseline (started by the harness)
+//	neosc-bench components A.pprof B.pprof …   CPU of each profile by component, as a markdown table
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -25,15 +28,42 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "raw" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "raw":
 		err = raw(ctx, os.Args[2:])
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "components":
+		err = components(os.Args[2:])
+	default:
 		err = run(ctx, os.Args[1:])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "neosc-bench:", err)
 		os.Exit(1)
 	}
+}
+
+// components prints the component table of the CPU profiles named, one
+// column each (headed by the file's name without .pprof).
+func components(paths []string) error {
+	if len(paths) == 0 {
+		return errors.New("usage: neosc-bench components PROFILE.pprof…")
+	}
+	var (
+		heads  []string
+		shares [][]bench.Share
+	)
+	for _, p := range paths {
+		s, err := bench.Components(p)
+		if err != nil {
+			return err
+		}
+		heads = append(heads, strings.TrimSuffix(filepath.Base(p), ".pprof"))
+		shares = append(shares, s)
+	}
+	var b bytes.Buffer
+	bench.WriteComponentTable(&b, heads, shares)
+	_, err := os.Stdout.Write(b.Bytes())
+	return err
 }
 
 func raw(ctx context.Context, args []string) error {
