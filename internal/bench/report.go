@@ -84,6 +84,10 @@ func ReadMachine(ctx context.Context, mysqlDSN string) Machine {
 		if u, err := FreshMySQL(ctx, mysqlDSN, "neosc_bench_version"); err == nil {
 			if d, err := db.Open(ctx, u); err == nil {
 				_ = d.DB.Raw("SELECT VERSION()").Row().Scan(&m.MySQL)
+				var pool int64 // the buffer pool against the data sets' size explains large ÷ small
+				if d.DB.Raw("SELECT @@innodb_buffer_pool_size").Row().Scan(&pool) == nil && pool > 0 && m.MySQL != "" {
+					m.MySQL += fmt.Sprintf(" (InnoDB buffer pool %d MiB)", pool>>20)
+				}
 				_ = d.DB.Exec("DROP DATABASE neosc_bench_version").Error
 				_ = d.Close()
 			}
