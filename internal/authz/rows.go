@@ -19,6 +19,7 @@ type rowPlan struct {
 
 type planKey struct {
 	fields *graphql.CollectedField // gqlgen collects a selection once per operation and hands out the same slice
+	object string                  // its type (a slice is collected for one type; named all the same)
 	actor  *auth.Actor
 }
 
@@ -43,7 +44,7 @@ func (z *Authorizer) RowAllowed(ctx context.Context, object string, fields []gra
 	if !ok {
 		return false
 	}
-	plan := r.plan(planKey{&fields[0], actor}, func() *rowPlan { return z.planRow(ctx, object, fields, actor) })
+	plan := r.plan(planKey{&fields[0], object, actor}, func() *rowPlan { return z.planRow(ctx, object, fields, actor) })
 	if !plan.ok {
 		return false
 	}
