@@ -498,11 +498,34 @@ func TestServe(t *testing.T) {
 				t.Errorf("signing key mode %v, want 0600", st.Mode().Perm())
 			}
 
+			// Each request's access-log line is written by the log sink's
+			// goroutine (internal/logsink); none may be lost, and serve's
+			// return writes what is left.
+			const queries = 50
+			for range queries {
+				resp, err := client.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+			}
+
 			cancel()
 			select {
 			case err := <-done:
 				if err != nil {
 					t.Errorf("serve after its context ended: %v", err)
+				}
+				logged := 0
+				for _, line := range strings.Split(stderr.String(), "\n") {
+					var rec struct{ Msg, Path string }
+					if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "http request" && rec.Path == "/graphql" {
+						logged++
+					}
+				}
+				if logged != queries {
+					t.Errorf("%d access-log lines for %d requests to /graphql", logged, queries)
 				}
 			case <-time.After(30 * time.Second):
 				t.Fatal("serve did not stop after its context ended")

@@ -40,6 +40,7 @@ import (
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/identity"
 	"github.com/neosc/neosc/internal/ids"
+	"github.com/neosc/neosc/internal/logsink"
 	"github.com/neosc/neosc/internal/mail"
 	"github.com/neosc/neosc/internal/ratelimit"
 	"github.com/neosc/neosc/internal/seed"
@@ -92,7 +93,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cmd == "healthcheck" {
 		return healthcheck(ctx, cfg.Addr)
 	}
-	log := server.NewLogger(stderr, cfg.LogFormat, slog.LevelInfo)
+	logw := stderr
+	if cmd == "serve" {
+		// The server's log lines (one access-log line per request) are
+		// written by one goroutine, many per write(2) under load
+		// (internal/logsink); the deferred Close writes what is left.
+		sink := logsink.New(stderr, 0)
+		defer func() { _ = sink.Close() }()
+		logw = sink
+	}
+	log := server.NewLogger(logw, cfg.LogFormat, slog.LevelInfo)
 	d, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err

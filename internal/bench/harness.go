@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,10 +27,14 @@ type Config struct {
 	// MySQLPrefix names the databases: PREFIX<scale> ("neosc_bench_" when
 	// empty), dropped and created afresh.
 	MySQLPrefix string
-	Rounds      int           // interleaved service/raw rounds per scenario
-	Duration    time.Duration // of each load run
-	Warmup      time.Duration // uncounted run of each side before the rounds
-	Workers     int           // concurrent clients
+	// MySQLBufferPool, when not 0, raises the MySQL server's InnoDB buffer
+	// pool to at least this many bytes for the run and puts it back at the
+	// end (RaiseBufferPool); the report says so.
+	MySQLBufferPool int64
+	Rounds          int           // interleaved service/raw rounds per scenario
+	Duration        time.Duration // of each load run
+	Warmup          time.Duration // uncounted run of each side before the rounds
+	Workers         int           // concurrent clients
 	// Bin is the service binary (bin/neosc); RawCmd starts the raw
 	// baseline: the executable and its arguments, to which -addr, -db,
 	// -key and -issuer are appended.
@@ -45,6 +50,23 @@ type Config struct {
 	Log           io.Writer
 	// SkipGo and SkipLoad leave out a half of the harness.
 	SkipGo, SkipLoad bool
+	// Only, when not empty, runs these scenarios alone (names as in
+	// Scenarios); the report has no cells for the others.
+	Only []string
+}
+
+// scenarios is the scenarios to run: Only's, in report order, else all.
+func (cfg *Config) scenarios() []string {
+	if len(cfg.Only) == 0 {
+		return Scenarios
+	}
+	var out []string
+	for _, s := range Scenarios {
+		if slices.Contains(cfg.Only, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Cell is the results of one scenario on one engine and data set.
@@ -117,6 +139,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	rep := &Report{Config: cfg, Start: time.Now()}
+	if cfg.MySQLBufferPool > 0 && cfg.MySQLDSN != "" && slices.Contains(cfg.Engines, string(db.MySQL)) {
+		before, restore, err := RaiseBufferPool(ctx, cfg.MySQLDSN, cfg.MySQLBufferPool)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := restore(context.WithoutCancel(ctx)); err != nil {
+				cfg.logf("!!! %v", err)
+			}
+		}()
+		note := fmt.Sprintf("MySQL/MariaDB: InnoDB buffer pool %d MiB when the run began", before>>20)
+		if before < cfg.MySQLBufferPool {
+			note += fmt.Sprintf(", raised for the run (-mysql-buffer-pool %d MiB) and put back after it", cfg.MySQLBufferPool>>20)
+		}
+		cfg.logf("== %s", note)
+		rep.Notes = append(rep.Notes, note)
+	}
 	rep.Machine = ReadMachine(ctx, cfg.MySQLDSN)
 	key, err := auth.LoadOrCreateSigningKey(filepath.Join(cfg.WorkDir, "signing-key.jwk"))
 	if err != nil {
@@ -186,13 +225,13 @@ func runOne(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, sca
 	}
 	cfg.logf("   bodies equal in process (service vs raw, masked: rateLimit.remaining/resetAt, requestId, S4's new id/name)")
 	cells := map[string]*Cell{}
-	for _, scn := range Scenarios {
+	for _, scn := range cfg.scenarios() {
 		c := &Cell{Engine: string(engine), Scale: scale, Scenario: scn}
 		cells[scn] = c
 		rep.Cells = append(rep.Cells, c)
 	}
 	if !cfg.SkipGo {
-		for _, scn := range Scenarios {
+		for _, scn := range cfg.scenarios() {
 			c := cells[scn]
 			prof := ""
 			if cfg.CPUProfileDir != "" {
@@ -265,7 +304,7 @@ func loadOne(ctx context.Context, cfg *Config, p *InProc, cells map[string]*Cell
 		}
 	}
 	cfg.logf("   bodies equal over HTTP (service binary vs raw process)")
-	for _, scn := range Scenarios {
+	for _, scn := range cfg.scenarios() {
 		c := cells[scn]
 		if cfg.Warmup > 0 {
 			for _, pr := range []*Proc{svc, raw} {

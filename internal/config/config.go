@@ -410,7 +410,7 @@ func loadLimits(c *Config, get func(name, def string) string) error {
 	case v == "off":
 		c.MemoryLimit = math.MaxInt64
 	default:
-		if c.MemoryLimit, err = parseSize(v); err != nil || c.MemoryLimit < 64<<20 {
+		if c.MemoryLimit, err = ParseSize(v); err != nil || c.MemoryLimit < 64<<20 {
 			return &Error{"NEOSC_MEMORY_LIMIT", "want a size of at least 64MiB such as 384MiB or 1GiB (B, KiB, MiB, GiB, TiB), or off"}
 		}
 	}
@@ -469,9 +469,9 @@ func parseProxies(v string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// parseSize reads a byte count with an optional unit (B, KiB, MiB, GiB,
+// ParseSize reads a byte count with an optional unit (B, KiB, MiB, GiB,
 // TiB), as GOMEMLIMIT does.
-func parseSize(v string) (int64, error) {
+func ParseSize(v string) (int64, error) {
 	units := []struct {
 		suffix string
 		shift  uint

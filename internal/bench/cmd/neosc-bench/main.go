@@ -17,11 +17,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/neosc/neosc/internal/bench"
+	"github.com/neosc/neosc/internal/config"
 )
 
 func main() {
@@ -94,8 +96,22 @@ func run(ctx context.Context, args []string) error {
 	work := fs.String("workdir", "", "directory for the databases, key and child logs (default: a fresh temporary one)")
 	noGo := fs.Bool("no-go", false, "skip the in-process Go benchmarks")
 	noLoad := fs.Bool("no-load", false, "skip the load runs")
+	pool := fs.String("mysql-buffer-pool", "", "raise the MySQL server's InnoDB buffer pool to at least this size for the run (e.g. 2GiB; SET GLOBAL, needs the privilege; put back after); empty leaves it alone")
+	only := fs.String("scenarios", "", "run only these scenarios (comma-separated, e.g. S6,MIX; default: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var poolSize int64
+	if *pool != "" {
+		var err error
+		if poolSize, err = config.ParseSize(*pool); err != nil || poolSize == 0 {
+			return fmt.Errorf("-mysql-buffer-pool: %q is not a size (e.g. 2GiB, 512MiB)", *pool)
+		}
+	}
+	for _, s := range split(*only) {
+		if !slices.Contains(bench.Scenarios, s) {
+			return fmt.Errorf("-scenarios: unknown scenario %q (known: %s)", s, strings.Join(bench.Scenarios, ", "))
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -118,7 +134,7 @@ func run(ctx context.Context, args []string) error {
 	cfg := bench.Config{
 		Scales: split(*scales), Engines: split(*engines), MySQLDSN: *dsn, Rounds: *rounds, Duration: *duration, Warmup: *warmup,
 		Workers: *workers, Bin: binPath, RawCmd: []string{self, "raw"}, BenchTime: *benchtime, CPUProfileDir: *profiles,
-		WorkDir: dir, Log: os.Stdout, SkipGo: *noGo, SkipLoad: *noLoad,
+		WorkDir: dir, Log: os.Stdout, SkipGo: *noGo, SkipLoad: *noLoad, Only: split(*only), MySQLBufferPool: poolSize,
 	}
 	rep, err := bench.Run(ctx, cfg)
 	if rep != nil {
