@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// The server's log lines (one access-log line per request) are
 		// written by one goroutine, many per write(2) under load
 		// (internal/logsink); the deferred Close writes what is left.
-		sink := logsink.New(stderr, 0)
+		sink := logsink.New(stderr, 0, 0)
 		defer func() { _ = sink.Close() }()
 		logw = sink
 	}

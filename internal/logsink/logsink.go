@@ -3,12 +3,14 @@
 // and written by one goroutine, which takes everything pending at once, so
 // that under load many requests' access-log lines share one write(2).
 //
-// Nothing waits for a timer: the writing goroutine is woken by the first
-// line after it went idle and writes at once, so a line reaches the
-// underlying writer a few microseconds after Write returned (the time to
-// wake a goroutine), in Write order. What can be lost is what is pending
-// when the process dies without Close (SIGKILL, a fatal runtime error):
-// the lines of the last few microseconds. Close (the server's shutdown)
+// The first line after the goroutine went idle wakes it; it lingers a
+// moment (Linger, 1 ms: the group-commit delay of databases, Kafka's
+// linger.ms) so that the lines of that moment go out with it, then writes.
+// A line therefore reaches the underlying writer at most about a linger
+// after Write returned, in Write order, and the goroutine wakes at most
+// once per linger however many requests log. What can be lost is what is
+// pending when the process dies without Close (SIGKILL, a fatal runtime
+// error): the lines of its last millisecond. Close (the server's shutdown)
 // writes everything first.
 //
 // The pending buffer is bounded: a Write that would take it past the limit
@@ -20,10 +22,15 @@ package logsink
 import (
 	"io"
 	"sync"
+	"time"
 )
 
 // DefaultLimit bounds the pending buffer (New's limit when 0).
 const DefaultLimit = 1 << 20
+
+// Linger is how long the writing goroutine waits, once woken, for more
+// lines before it writes (New's linger when 0).
+const Linger = time.Millisecond
 
 // keepSpare is the largest buffer kept for reuse after a write.
 const keepSpare = 256 << 10
@@ -31,8 +38,9 @@ const keepSpare = 256 << 10
 // Writer is an io.Writer that hands lines to one writing goroutine (see
 // the package comment). Safe for concurrent use.
 type Writer struct {
-	w     io.Writer
-	limit int
+	w      io.Writer
+	limit  int
+	linger time.Duration
 
 	mu      sync.Mutex
 	drained sync.Cond // broadcast when a batch has been written
@@ -48,12 +56,16 @@ type Writer struct {
 }
 
 // New starts the writing goroutine for w; limit bounds the pending bytes
-// (DefaultLimit when 0). Close stops it.
-func New(w io.Writer, limit int) *Writer {
+// (DefaultLimit when 0), linger is the wait for more lines once woken
+// (Linger when 0, none when negative). Close stops it.
+func New(w io.Writer, limit int, linger time.Duration) *Writer {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	s := &Writer{w: w, limit: limit, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if linger == 0 {
+		linger = Linger
+	}
+	s := &Writer{w: w, limit: limit, linger: max(linger, 0), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	s.drained.L = &s.mu
 	go s.run()
 	return s
@@ -90,6 +102,12 @@ func (s *Writer) run() {
 	for {
 		select {
 		case <-s.wake:
+			if s.linger > 0 {
+				select {
+				case <-time.After(s.linger):
+				case <-s.stop:
+				}
+			}
 			s.writePending()
 		case <-s.stop:
 			s.writePending()

@@ -43,7 +43,7 @@ func (r *recorder) snapshot() (string, int) {
 // writer's order, and Close returns only when all of it has.
 func TestEveryLineArrivesInOrder(t *testing.T) {
 	rec := &recorder{}
-	s := logsink.New(rec, 4096) // small: the writers also wait on a full buffer
+	s := logsink.New(rec, 4096, 0) // small: the writers also wait on a full buffer
 	const writers, lines = 16, 2000
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -91,7 +91,7 @@ func TestEveryLineArrivesInOrder(t *testing.T) {
 // holds it back.
 func TestLineArrivesWithoutFlush(t *testing.T) {
 	rec := &recorder{}
-	s := logsink.New(rec, 0)
+	s := logsink.New(rec, 0, 0)
 	defer s.Close()
 	_, _ = s.Write([]byte("one\n"))
 	deadline := time.Now().Add(5 * time.Second)
@@ -113,7 +113,7 @@ func TestLineArrivesWithoutFlush(t *testing.T) {
 func TestStalledWriterBoundsMemory(t *testing.T) {
 	rec := &recorder{gate: make(chan struct{})}
 	const limit = 1000
-	s := logsink.New(rec, limit)
+	s := logsink.New(rec, limit, 0)
 	defer s.Close()
 	var once sync.Once
 	open := func() { once.Do(func() { close(rec.gate) }) } // a closed gate lets every write through
@@ -156,7 +156,7 @@ func TestStalledWriterBoundsMemory(t *testing.T) {
 // After Close, Write goes straight to the underlying writer.
 func TestWriteAfterClose(t *testing.T) {
 	rec := &recorder{}
-	s := logsink.New(rec, 0)
+	s := logsink.New(rec, 0, 0)
 	_, _ = s.Write([]byte("before\n"))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -165,5 +165,26 @@ func TestWriteAfterClose(t *testing.T) {
 	_, _ = s.Write([]byte("after\n"))
 	if out, _ := rec.snapshot(); out != "before\nafter\n" {
 		t.Fatalf("got %q", out)
+	}
+}
+
+// Lines logged within one linger of each other share a write; with no
+// linger each wake writes what is there.
+func TestLingerBatches(t *testing.T) {
+	for _, c := range []struct {
+		linger   time.Duration
+		maxWrite int
+	}{{50 * time.Millisecond, 2}, {-1, 100}} {
+		rec := &recorder{}
+		s := logsink.New(rec, 0, c.linger)
+		for i := range 100 {
+			_, _ = fmt.Fprintf(s, "line %d\n", i)
+		}
+		s.Flush()
+		out, writes := rec.snapshot()
+		if strings.Count(out, "\n") != 100 || writes > c.maxWrite || writes < 1 {
+			t.Errorf("linger %v: %d lines in %d writes, want 100 in at most %d", c.linger, strings.Count(out, "\n"), writes, c.maxWrite)
+		}
+		_ = s.Close()
 	}
 }
