@@ -314,7 +314,14 @@ func loadOne(ctx context.Context, cfg *Config, p *InProc, cells map[string]*Cell
 			}
 		}
 		for round := range cfg.Rounds {
-			for _, pr := range []*Proc{svc, raw} {
+			// The side that goes first alternates: a machine whose speed
+			// drifts during a run (it does, on a shared two-core box) would
+			// otherwise favour whichever side always runs first.
+			order := []*Proc{svc, raw}
+			if round%2 == 1 {
+				order = []*Proc{raw, svc}
+			}
+			for _, pr := range order {
 				res, err := Attack(ctx, pr, p.Fixture, scn, cfg.Workers, 0, cfg.Duration)
 				if err != nil {
 					return err
