@@ -59,7 +59,7 @@ const (
 		WHERE u.id = ?`
 	orgColumns  = "id, name, name_key, name_lower, slug, domain, status, external_issuer, external_id, user_count, workspace_count, kind, created_at, updated_at, max_users, max_workspaces, max_cpu_cores, max_memory_mb, max_storage_gb, cpu_cores, memory_mb, storage_gb"
 	orgPageSQL  = "SELECT " + orgColumns + " FROM `organizations` ORDER BY id ASC LIMIT ?"
-	orgCountSQL = "SELECT count(*) FROM `organizations`"
+	orgCountSQL = store.CountOrganizationsSQL
 	orgByIDSQL  = "SELECT " + orgColumns + " FROM `organizations` WHERE id = ? LIMIT ?"
 	userColumns = "id, organization_id, email, email_scope, name, password_hash, role, platform_admin, status, sso_issuer, sso_subject, created_at, updated_at, last_login_at, email_verified_at, sessions_valid_after"
 	// %s: the table, with MySQL's index hint (Raw.table).

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/neosc/neosc/internal/db"
+	"github.com/neosc/neosc/internal/store"
 )
 
 // Password is the password of every seeded user.
@@ -168,6 +169,9 @@ func Run(ctx context.Context, d *db.DB, o Options, progress io.Writer) (*Result,
 	// The indexes come back even when the load failed half way.
 	if ierr := createIndexes(context.WithoutCancel(ctx), conn, d.Engine, dropped, progress); err == nil {
 		err = ierr
+	}
+	if err == nil { // the organizations were written in bulk: count them (store.Organizations.CountAll)
+		err = store.New(d.DB).Organizations.Recount(ctx)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w (the database now holds part of the data set: drop it and seed a fresh one)", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/neosc/neosc/internal/db"
 	"github.com/neosc/neosc/internal/ids"
 	"github.com/neosc/neosc/internal/seed"
+	"github.com/neosc/neosc/internal/store"
 	"github.com/neosc/neosc/internal/testdb"
 )
 
@@ -154,6 +155,9 @@ func checkCounters(t *testing.T, d *db.DB) {
 		if n := count(t, d, "SELECT COUNT(*) FROM organizations o WHERE "+q, args...); n != 0 {
 			t.Errorf("%s: %d organizations whose counter disagrees with their rows", what, n)
 		}
+	}
+	if got, want := count(t, d, store.CountOrganizationsSQL), count(t, d, "SELECT COUNT(*) FROM organizations"); got != want {
+		t.Errorf("organization_counts sums to %d, %d organizations", got, want)
 	}
 	if n := count(t, d, "SELECT COUNT(*) FROM organizations WHERE max_users IS NOT NULL OR max_workspaces IS NOT NULL OR max_cpu_cores IS NOT NULL"); n != 0 {
 		t.Errorf("%d organizations with a quota, want none (unlimited)", n)

@@ -14,9 +14,13 @@ import (
 	"github.com/neosc/neosc/internal/testdb/gen"
 )
 
-// exactCounts fails unless every organization's counters equal a fresh COUNT(*).
+// exactCounts fails unless every organization's counters, and the number
+// of organizations (organization_counts), equal a fresh COUNT(*).
 func exactCounts(t *testing.T, env *apitest.Env) {
 	t.Helper()
+	if got, want := env.Count(store.CountOrganizationsSQL), env.Count("SELECT COUNT(*) FROM organizations"); got != want {
+		t.Errorf("organization_counts sums to %d, COUNT(*) of organizations %d", got, want)
+	}
 	var rows []struct {
 		ID             string
 		UserCount      int
@@ -217,4 +221,43 @@ func grepLog(logs, id string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestOrganizationCountStaysExact: the platform's organizations { totalCount }
+// reads organization_counts (16 slots, not a COUNT(*) that grows with the
+// platform); sign-ups at once, organizations created by a platform
+// administrator and one deleted keep it equal to the rows.
+func TestOrganizationCountStaysExact(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		env := apitest.New(t, d)
+		op := platformAdmin(t, env)
+		const n = 16
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				env.Register(fmt.Sprintf("founder%d@orgcount.test", i), fmt.Sprintf("Org Count %d", i))
+			}()
+		}
+		wg.Wait()
+		var created []string
+		for i := range 3 {
+			r := env.Do(op.Token, createOrgQ, map[string]any{"in": map[string]any{"name": fmt.Sprintf("Operated %d", i)}}).OK(t)
+			created = append(created, r.Get("data.createOrganization.id").String())
+		}
+		env.Do(op.Token, setOrgStatusQ, map[string]any{"id": created[0], "s": "SUSPENDED", "r": "closing"}).OK(t)
+		env.Do(op.Token, deleteOrgQ, idVar(created[0])).OK(t)
+		total := env.Do(op.Token, `{ organizations(first: 1) { totalCount } }`, nil).OK(t).Get("data.organizations.totalCount").Int()
+		if want := env.Count("SELECT COUNT(*) FROM organizations"); int(total) != want {
+			t.Errorf("organizations.totalCount %d, COUNT(*) %d", total, want)
+		}
+		exactCounts(t, env)
+		// The counter is what totalCount reads: off by one, the answer is too.
+		env.Exec("UPDATE organization_counts SET n = n + 1 WHERE slot = 3")
+		if got := env.Do(op.Token, `{ organizations(first: 1) { totalCount } }`, nil).OK(t).Get("data.organizations.totalCount").Int(); got != total+1 {
+			t.Errorf("totalCount %d after the counter moved, want %d: not read from organization_counts", got, total+1)
+		}
+		env.Exec("UPDATE organization_counts SET n = n - 1 WHERE slot = 3")
+	})
 }

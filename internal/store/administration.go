@@ -128,8 +128,8 @@ func (r Organizations) searchQuery(ctx context.Context, f OrganizationFilter) *g
 // invitations, domains, queued and sent mail, rate-limit buckets of the
 // organization, its users and its tokens, workspaces, users, and the
 // organization row. Audit events stay: they are snapshots, and
-// organization.deleted names what was deleted. It answers the rows deleted
-// per table.
+// organization.deleted names what was deleted; organization_counts
+// counts one fewer. It answers the rows deleted per table.
 func (r Organizations) Purge(ctx context.Context, id string) (map[string]int64, error) {
 	if id == "" {
 		return nil, ErrNoScope
@@ -170,6 +170,9 @@ func (r Organizations) Purge(ctx context.Context, id string) (map[string]int64, 
 	}
 	if out["organizations"] != 1 {
 		return nil, notFound(gorm.ErrRecordNotFound)
+	}
+	if err := countOrganization(db, id, -1); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -453,6 +453,7 @@ var unscoped = map[string]string{
 	"Organizations.Create":            "creates a tenant",
 	"Organizations.ListAll":           "platform administrators only (checked by the resolver)",
 	"Organizations.CountAll":          "platform administrators only (checked by the resolver)",
+	"Organizations.Recount":           "bulk writers only (neosc seed), counts every organization",
 	"Users.GetByID":                   "fetch, then authorize",
 	"Users.GetByEmail":                "sign-in by email; emails are unique",
 	"Users.EmailTaken":                "registration: emails are unique",
