@@ -103,9 +103,10 @@ func BenchmarkScenarios(b *testing.B) {
 
 // TestHarnessShort runs the whole harness — seed, Go benchmarks, the real
 // binary and the raw baseline under load, the report — with fixed small
-// counts on the tiny data set, on SQLite and (when configured) MySQL. It
+// counts on two tiny data sets (named small and large, as the report's
+// large ÷ small table wants), on SQLite and (when configured) MySQL. It
 // asserts what must hold whatever the speed: equal bodies, answers without
-// errors, every row of the table, statements counted alike. No timing.
+// errors, every row of the tables, statements counted alike. No timing.
 func TestHarnessShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs servers")
@@ -123,11 +124,17 @@ func TestHarnessShort(t *testing.T) {
 	var log bytes.Buffer
 	prefix := fmt.Sprintf("neosc_bench_t%d_", time.Now().UnixNano()%1_000_000_000)
 	if dsn := os.Getenv(testdb.EnvMySQL); dsn != "" {
-		t.Cleanup(func() { _ = DropMySQL(context.Background(), dsn, prefix+"tiny") })
+		t.Cleanup(func() {
+			_ = DropMySQL(context.Background(), dsn, prefix+"small")
+			_ = DropMySQL(context.Background(), dsn, prefix+"large")
+		})
 	}
+	larger := Tiny
+	larger.AuditEvents, larger.Seed = 800, 2
+	scales := []string{"small", "large"}
 	cfg := Config{
-		MySQLPrefix: prefix,
-		Scales:      []string{"tiny"}, Engines: engines, MySQLDSN: os.Getenv(testdb.EnvMySQL), Rounds: 1,
+		MySQLPrefix: prefix, Sizes: map[string]Sizes{"small": Tiny, "large": larger},
+		Scales: scales, Engines: engines, MySQLDSN: os.Getenv(testdb.EnvMySQL), Rounds: 1,
 		Duration: 200 * time.Millisecond, Workers: 4, Bin: bin, RawCmd: []string{os.Args[0]}, RawEnv: []string{rawHelperEnv + "=1"},
 		BenchTime: "20x", WorkDir: dir, Log: &log, CPUProfileDir: filepath.Join(dir, "profiles"),
 	}
@@ -140,25 +147,33 @@ func TestHarnessShort(t *testing.T) {
 	md := rep.Markdown()
 	for _, e := range engines {
 		for _, scn := range Scenarios {
-			c := rep.Cell(e, "tiny", scn)
-			if c == nil || len(c.Svc) != 1 || len(c.Raw) != 1 {
-				t.Fatalf("%s %s: no load results", e, scn)
-			}
-			for _, r := range []LoadResult{c.Svc[0], c.Raw[0]} {
-				if r.RPS <= 0 || r.Errors != 0 {
-					t.Errorf("%s %s: %.0f rps, %d errors (%s)", e, scn, r.RPS, r.Errors, r.FirstError)
+			for _, scale := range scales {
+				c := rep.Cell(e, scale, scn)
+				if c == nil || len(c.Svc) != 1 || len(c.Raw) != 1 {
+					t.Fatalf("%s %s %s: no load results", e, scale, scn)
 				}
-			}
-			if scn != S6 && (c.GoSvc.StmtsOp <= 0 || c.GoRaw.StmtsOp <= 0) {
-				t.Errorf("%s %s: statements per request not measured: service %.2f, raw %.2f", e, scn, c.GoSvc.StmtsOp, c.GoRaw.StmtsOp)
-			}
-			if (scn == S1 || scn == S2a || scn == S2b || scn == S3) && c.GoSvc.StmtsOp != c.GoRaw.StmtsOp {
-				t.Errorf("%s %s: statements per request: service %.2f, raw %.2f", e, scn, c.GoSvc.StmtsOp, c.GoRaw.StmtsOp)
+				if IsRead(scn) && (c.Half == nil || c.RawHalf == nil) {
+					t.Errorf("%s %s %s: no run at half rate", e, scale, scn)
+				}
+				for _, r := range []LoadResult{c.Svc[0], c.Raw[0]} {
+					if r.RPS <= 0 || r.Errors != 0 {
+						t.Errorf("%s %s %s: %.0f rps, %d errors (%s)", e, scale, scn, r.RPS, r.Errors, r.FirstError)
+					}
+				}
+				if scn != S6 && (c.GoSvc.StmtsOp <= 0 || c.GoRaw.StmtsOp <= 0) {
+					t.Errorf("%s %s %s: statements per request not measured: service %.2f, raw %.2f", e, scale, scn, c.GoSvc.StmtsOp, c.GoRaw.StmtsOp)
+				}
+				if (scn == S1 || scn == S2a || scn == S2b || scn == S3) && c.GoSvc.StmtsOp != c.GoRaw.StmtsOp {
+					t.Errorf("%s %s %s: statements per request: service %.2f, raw %.2f", e, scale, scn, c.GoSvc.StmtsOp, c.GoRaw.StmtsOp)
+				}
 			}
 			if !strings.Contains(md, "| "+scn+" | ") {
 				t.Errorf("the table has no row %s", scn)
 			}
 		}
+	}
+	if !strings.Contains(md, "Latency at the large data set ÷ the small one") || !strings.Contains(md, "p50 large ÷ small") {
+		t.Errorf("no large ÷ small table or target in the report")
 	}
 	if len(rep.Profiles) == 0 || !strings.Contains(md, "flat%") {
 		t.Errorf("no CPU profile tops in the report")

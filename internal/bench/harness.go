@@ -169,14 +169,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Notes = append(rep.Notes, note)
 			continue
 		}
-		for _, scale := range cfg.Scales {
-			sizes, ok := cfg.Sizes[scale]
-			if !ok {
-				return nil, fmt.Errorf("unknown scale %q", scale)
-			}
-			if err := runOne(ctx, &cfg, rep, db.Engine(engine), scale, sizes, key, run); err != nil {
-				return rep, fmt.Errorf("%s %s: %w", engine, scale, err)
-			}
+		if err := runEngine(ctx, &cfg, rep, db.Engine(engine), key, run); err != nil {
+			return rep, fmt.Errorf("%s: %w", engine, err)
 		}
 	}
 	rep.Elapsed = time.Since(rep.Start)
@@ -204,157 +198,238 @@ func databaseURL(ctx context.Context, cfg *Config, engine db.Engine, scale strin
 	return "", fmt.Errorf("unknown engine %q", engine)
 }
 
-func runOne(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, scale string, sizes Sizes, key jwk.Key, run string) error {
-	url, err := databaseURL(ctx, cfg, engine, scale)
-	if err != nil {
-		return err
-	}
-	t0 := time.Now()
-	seeded, err := Prepare(ctx, url, sizes)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	cfg.logf("== %s %s: migrated and seeded in %s", engine, scale, time.Since(t0).Round(time.Millisecond))
-	p, err := NewInProc(ctx, url, seeded, key, run+string(engine[0])+scale[:1])
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	if err := p.CheckBodies(); err != nil {
-		return err
-	}
-	cfg.logf("   bodies equal in process (service vs raw, masked: rateLimit.remaining/resetAt, requestId, S4's new id/name)")
-	cells := map[string]*Cell{}
-	for _, scn := range cfg.scenarios() {
-		c := &Cell{Engine: string(engine), Scale: scale, Scenario: scn}
-		cells[scn] = c
-		rep.Cells = append(rep.Cells, c)
-	}
-	if !cfg.SkipGo {
-		for _, scn := range cfg.scenarios() {
-			c := cells[scn]
-			prof := ""
-			if cfg.CPUProfileDir != "" {
-				prof = profilePath(cfg.CPUProfileDir, engine, scale, scn)
-			}
-			if c.GoSvc, err = p.GoBench(scn, "svc", prof); err != nil {
-				return err
-			}
-			if c.GoRaw, err = p.GoBench(scn, "raw", ""); err != nil {
-				return err
-			}
-			cfg.logf("   go %-4s service %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op | raw %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op",
-				scn, c.GoSvc.NsOp, c.GoSvc.AllocsOp, c.GoSvc.BytesOp, c.GoSvc.StmtsOp, c.GoRaw.NsOp, c.GoRaw.AllocsOp, c.GoRaw.BytesOp, c.GoRaw.StmtsOp)
-			if prof != "" {
-				shares, err := Components(prof)
-				if err != nil {
-					return err
-				}
-				rep.Profiles = append(rep.Profiles, Profile{Name: filepath.Base(prof), Top: PprofTop(ctx, prof, 15),
-					Engine: string(engine), Scale: scale, Scenario: scn, Components: shares})
-			}
+// dataSet is one data set of an engine under test: its database, the
+// handlers in process on it, its cells and, during the load runs, both
+// servers on it.
+type dataSet struct {
+	scale    string
+	url      string
+	p        *InProc
+	cells    map[string]*Cell
+	svc, raw *Proc
+}
+
+// runEngine measures one engine: each data set seeded, checked and
+// benchmarked in process in turn, then the load runs of all its data sets
+// together (loadEngine).
+func runEngine(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, key jwk.Key, run string) error {
+	var sets []*dataSet
+	defer func() {
+		for _, ds := range sets {
+			ds.p.Close()
 		}
+	}()
+	for _, scale := range cfg.Scales {
+		sizes, ok := cfg.Sizes[scale]
+		if !ok {
+			return fmt.Errorf("unknown scale %q", scale)
+		}
+		ds, err := prepareSet(ctx, cfg, rep, engine, scale, sizes, key, run)
+		if err != nil {
+			return fmt.Errorf("%s: %w", scale, err)
+		}
+		sets = append(sets, ds)
 	}
 	if cfg.SkipLoad {
 		return nil
 	}
-	return loadOne(ctx, cfg, p, cells, engine, scale, url)
+	return loadEngine(ctx, cfg, engine, sets)
 }
 
-func loadOne(ctx context.Context, cfg *Config, p *InProc, cells map[string]*Cell, engine db.Engine, scale, url string) error {
+// prepareSet seeds a fresh database of one data set, checks that both
+// handlers answer alike in process and runs the Go benchmarks.
+func prepareSet(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, scale string, sizes Sizes, key jwk.Key, run string) (*dataSet, error) {
+	url, err := databaseURL(ctx, cfg, engine, scale)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	seeded, err := Prepare(ctx, url, sizes)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	cfg.logf("== %s %s: migrated and seeded in %s", engine, scale, time.Since(t0).Round(time.Millisecond))
+	p, err := NewInProc(ctx, url, seeded, key, run+string(engine[0])+scale[:1])
+	if err != nil {
+		return nil, err
+	}
+	ds := &dataSet{scale: scale, url: url, p: p, cells: map[string]*Cell{}}
+	if err := p.CheckBodies(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	cfg.logf("   bodies equal in process (service vs raw, masked: rateLimit.remaining/resetAt, requestId, S4's new id/name)")
+	for _, scn := range cfg.scenarios() {
+		c := &Cell{Engine: string(engine), Scale: scale, Scenario: scn}
+		ds.cells[scn] = c
+		rep.Cells = append(rep.Cells, c)
+	}
+	if cfg.SkipGo {
+		return ds, nil
+	}
+	for _, scn := range cfg.scenarios() {
+		c := ds.cells[scn]
+		prof := ""
+		if cfg.CPUProfileDir != "" {
+			prof = profilePath(cfg.CPUProfileDir, engine, scale, scn)
+		}
+		if c.GoSvc, err = p.GoBench(scn, "svc", prof); err == nil {
+			c.GoRaw, err = p.GoBench(scn, "raw", "")
+		}
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		cfg.logf("   go %-4s service %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op | raw %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op",
+			scn, c.GoSvc.NsOp, c.GoSvc.AllocsOp, c.GoSvc.BytesOp, c.GoSvc.StmtsOp, c.GoRaw.NsOp, c.GoRaw.AllocsOp, c.GoRaw.BytesOp, c.GoRaw.StmtsOp)
+		if prof != "" {
+			shares, err := Components(prof)
+			if err != nil {
+				p.Close()
+				return nil, err
+			}
+			rep.Profiles = append(rep.Profiles, Profile{Name: filepath.Base(prof), Top: PprofTop(ctx, prof, 15),
+				Engine: string(engine), Scale: scale, Scenario: scn, Components: shares})
+		}
+	}
+	return ds, nil
+}
+
+// startServers starts the service binary and the raw baseline on ds's
+// database and checks over HTTP that they answer every scenario alike.
+func startServers(ctx context.Context, cfg *Config, engine db.Engine, ds *dataSet) error {
 	keyFile := filepath.Join(cfg.WorkDir, "signing-key.jwk")
 	svcPort, err := FreePort()
 	if err != nil {
 		return err
 	}
 	rateEnv := BenchRate.String()
-	svc, err := StartProc(ctx, "svc", "/readyz", svcPort, []string{
-		"NEOSC_ADDR=127.0.0.1:" + strconv.Itoa(svcPort), "NEOSC_DATABASE_URL=" + url, "NEOSC_SIGNING_KEY_FILE=" + keyFile,
+	ds.svc, err = StartProc(ctx, "svc", "/readyz", svcPort, []string{
+		"NEOSC_ADDR=127.0.0.1:" + strconv.Itoa(svcPort), "NEOSC_DATABASE_URL=" + ds.url, "NEOSC_SIGNING_KEY_FILE=" + keyFile,
 		"NEOSC_PUBLIC_URL=" + Issuer, "NEOSC_RATE_LIMIT_TOKEN=" + rateEnv, "NEOSC_RATE_LIMIT_ORGANIZATION=" + rateEnv,
 		"NEOSC_RATE_LIMIT_ANONYMOUS=" + rateEnv, "NEOSC_LOG_FORMAT=json", "NEOSC_KEY_ENCRYPTION_KEY=",
-	}, filepath.Join(cfg.WorkDir, fmt.Sprintf("service-%s-%s.log", engine, scale)), cfg.Bin, "serve")
+	}, filepath.Join(cfg.WorkDir, fmt.Sprintf("service-%s-%s.log", engine, ds.scale)), cfg.Bin, "serve")
 	if err != nil {
 		return err
 	}
-	defer svc.Stop()
 	rawPort, err := FreePort()
 	if err != nil {
 		return err
 	}
-	args := append(append([]string{}, cfg.RawCmd[1:]...), "-addr", "127.0.0.1:"+strconv.Itoa(rawPort), "-db", url, "-key", keyFile, "-issuer", Issuer)
-	raw, err := StartProc(ctx, "raw", "/readyz", rawPort, cfg.RawEnv, filepath.Join(cfg.WorkDir, fmt.Sprintf("raw-%s-%s.log", engine, scale)), cfg.RawCmd[0], args...)
+	args := append(append([]string{}, cfg.RawCmd[1:]...), "-addr", "127.0.0.1:"+strconv.Itoa(rawPort), "-db", ds.url, "-key", keyFile, "-issuer", Issuer)
+	ds.raw, err = StartProc(ctx, "raw", "/readyz", rawPort, cfg.RawEnv, filepath.Join(cfg.WorkDir, fmt.Sprintf("raw-%s-%s.log", engine, ds.scale)), cfg.RawCmd[0], args...)
 	if err != nil {
 		return err
 	}
-	defer raw.Stop()
 	for _, scn := range Scenarios {
 		if scn == MIX {
 			continue
 		}
-		ss, sh, sb, err := FetchHTTP(ctx, svc, p.Fixture, scn)
+		ss, sh, sb, err := FetchHTTP(ctx, ds.svc, ds.p.Fixture, scn)
 		if err != nil {
 			return err
 		}
-		rs, rh, rb, err := FetchHTTP(ctx, raw, p.Fixture, scn)
+		rs, rh, rb, err := FetchHTTP(ctx, ds.raw, ds.p.Fixture, scn)
 		if err != nil {
 			return err
 		}
 		if d := Same(scn, ss, sh, sb, rs, rh, rb); d != "" {
-			return fmt.Errorf("over HTTP: %s", d)
+			return fmt.Errorf("%s over HTTP: %s", ds.scale, d)
 		}
 	}
-	cfg.logf("   bodies equal over HTTP (service binary vs raw process)")
+	cfg.logf("   %s %s: bodies equal over HTTP (service binary vs raw process)", engine, ds.scale)
+	return nil
+}
+
+// loadRun is one load run of a round: a side on a data set.
+type loadRun struct {
+	ds *dataSet
+	pr *Proc
+}
+
+// RoundOrder is the order of one round's load runs, n data sets × 2
+// sides, as indexes 2·set + side (side 0 the service, 1 the baseline):
+// forward in even rounds, backward in odd ones. A machine whose speed
+// drifts during a run (it does, on a shared two-core box) would otherwise
+// favour whichever run always comes first; reversed every other round, a
+// steady drift falls evenly on every run, so the ratios of the service to
+// the baseline and of one data set to another cancel it.
+func RoundOrder(round, n int) []int {
+	order := make([]int, 2*n)
+	for i := range order {
+		order[i] = i
+	}
+	if round%2 == 1 {
+		slices.Reverse(order)
+	}
+	return order
+}
+
+// loadEngine runs the load runs of one engine's data sets: every server
+// up at once, and for each scenario the rounds, each round one run of
+// every side on every data set (RoundOrder), so that large ÷ small is
+// measured minutes closer than a run of each data set after the other.
+func loadEngine(ctx context.Context, cfg *Config, engine db.Engine, sets []*dataSet) error {
+	defer func() {
+		for _, ds := range sets {
+			ds.svc.Stop()
+			ds.raw.Stop()
+		}
+	}()
+	var runs []loadRun
+	for _, ds := range sets {
+		if err := startServers(ctx, cfg, engine, ds); err != nil {
+			return err
+		}
+		runs = append(runs, loadRun{ds, ds.svc}, loadRun{ds, ds.raw})
+	}
 	for _, scn := range cfg.scenarios() {
-		c := cells[scn]
 		if cfg.Warmup > 0 {
-			for _, pr := range []*Proc{svc, raw} {
-				if _, err := Attack(ctx, pr, p.Fixture, scn, cfg.Workers, 0, cfg.Warmup); err != nil {
+			for _, r := range runs {
+				if _, err := Attack(ctx, r.pr, r.ds.p.Fixture, scn, cfg.Workers, 0, cfg.Warmup); err != nil {
 					return err
 				}
 			}
 		}
 		for round := range cfg.Rounds {
-			// The side that goes first alternates: a machine whose speed
-			// drifts during a run (it does, on a shared two-core box) would
-			// otherwise favour whichever side always runs first.
-			order := []*Proc{svc, raw}
-			if round%2 == 1 {
-				order = []*Proc{raw, svc}
-			}
-			for _, pr := range order {
-				res, err := Attack(ctx, pr, p.Fixture, scn, cfg.Workers, 0, cfg.Duration)
+			for _, i := range RoundOrder(round, len(sets)) {
+				r := runs[i]
+				res, err := Attack(ctx, r.pr, r.ds.p.Fixture, scn, cfg.Workers, 0, cfg.Duration)
 				if err != nil {
 					return err
 				}
-				if pr == svc {
+				c := r.ds.cells[scn]
+				if r.pr == r.ds.svc {
 					c.Svc = append(c.Svc, res)
 				} else {
 					c.Raw = append(c.Raw, res)
 				}
-				cfg.logf("   load %-4s round %d %-3s %8.0f rps p50 %-10s p99 %-10s cpu %6.0f µs/req rss %5.1f MiB errors %d %s",
-					scn, round+1, pr.Name, res.RPS, res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond),
+				cfg.logf("   load %-4s %-5s round %d %-3s %8.0f rps p50 %-10s p99 %-10s cpu %6.0f µs/req rss %5.1f MiB errors %d %s",
+					scn, r.ds.scale, round+1, r.pr.Name, res.RPS, res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond),
 					float64(res.CPUPerReq)/1e3, float64(res.PeakRSS)/(1<<20), res.Errors, res.FirstError)
 			}
 		}
-		if IsRead(scn) {
-			// Each side at half its own maximum rate: the baseline's spread
-			// tells how much of the service's is the machine's.
-			for _, side := range []struct {
-				pr   *Proc
-				runs []LoadResult
-				into **LoadResult
-			}{{svc, c.Svc, &c.Half}, {raw, c.Raw, &c.RawHalf}} {
-				rate := int(Median(side.runs, func(r LoadResult) float64 { return r.RPS }) / 2)
-				if rate < 1 {
-					continue
-				}
-				res, err := Attack(ctx, side.pr, p.Fixture, scn, cfg.Workers, rate, cfg.Duration)
-				if err != nil {
-					return err
-				}
-				*side.into = &res
-				cfg.logf("   half %-4s %-3s at %d rps: p50 %s p99 %s errors %d", scn, side.pr.Name, rate, res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.Errors)
+		if !IsRead(scn) {
+			continue
+		}
+		// Each side at half its own maximum rate: the baseline's spread
+		// tells how much of the service's is the machine's.
+		for _, r := range runs {
+			c := r.ds.cells[scn]
+			measured, into := c.Svc, &c.Half
+			if r.pr == r.ds.raw {
+				measured, into = c.Raw, &c.RawHalf
 			}
+			rate := int(Median(measured, func(r LoadResult) float64 { return r.RPS }) / 2)
+			if rate < 1 {
+				continue
+			}
+			res, err := Attack(ctx, r.pr, r.ds.p.Fixture, scn, cfg.Workers, rate, cfg.Duration)
+			if err != nil {
+				return err
+			}
+			*into = &res
+			cfg.logf("   half %-4s %-5s %-3s at %d rps: p50 %s p99 %s errors %d", scn, r.ds.scale, r.pr.Name, rate, res.P50.Round(time.Microsecond), res.P99.Round(time.Microsecond), res.Errors)
 		}
 	}
 	return nil

@@ -67,3 +67,28 @@ func TestOnlyScenarios(t *testing.T) {
 		t.Fatalf("S6,MIX: %v", got)
 	}
 }
+
+// Rounds interleave every side on every data set, reversed every other
+// round, so that over two rounds each run's mean position is the same: a
+// steady drift of the machine weighs on all of them alike.
+func TestRoundOrder(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		sum := make([]int, 2*n)
+		for round := range 2 {
+			order := RoundOrder(round, n)
+			seen := map[int]bool{}
+			for pos, i := range order {
+				if i < 0 || i >= 2*n || seen[i] {
+					t.Fatalf("n=%d round %d: order %v is not a permutation of 0..%d", n, round, order, 2*n-1)
+				}
+				seen[i] = true
+				sum[i] += pos
+			}
+		}
+		for i, s := range sum {
+			if s != 2*n-1 {
+				t.Errorf("n=%d: run %d's positions over two rounds sum to %d, want %d (orders %v, %v)", n, i, s, 2*n-1, RoundOrder(0, n), RoundOrder(1, n))
+			}
+		}
+	}
+}
