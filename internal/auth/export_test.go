@@ -13,3 +13,13 @@ func (t *Tokens) SetVerifiedTokens(n int) { t.verified = newVerifiedTokens(n) }
 
 // VerifiedLen is how many verified tokens t remembers.
 func (t *Tokens) VerifiedLen() int { return t.verified.len() }
+
+// SetRejectedTokens makes t remember up to n tokens refused for good (0:
+// none), forgetting those it remembered.
+func (t *Tokens) SetRejectedTokens(n int) { t.rejected = newRejectedTokens(n) }
+
+// RejectedLen is how many refused tokens t remembers.
+func (t *Tokens) RejectedLen() int { return t.rejected.len() }
+
+// SignatureChecks is how many tokens t has verified without a cache.
+func (t *Tokens) SignatureChecks() int64 { return t.checks.Load() }

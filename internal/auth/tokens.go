@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -33,6 +34,10 @@ type Tokens struct {
 	now    func() time.Time
 	// verified remembers the tokens that verified (see verifiedTokens).
 	verified *verifiedTokens
+	// rejected remembers tokens refused for good (see rejectedTokens).
+	rejected *rejectedTokens
+	// checks counts signature checks (verify calls), for tests.
+	checks atomic.Int64
 }
 
 // NewTokens returns a signer/verifier for tokens issued by issuer, with one
@@ -48,7 +53,8 @@ func NewTokens(issuer string, ttl time.Duration, key jwk.Key) (*Tokens, error) {
 // NewTokensWith returns a signer/verifier for tokens issued by issuer with
 // keys (a Keyring, in the database).
 func NewTokensWith(issuer string, ttl time.Duration, keys Keys) *Tokens {
-	return &Tokens{issuer: issuer, ttl: ttl, keys: keys, now: time.Now, verified: newVerifiedTokens(VerifiedTokens)}
+	return &Tokens{issuer: issuer, ttl: ttl, keys: keys, now: time.Now,
+		verified: newVerifiedTokens(VerifiedTokens), rejected: newRejectedTokens(RejectedTokens)}
 }
 
 // PublicKeys is the JWKS served at /.well-known/jwks.json.
@@ -171,7 +177,9 @@ var ErrBadToken = errors.New("invalid token")
 //
 // A token that verified before is answered from memory (verifiedTokens)
 // while it is unexpired and its key still verifies: the signature is
-// checked once per token, not once per request. What can change without
+// checked once per token, not once per request. So is a token refused for
+// a reason that cannot change — its signature does not verify with the key
+// its kid names, or it has expired (rejectedTokens). What can change without
 // the token changing (the user, the denylist, an API token's revocation)
 // is the caller's to read on every request; the Authenticator does.
 func (t *Tokens) Verify(raw string) (*Claims, error) {
@@ -195,14 +203,21 @@ func (t *Tokens) cached(ctx context.Context, raw string) (*Claims, bool) {
 	return t.verified.get(ctx, raw, t.keys, t.now())
 }
 
-// verifyNew verifies raw, a token cached did not know, and remembers it
-// when it verifies.
+// verifyNew verifies raw, a token cached did not know, unless it was
+// refused for good before (rejectedTokens), and remembers it when it
+// verifies or is refused for good.
 func (t *Tokens) verifyNew(ctx context.Context, raw string) (*Claims, error) {
 	if !compactJWS(raw) {
 		return nil, fmt.Errorf("%w: not a compact JWS", ErrBadToken)
 	}
+	if err, ok := t.rejected.get(raw); ok {
+		return nil, err
+	}
 	c, kid, err := t.verify(ctx, raw)
 	if err != nil {
+		if forGood(err) {
+			t.rejected.add(raw, err)
+		}
 		return nil, err
 	}
 	t.verified.add(raw, c, kid)
@@ -230,6 +245,7 @@ func compactJWS(raw string) bool {
 // verify checks raw's signature and claims (Verify, without the cache) and
 // answers the kid of the key that verified it.
 func (t *Tokens) verify(ctx context.Context, raw string) (*Claims, string, error) {
+	t.checks.Add(1)
 	var kid string
 	tok, err := jwt.ParseString(raw,
 		jwt.WithKeyProvider(t.keyFor(ctx, &kid)),
@@ -242,7 +258,7 @@ func (t *Tokens) verify(ctx context.Context, raw string) (*Claims, string, error
 		jwt.WithClock(jwt.ClockFunc(t.now)),
 	)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrBadToken, err)
+		return nil, "", &jwtError{err}
 	}
 	orgClaim, _ := tok.Get("org")
 	orgStr, _ := orgClaim.(string)
@@ -263,6 +279,26 @@ func (t *Tokens) verify(ctx context.Context, raw string) (*Claims, string, error
 		return nil, "", fmt.Errorf("%w: sub is neither a user nor an API token", ErrBadToken)
 	}
 	return c, kid, nil
+}
+
+// jwtError is a refusal by jwx (signature or claims): ErrBadToken, with
+// jwx's error kept for forGood.
+type jwtError struct{ err error }
+
+func (e *jwtError) Error() string        { return ErrBadToken.Error() + ": " + e.err.Error() }
+func (e *jwtError) Is(target error) bool { return target == ErrBadToken }
+
+// forGood reports whether err refuses a token whatever happens next: its
+// signature did not verify with the key its kid names (a kid is a key's
+// thumbprint, so it names that key or none), or it expired (time only goes
+// on). Not for good: no kid, or one naming no key yet (keys are added);
+// nbf or iat in the future; anything but jwx's verdict.
+func forGood(err error) bool {
+	var je *jwtError
+	if !errors.As(err, &je) {
+		return false
+	}
+	return jws.IsVerificationError(je.err) || errors.Is(je.err, jwt.ErrTokenExpired())
 }
 
 // keyFor offers the public key the signature's kid names, with that key's

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,48 @@ func benchVerify(b *testing.B, tokens *auth.Tokens, tok string) {
 	for b.Loop() {
 		if _, err := tokens.Verify(tok); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRefuseForged refuses a token with a forged signature never seen
+// before (a flood of distinct forgeries: a signature check each, and the
+// token remembered as refused); BenchmarkRefuseForgedUncached the same
+// without remembering; BenchmarkRefuseForgedAgain the same forged token
+// again and again (remembered after the first).
+func BenchmarkRefuseForged(b *testing.B) {
+	tokens, tok := benchTokens(b)
+	benchRefuse(b, tokens, tok, true)
+}
+
+func BenchmarkRefuseForgedUncached(b *testing.B) {
+	tokens, tok := benchTokens(b)
+	tokens.SetRejectedTokens(0)
+	benchRefuse(b, tokens, tok, true)
+}
+
+func BenchmarkRefuseForgedAgain(b *testing.B) {
+	tokens, tok := benchTokens(b)
+	benchRefuse(b, tokens, tok, false)
+}
+
+func benchRefuse(b *testing.B, tokens *auth.Tokens, tok string, fresh bool) {
+	b.Helper()
+	forged := badSignature(tok)
+	buf := []byte(forged)
+	b.ReportAllocs()
+	defer cpuPerOp(b)()
+	i := 0
+	for b.Loop() {
+		if fresh { // the signature's first characters count up
+			i++
+			for j, n := strings.LastIndexByte(forged, '.')+1, i; n > 0; j, n = j+1, n/64 {
+				buf[j] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[n%64]
+			}
+			forged = string(buf)
+		}
+		if _, err := tokens.Verify(forged); err == nil {
+			b.Fatal("a forged token verified")
 		}
 	}
 }

@@ -15,15 +15,17 @@ import (
 // request.
 const VerifiedTokens = 10_000
 
-// verifiedTokens remembers the tokens Tokens.VerifyContext accepted. It is
-// keyed by a hash of the token as sent that is cheap and seeded per process
-// (hash/maphash), and each entry holds the token's SHA-256, which a hit must
-// match: a hit needs the very bytes that verified (a token's SHA-256
-// collides with no other's), while a token that was never accepted (S6: a
-// flood of forged signatures) costs one cheap hash and a map lookup before
-// its signature is checked. Only accepted tokens go in, so bad ones neither
-// grow the cache nor evict anything; valid ones beyond the bound evict the
-// least recently used.
+// RejectedTokens is how many refused tokens a Tokens remembers (their
+// SHA-256, jwx's error and the LRU's bookkeeping, under half a kilobyte
+// each: 2 MB at most).
+const RejectedTokens = 4096
+
+// verifiedTokens remembers the tokens Tokens.VerifyContext accepted (a
+// tokenMemo): a hit needs the very bytes that verified, while a token that
+// was never accepted costs one cheap hash and a map lookup before its
+// signature is checked. Only accepted tokens go in, so bad ones neither
+// grow this cache nor evict anything from it; valid ones beyond the bound
+// evict the least recently used.
 //
 // Verification is a pure function of the token, the keys and the clock, so
 // the cache is a per-process memo and replicas need nothing shared: a hit is
@@ -35,21 +37,12 @@ const VerifiedTokens = 10_000
 // the caller's row, the signOut denylist, sessions_valid_after and an API
 // token's revocation are read from the database on every request
 // (Users.GetActor, APITokens.GetActor).
-//
-// hashicorp/golang-lru (already a module dependency, through gqlgen) is a
-// mutex-guarded LRU: one lock held for a map lookup and a list move costs
-// far less than the signature check it saves, and a bounded LRU written
-// here would be the same code again.
-type verifiedTokens struct {
-	seed maphash.Seed
-	lru  *lru.Cache[uint64, *verifiedToken]
-}
+type verifiedTokens struct{ memo *tokenMemo[verifiedToken] }
 
-// verifiedToken is what verifying a token found: the token's SHA-256, its
-// claims, never changed once stored (Verify answers a copy), and the kid of
-// the key that verified its signature.
+// verifiedToken is what verifying a token found: its claims, never changed
+// once stored (Verify answers a copy), and the kid of the key that verified
+// its signature.
 type verifiedToken struct {
-	sum    [sha256.Size]byte
 	claims Claims
 	kid    string
 }
@@ -60,11 +53,7 @@ func newVerifiedTokens(n int) *verifiedTokens {
 	if n <= 0 {
 		return nil
 	}
-	c, err := lru.New[uint64, *verifiedToken](n)
-	if err != nil { // only for n <= 0
-		panic(err)
-	}
-	return &verifiedTokens{seed: maphash.MakeSeed(), lru: c}
+	return &verifiedTokens{memo: newTokenMemo[verifiedToken](n)}
 }
 
 // get answers the claims of raw when it verified before and still would:
@@ -74,17 +63,16 @@ func (v *verifiedTokens) get(ctx context.Context, raw string, keys Keys, now tim
 	if v == nil {
 		return nil, false
 	}
-	key := maphash.String(v.seed, raw)
-	e, ok := v.lru.Get(key)
-	if !ok || e.sum != tokenSum(raw) {
+	key, e, ok := v.memo.get(raw)
+	if !ok {
 		return nil, false
 	}
 	if !unexpired(e.claims.ExpiresAt, now) {
-		v.lru.Remove(key)
+		v.memo.lru.Remove(key)
 		return nil, false
 	}
 	if _, ok := keys.Verifier(ctx, e.kid); !ok {
-		v.lru.Remove(key)
+		v.memo.lru.Remove(key)
 		return nil, false
 	}
 	c := e.claims
@@ -94,7 +82,7 @@ func (v *verifiedTokens) get(ctx context.Context, raw string, keys Keys, now tim
 // add remembers that raw verified as c with key kid.
 func (v *verifiedTokens) add(raw string, c *Claims, kid string) {
 	if v != nil {
-		v.lru.Add(maphash.String(v.seed, raw), &verifiedToken{sum: tokenSum(raw), claims: *c, kid: kid})
+		v.memo.add(raw, verifiedToken{claims: *c, kid: kid})
 	}
 }
 
@@ -103,7 +91,98 @@ func (v *verifiedTokens) len() int {
 	if v == nil {
 		return 0
 	}
-	return v.lru.Len()
+	return v.memo.lru.Len()
+}
+
+// rejectedTokens remembers tokens refused for good (forGood: a signature
+// that does not verify with the key its kid names, or an expired token)
+// with the error they got, so that the same bad token sent again — a
+// client retrying with an expired token, a flood replaying one forged
+// signature — costs a hash and a map lookup, not a signature check, and
+// is refused with the same error. A flood of distinct forged tokens still
+// costs a check each and only churns this cache, bounded by
+// RejectedTokens, never the cache of verified tokens. Nothing refused for a
+// reason that can pass is remembered: no kid, a kid naming no key yet (a
+// key may be added), nbf or iat in the future.
+type rejectedTokens struct{ memo *tokenMemo[error] }
+
+// newRejectedTokens returns a cache of up to n refused tokens; nil (none)
+// when n is not positive.
+func newRejectedTokens(n int) *rejectedTokens {
+	if n <= 0 {
+		return nil
+	}
+	return &rejectedTokens{memo: newTokenMemo[error](n)}
+}
+
+// get answers the error raw was refused with, when it was refused for good
+// before.
+func (r *rejectedTokens) get(raw string) (error, bool) {
+	if r == nil || len(raw) > maxTokenLen {
+		return nil, false
+	}
+	_, err, ok := r.memo.get(raw)
+	return err, ok
+}
+
+// add remembers that raw was refused for good with err.
+func (r *rejectedTokens) add(raw string, err error) {
+	if r != nil {
+		r.memo.add(raw, err)
+	}
+}
+
+// len is how many refused tokens are remembered.
+func (r *rejectedTokens) len() int {
+	if r == nil {
+		return 0
+	}
+	return r.memo.lru.Len()
+}
+
+// tokenMemo is a bounded LRU of what is known of tokens. It is keyed by a
+// hash of the token as sent that is cheap and seeded per process
+// (hash/maphash), and each entry holds the token's SHA-256, which a hit
+// must match: a hit needs the very bytes that were judged (a token's
+// SHA-256 collides with no other's).
+//
+// hashicorp/golang-lru (already a module dependency, through gqlgen) is a
+// mutex-guarded LRU: one lock held for a map lookup and a list move costs
+// far less than the signature check it saves, and a bounded LRU written
+// here would be the same code again.
+type tokenMemo[V any] struct {
+	seed maphash.Seed
+	lru  *lru.Cache[uint64, *memoEntry[V]]
+}
+
+type memoEntry[V any] struct {
+	sum [sha256.Size]byte
+	v   V
+}
+
+// newTokenMemo returns a memo of up to n tokens (n > 0).
+func newTokenMemo[V any](n int) *tokenMemo[V] {
+	c, err := lru.New[uint64, *memoEntry[V]](n)
+	if err != nil { // only for n <= 0
+		panic(err)
+	}
+	return &tokenMemo[V]{seed: maphash.MakeSeed(), lru: c}
+}
+
+// get answers what is remembered of raw, and its key in the LRU.
+func (m *tokenMemo[V]) get(raw string) (uint64, V, bool) {
+	key := maphash.String(m.seed, raw)
+	e, ok := m.lru.Get(key)
+	if !ok || e.sum != tokenSum(raw) {
+		var zero V
+		return key, zero, false
+	}
+	return key, e.v, true
+}
+
+// add remembers v of raw.
+func (m *tokenMemo[V]) add(raw string, v V) {
+	m.lru.Add(maphash.String(m.seed, raw), &memoEntry[V]{sum: tokenSum(raw), v: v})
 }
 
 // tokenSum is the SHA-256 of raw, copied through a buffer on the stack

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -133,8 +134,8 @@ func TestVerifiedTokensAreBounded(t *testing.T) {
 		}
 		for _, bad := range []string{
 			badSignature(good),
-			signedWith(t, forged(t), stranger, stranger.KeyID()),            // an unknown key
-			signedWith(t, forged(t), stranger, tokens.SigningKey().KeyID()), // our kid, another key
+			signedWith(t, forged(t), stranger, stranger.KeyID()), // an unknown key
+			signedWith(t, forged(t), stranger, kidOf(t, good)),   // our kid, another key
 			good + "x",
 			"a.b.c" + ids.New(),
 		} {
@@ -182,9 +183,17 @@ func forged(t *testing.T) jwt.Token {
 	return tok
 }
 
-// signedWith signs tok with the Ed25519 private key, naming kid.
+// signedWith signs tok with the Ed25519 private key, naming kid (jwx
+// would write the key's own kid over the header's: the key is given kid).
 func signedWith(t *testing.T, tok jwt.Token, key jwk.Key, kid string) string {
 	t.Helper()
+	key, err := key.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := key.Set(jwk.KeyIDKey, kid); err != nil {
+		t.Fatal(err)
+	}
 	hdr := jws.NewHeaders()
 	if err := hdr.Set(jws.KeyIDKey, kid); err != nil {
 		t.Fatal(err)
@@ -366,4 +375,136 @@ func TestCachedTokenOfARetiredKey(t *testing.T) {
 	if n := tokens.VerifiedLen(); n != 0 {
 		t.Errorf("%d tokens cached after their key expired, want 0", n)
 	}
+}
+
+// The same bad token sent again is refused without a second signature
+// check when nothing can make it pass — its signature does not verify with
+// the key its kid names, or it expired — and checked anew every time when
+// something can: no known key for its kid yet, iat in the future.
+func TestRejectedTokensAreRememberedForGood(t *testing.T) {
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	tokens := testTokens(t, time.Minute)
+	tokens.SetClock(clk.Now)
+	stranger, err := auth.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, exp, err := tokens.Issue(ids.New(), ids.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// refusals verifies tok three times, each refused with the same error,
+	// and answers how many signature checks that took.
+	refusals := func(t *testing.T, tok string) int64 {
+		t.Helper()
+		before := tokens.SignatureChecks()
+		var first string
+		for i := range 3 {
+			_, err := tokens.Verify(tok)
+			if !errors.Is(err, auth.ErrBadToken) {
+				t.Fatalf("verification %d: err %v, want ErrBadToken", i+1, err)
+			}
+			if i == 0 {
+				first = err.Error()
+			} else if err.Error() != first {
+				t.Errorf("verification %d: %q, the first %q", i+1, err, first)
+			}
+		}
+		return tokens.SignatureChecks() - before
+	}
+	for _, tc := range []struct {
+		name    string
+		token   string
+		forGood bool
+	}{
+		{"a broken signature, our kid", badSignature(good), true},
+		{"another key's signature under our kid", signedWith(t, forged(t), stranger, kidOf(t, good)), true},
+		{"a kid naming no key of ours", signedWith(t, forged(t), stranger, stranger.KeyID()), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := tokens.RejectedLen()
+			checks := refusals(t, tc.token)
+			want, remembered := int64(3), n
+			if tc.forGood {
+				want, remembered = 1, n+1
+			}
+			if checks != want || tokens.RejectedLen() != remembered {
+				t.Errorf("%d signature checks for three refusals, %d tokens remembered; want %d and %d", checks, tokens.RejectedLen(), want, remembered)
+			}
+		})
+	}
+	t.Run("issued in the future, then valid", func(t *testing.T) {
+		now := clk.Now()
+		defer clk.Set(now)
+		clk.Set(now.Add(-2 * auth.ClockSkew))
+		n := tokens.RejectedLen()
+		if checks := refusals(t, good); checks != 3 || tokens.RejectedLen() != n {
+			t.Fatalf("a token not valid yet: %d signature checks for three refusals, %d remembered (had %d): it must be checked anew", checks, tokens.RejectedLen(), n)
+		}
+		clk.Set(now)
+		if _, err := tokens.Verify(good); err != nil {
+			t.Fatalf("the token, now valid, is refused: %v", err)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		fresh, _, err := tokens.Issue(ids.New(), ids.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens.SetVerifiedTokens(0) // so that expiry is jwx's verdict, not the verified cache's
+		defer tokens.SetVerifiedTokens(auth.VerifiedTokens)
+		clk.Set(exp.Add(auth.ClockSkew + time.Second))
+		n := tokens.RejectedLen()
+		if checks := refusals(t, fresh); checks != 1 || tokens.RejectedLen() != n+1 {
+			t.Errorf("an expired token: %d signature checks for three refusals, %d remembered (had %d); want 1 and %d", checks, tokens.RejectedLen(), n, n+1)
+		}
+	})
+}
+
+// A flood of distinct forged tokens fills the cache of refused tokens up to
+// its bound and no further, leaves the cache of verified tokens alone, and
+// a valid token still verifies.
+func TestRejectedTokensAreBounded(t *testing.T) {
+	const bound, n = 20, 200
+	tokens := testTokens(t, time.Hour)
+	tokens.SetRejectedTokens(bound)
+	stranger, err := auth.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _, err := tokens.Issue(ids.New(), ids.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tokens.Verify(good); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if _, err := tokens.Verify(signedWith(t, forged(t), stranger, kidOf(t, good))); !errors.Is(err, auth.ErrBadToken) {
+			t.Fatalf("a forged token: err %v", err)
+		}
+	}
+	if got := tokens.RejectedLen(); got != bound {
+		t.Errorf("%d refused tokens remembered after %d, want the bound %d", got, n, bound)
+	}
+	if got := tokens.VerifiedLen(); got != 1 {
+		t.Errorf("%d verified tokens remembered, want 1", got)
+	}
+	if _, err := tokens.Verify(good); err != nil {
+		t.Errorf("the valid token is refused after the flood: %v", err)
+	}
+}
+
+// kidOf is the kid in the protected header of the compact JWS raw.
+func kidOf(t *testing.T, raw string) string {
+	t.Helper()
+	msg, err := jws.Parse([]byte(raw))
+	if err != nil || len(msg.Signatures()) != 1 {
+		t.Fatalf("parse %q: %v", raw, err)
+	}
+	kid := msg.Signatures()[0].ProtectedHeaders().KeyID()
+	if kid == "" {
+		t.Fatalf("no kid in %q", raw)
+	}
+	return kid
 }

@@ -223,13 +223,9 @@ func Attack(ctx context.Context, p *Proc, f *Fixture, scn string, workers int, r
 	return res, ctx.Err()
 }
 
-// wantCode accepts S6's 401 and 200 for everything else (MIX included).
-func wantCode(scn string, code int) bool {
-	if scn == S6 {
-		return code == http.StatusUnauthorized
-	}
-	return code == http.StatusOK
-}
+// wantCode accepts what WantStatus says (401 for S6 and S6n, 200 for
+// everything else, MIX included).
+func wantCode(scn string, code int) bool { return code == WantStatus(scn) }
 
 // FetchHTTP sends one request of scenario scn to p and returns the answer.
 func FetchHTTP(ctx context.Context, p *Proc, f *Fixture, scn string) (int, http.Header, []byte, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/neosc/neosc/internal/db"
@@ -90,5 +91,23 @@ func TestRoundOrder(t *testing.T) {
 				t.Errorf("n=%d: run %d's positions over two rounds sum to %d, want %d (orders %v, %v)", n, i, s, 2*n-1, RoundOrder(0, n), RoundOrder(1, n))
 			}
 		}
+	}
+}
+
+// S6n's tokens: each new, each as long as the real one, differing from it
+// only in its signature.
+func TestForgedSignatures(t *testing.T) {
+	const tok = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLW9mLXNpeHR5LWZvdXItYnl0ZXMtLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0tLS0"
+	dot := strings.LastIndexByte(tok, '.')
+	seen := map[string]bool{tok: true}
+	for i := range uint64(5000) {
+		f := forgedSignature(tok, i)
+		if len(f) != len(tok) || f[:dot] != tok[:dot] {
+			t.Fatalf("token %d changed beyond its signature: %s", i, f)
+		}
+		if seen[f] {
+			t.Fatalf("token %d was made before: %s", i, f)
+		}
+		seen[f] = true
 	}
 }

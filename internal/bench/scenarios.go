@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/neosc/neosc/internal/auth"
@@ -13,7 +14,10 @@ import (
 	"github.com/neosc/neosc/internal/store"
 )
 
-// The scenarios of issue 12, in report order.
+// The scenarios of issue 12, in report order; S6n is S6 with a token
+// never sent before in every request (the service remembers a token
+// refused for good, so S6's one forged token costs it a signature check
+// once; S6n's cost one each, as they do the baseline).
 const (
 	S1  = "S1"
 	S2a = "S2a"
@@ -21,11 +25,12 @@ const (
 	S3  = "S3"
 	S4  = "S4"
 	S6  = "S6"
+	S6n = "S6n"
 	MIX = "MIX"
 )
 
 // Scenarios lists every scenario in report order.
-var Scenarios = []string{S1, S2a, S2b, S3, S4, S6, MIX}
+var Scenarios = []string{S1, S2a, S2b, S3, S4, S6, S6n, MIX}
 
 // IsRead reports whether scenario s only reads (the ones measured again at
 // half the maximum rate).
@@ -96,6 +101,20 @@ func breakSignature(tok string) string {
 	return string(b)
 }
 
+// forgedSignature is breakSignature's token with the i-th of 2^36
+// signatures: six characters of the signature, from its fifth on, replaced
+// by i in base64url. The signature keeps its length and alphabet, so it is
+// decoded and checked, and fails: every i gives a token never seen before.
+func forgedSignature(tok string, i uint64) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	b := []byte(breakSignature(tok))
+	at := strings.LastIndexByte(tok, '.') + 5
+	for j := range 6 {
+		b[at+j] = alphabet[(i>>(6*j))&63]
+	}
+	return string(b)
+}
+
 // Request is one request of a scenario.
 type Request struct {
 	Scenario string // the scenario actually run (S2a or S4 for MIX)
@@ -136,6 +155,10 @@ func (f *Fixture) Next(s, side string, i uint64) Request {
 		}}}
 	case S6:
 		q, r.Token = gqlRequest{Query: QueryS2, Variables: map[string]any{"id": f.BigOrgGID}}, f.BadToken
+	case S6n:
+		// A number of the fixture's, not i: unique across the rounds and
+		// both sides, so that no token is ever sent twice.
+		q, r.Token = gqlRequest{Query: QueryS2, Variables: map[string]any{"id": f.BigOrgGID}}, forgedSignature(f.AdminToken, f.seq.Add(1))
 	default:
 		panic("bench: unknown scenario " + s)
 	}
