@@ -150,9 +150,14 @@ func (r *Report) Targets() []Target {
 			keys = append(keys, k)
 		}
 	}
-	floor := map[string]float64{S1: 0.70, S2a: 0.70, S2b: 0.70, S3: 0.65, S4: 0.85, S6: 0.95}
-	for _, scn := range []string{S1, S2a, S2b, S3, S4, S6} {
+	// S6n is not the issue's: it holds the signature-check path, which S6's
+	// one remembered forgery no longer reaches, to S6's bound.
+	floor := map[string]float64{S1: 0.70, S2a: 0.70, S2b: 0.70, S3: 0.65, S4: 0.85, S6: 0.95, S6n: 0.95}
+	for _, scn := range []string{S1, S2a, S2b, S3, S4, S6, S6n} {
 		t := Target{Name: "throughput " + scn + " ÷ raw", Want: fmt.Sprintf("≥ %.2f", floor[scn]), Pass: true}
+		if scn == S6n {
+			t.Name += " (S6, every token new: S6's bound)"
+		}
 		var got []string
 		for _, k := range keys {
 			c := r.Cell(k.engine, k.scale, scn)
