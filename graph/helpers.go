@@ -63,7 +63,8 @@ func countOf(n int) func(context.Context) (int, error) {
 }
 
 func auditFilter(ctx context.Context, f *model.AuditEventFilter) (store.AuditFilter, error) {
-	out := store.AuditFilter{OmitMetadata: !selectsNodeField(ctx, "metadata")}
+	out := store.AuditFilter{OmitMetadata: !selectsNodeField(ctx, "metadata"),
+		OmitRequest: !selectsNodeField(ctx, "ipAddress") && !selectsNodeField(ctx, "userAgent") && !selectsNodeField(ctx, "requestId")}
 	if f == nil {
 		return out, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -189,5 +190,50 @@ func TestHarnessShort(t *testing.T) {
 	got, _ := os.ReadFile(doc)
 	if !strings.HasPrefix(string(got), "# head\n") || !strings.HasSuffix(string(got), MarkEnd+"\ntail\n") || strings.Contains(string(got), "\nold\n") {
 		t.Errorf("WriteResults did not replace exactly the marked section:\n%.500s", got)
+	}
+}
+
+// TestBaselineRunsTheServiceSQL: for every scenario that reaches the
+// database, the raw baseline sends the very statements the service sends
+// (their text, whitespace aside, in order): the comparison is of handlers,
+// not of queries. GORM writes a LIMIT's number into the text where the
+// baseline binds it (the same statement to the database: the MySQL driver
+// interpolates, SQLite binds), so LIMIT n counts as LIMIT ?. A statement of
+// the service's own in the background (the rate limiter's flush) can fall
+// inside a request: the request is then measured again.
+func TestBaselineRunsTheServiceSQL(t *testing.T) {
+	for _, e := range testdb.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			p := tinyInProc(t, e)
+			limit := regexp.MustCompile(`LIMIT [0-9]+`)
+			norm := func(stmts []string) string {
+				return limit.ReplaceAllString(strings.Join(strings.Fields(strings.Join(stmts, " ;\n")), " "), "LIMIT ?")
+			}
+			for _, scn := range []string{S1, S2a, S2b, S3, S4} {
+				var svc, raw string
+				for range 3 {
+					stop := p.SvcStmts.Record()
+					Fetch(p.Service, p.Fixture, scn, "svc")
+					svc = norm(stop())
+					stop = p.RawStmts.Record()
+					Fetch(p.Raw, p.Fixture, scn, "raw")
+					raw = norm(stop())
+					if svc == raw {
+						break
+					}
+				}
+				if svc == "" {
+					t.Fatalf("%s: the service sent no statement", scn)
+				}
+				if svc != raw {
+					i := 0
+					for i < len(svc) && i < len(raw) && svc[i] == raw[i] {
+						i++
+					}
+					from := max(0, i-80)
+					t.Errorf("%s: the baseline's statements differ from the service's at byte %d\nservice: …%.300s\nraw:     …%.300s", scn, i, svc[from:], raw[from:])
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"database/sql/driver"
+	"sync"
 	"sync/atomic"
 )
 
@@ -11,10 +12,43 @@ import (
 // prepared statement (a MySQL prepare/execute/close is one statement).
 // BEGIN and COMMIT are not counted. Both sides of the harness open their
 // pools through it, so their counts compare exactly.
-type Counter struct{ n atomic.Int64 }
+type Counter struct {
+	n atomic.Int64
+	// recording, when set, is where the statements' text goes as well
+	// (Record): for tests, off under load.
+	recording atomic.Pointer[recorder]
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	stmts []string
+}
 
 // N is the number of statements so far.
 func (c *Counter) N() int64 { return c.n.Load() }
+
+// Record starts keeping the text of every statement counted from now on,
+// and returns a func that stops and answers them, in order.
+func (c *Counter) Record() func() []string {
+	r := &recorder{}
+	c.recording.Store(r)
+	return func() []string {
+		c.recording.CompareAndSwap(r, nil)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.stmts
+	}
+}
+
+// count counts statement q.
+func (c *Counter) count(q string) {
+	c.n.Add(1)
+	if r := c.recording.Load(); r != nil {
+		r.mu.Lock()
+		r.stmts = append(r.stmts, q)
+		r.mu.Unlock()
+	}
+}
 
 // countingConnector wraps a driver.Connector.
 type countingConnector struct {
@@ -46,7 +80,7 @@ func (w *countingConn) ExecContext(ctx context.Context, q string, args []driver.
 	}
 	r, err := e.ExecContext(ctx, q, args)
 	if err != driver.ErrSkip {
-		w.c.n.Add(1)
+		w.c.count(q)
 	}
 	return r, err
 }
@@ -58,7 +92,7 @@ func (w *countingConn) QueryContext(ctx context.Context, q string, args []driver
 	}
 	r, err := e.QueryContext(ctx, q, args)
 	if err != driver.ErrSkip {
-		w.c.n.Add(1)
+		w.c.count(q)
 	}
 	return r, err
 }
@@ -76,7 +110,7 @@ func (w *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stm
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{Stmt: s, c: w.c}, nil
+	return &countingStmt{Stmt: s, c: w.c, q: q}, nil
 }
 
 func (w *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -117,10 +151,11 @@ func (w *countingConn) IsValid() bool {
 type countingStmt struct {
 	driver.Stmt
 	c *Counter
+	q string
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.c.n.Add(1)
+	s.c.count(s.q)
 	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
 		return e.ExecContext(ctx, args)
 	}
@@ -132,7 +167,7 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.c.n.Add(1)
+	s.c.count(s.q)
 	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
 		return q.QueryContext(ctx, args)
 	}

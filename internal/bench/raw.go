@@ -65,8 +65,8 @@ const (
 	// %s: the table, with MySQL's index hint (Raw.table).
 	usersSQL      = "SELECT " + userColumns + " FROM %s WHERE organization_id = ? ORDER BY id ASC LIMIT ?"
 	usersAfterSQL = "SELECT " + userColumns + " FROM %s WHERE organization_id = ? AND id > ? ORDER BY id ASC LIMIT ?"
-	// Metadata is not read: the page does not select it.
-	auditSQL       = "SELECT id, organization_id, action, outcome, actor_id, actor_email, actor_organization_id, target_type, target_id, target_organization_id, ip_address, user_agent, request_id, created_at FROM %s WHERE organization_id = ? AND action IN (?,?) ORDER BY id DESC LIMIT ?"
+	// Neither metadata nor the request details are read: the page selects none of them.
+	auditSQL       = "SELECT id, organization_id, action, outcome, actor_id, actor_email, actor_organization_id, target_type, target_id, target_organization_id, created_at FROM %s WHERE organization_id = ? AND action IN (?,?) ORDER BY id DESC LIMIT ?"
 	orgLockSQL     = "SELECT " + orgColumns + " FROM `organizations` WHERE id = ? LIMIT ? FOR UPDATE"
 	orgAddSQL      = "UPDATE `organizations` SET `cpu_cores`=cpu_cores + ?,`memory_mb`=memory_mb + ?,`storage_gb`=storage_gb + ?,`workspace_count`=workspace_count + ? WHERE id = ?"
 	insertWsSQL    = "INSERT INTO `workspaces` (`id`,`organization_id`,`name`,`description`,`type`,`connection_type`,`status`,`image_url`,`url`,`cpu_cores`,`memory_mb`,`storage_gb`,`created_at`,`updated_at`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"

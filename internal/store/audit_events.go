@@ -28,19 +28,26 @@ type AuditFilter struct {
 	TargetID   string
 	ActorEmail string
 
-	// OmitMetadata is not a condition: the caller will not read the
-	// events' Metadata (a GraphQL page that does not select it), which is
-	// then neither read nor parsed and stays nil.
+	// OmitMetadata and OmitRequest are not conditions: the caller will not
+	// read the events' Metadata, or their IPAddress, UserAgent and
+	// RequestID (a GraphQL page that does not select them), which are then
+	// neither read nor parsed and stay nil.
 	OmitMetadata bool
+	OmitRequest  bool
 }
 
-// columns are the columns a listing reads: all of AuditEvent's, or all
-// but metadata (OmitMetadata).
+// columns are the columns a listing reads: a prefix of auditColumns, all
+// but metadata when it is omitted, all but the request's details too when
+// they are omitted as well (with metadata read, they are read too: one
+// prefix serves).
 func (f AuditFilter) columns() []string {
-	if f.OmitMetadata {
-		return auditColumns[:len(auditColumns)-1]
+	switch {
+	case !f.OmitMetadata:
+		return auditColumns
+	case f.OmitRequest:
+		return auditColumns[:auditCore]
 	}
-	return auditColumns
+	return auditColumns[:len(auditColumns)-1]
 }
 
 // ListByOrganization lists one organization's events, newest first.

@@ -67,16 +67,21 @@ func (w *Workspace) dests() []any {
 		nullString{&w.ImageURL}, nullString{&w.URL}, intDest{&w.CPUCores}, intDest{&w.MemoryMB}, intDest{&w.StorageGB}, &w.CreatedAt, &w.UpdatedAt}
 }
 
-// auditColumns are AuditEvent's columns in dests order; metadata last, so
-// that a listing that does not need it (AuditFilter.OmitMetadata) reads
-// one column less and parses no JSON.
+// auditColumns are AuditEvent's columns in dests order: what every listing
+// reads, then the request's details (ip_address, user_agent, request_id),
+// then metadata, so that a listing that needs neither
+// (AuditFilter.OmitRequest, OmitMetadata) reads a prefix: no user agent
+// string copied, no JSON parsed, for fields the page does not select.
 var auditColumns = []string{"id", "organization_id", "action", "outcome", "actor_id", "actor_email", "actor_organization_id",
-	"target_type", "target_id", "target_organization_id", "ip_address", "user_agent", "request_id", "created_at", "metadata"}
+	"target_type", "target_id", "target_organization_id", "created_at", "ip_address", "user_agent", "request_id", "metadata"}
+
+// auditCore is how many of auditColumns every listing reads.
+const auditCore = 11
 
 func (e *AuditEvent) dests() []any {
 	return []any{&e.ID, nullString{&e.OrganizationID}, &e.Action, (*string)(&e.Outcome), nullString{&e.ActorID}, nullString{&e.ActorEmail},
 		nullString{&e.ActorOrganizationID}, nullString{&e.TargetType}, nullString{&e.TargetID}, nullString{&e.TargetOrganizationID},
-		nullString{&e.IPAddress}, nullString{&e.UserAgent}, nullString{&e.RequestID}, &e.CreatedAt, &e.Metadata}
+		&e.CreatedAt, nullString{&e.IPAddress}, nullString{&e.UserAgent}, nullString{&e.RequestID}, &e.Metadata}
 }
 
 // intDest scans an integer column into an int.
