@@ -71,7 +71,7 @@ BENCH_FLAGS     ?=
 bench:
 	$(GO) build -o $(BIN) .
 	$(GO) run ./internal/bench/cmd/neosc-bench -bin $(BIN) -mysql-dsn '$(BENCH_MYSQL_DSN)' -mysql-buffer-pool '$(BENCH_MYSQL_BUFFER_POOL)' \
-		-scales small,large -engines sqlite,mysql -rounds 5 -duration 3s -out docs/performance.md $(BENCH_FLAGS)
+		-scales small,large -engines sqlite,mysql -rounds 4 -duration 4s -out docs/performance.md $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## generate: regenerate gqlgen code from schema.graphqls

@@ -116,7 +116,9 @@ func cmpStatus(reached bool, status int) int {
 // nothing. "warm" is a token seen before, as every request of a session
 // but its first; "cold" the same without the cache of verified tokens;
 // "bad-signature" is scenario S6 (a token of the right shape and key ID
-// whose signature does not verify: 401). Compare warm with
+// whose signature does not verify: 401), remembered as refused after the
+// first request; "bad-signature-uncached" the same without that memory (a
+// signature check each: a flood of distinct forgeries). Compare warm with
 // BenchmarkActorRow: the difference is what authentication costs beyond
 // reading the caller's row. cpu-ns/op is the process's CPU time per
 // operation, which other processes on the machine inflate less than ns/op.
@@ -129,6 +131,11 @@ func BenchmarkAuthenticate(b *testing.B) {
 		ab.serve(b, ab.token, http.StatusOK)
 	})
 	b.Run("bad-signature", func(b *testing.B) { ab.serve(b, badSignature(ab.token), http.StatusUnauthorized) })
+	b.Run("bad-signature-uncached", func(b *testing.B) {
+		ab.authn.Tokens.SetRejectedTokens(0)
+		defer ab.authn.Tokens.SetRejectedTokens(auth.RejectedTokens)
+		ab.serve(b, badSignature(ab.token), http.StatusUnauthorized)
+	})
 }
 
 // BenchmarkActorRow measures only the statement that loads the caller

@@ -13,7 +13,9 @@
 //   - A token that verified is remembered per process (bounded, by its hash)
 //     while it is unexpired and its key still verifies, so its signature is
 //     checked once; what the database says about the caller is never
-//     cached.
+//     cached. A token whose signature does not verify with the key its
+//     kid names is remembered as refused (bounded too): a replayed forgery
+//     costs a lookup, not a signature check.
 //   - Signing keys are a file (one node) or sealed in the database under
 //     NEOSC_KEY_ENCRYPTION_KEY (any number of replicas, rotated); verifying
 //     reads them from memory, never from the database per request.

@@ -178,8 +178,8 @@ var ErrBadToken = errors.New("invalid token")
 // A token that verified before is answered from memory (verifiedTokens)
 // while it is unexpired and its key still verifies: the signature is
 // checked once per token, not once per request. So is a token refused for
-// a reason that cannot change — its signature does not verify with the key
-// its kid names, or it has expired (rejectedTokens). What can change without
+// a reason that cannot change: its signature does not verify with the key
+// its kid names (rejectedTokens). What can change without
 // the token changing (the user, the denylist, an API token's revocation)
 // is the caller's to read on every request; the Authenticator does.
 func (t *Tokens) Verify(raw string) (*Claims, error) {
@@ -289,16 +289,16 @@ func (e *jwtError) Error() string        { return ErrBadToken.Error() + ": " + e
 func (e *jwtError) Is(target error) bool { return target == ErrBadToken }
 
 // forGood reports whether err refuses a token whatever happens next: its
-// signature did not verify with the key its kid names (a kid is a key's
-// thumbprint, so it names that key or none), or it expired (time only goes
-// on). Not for good: no kid, or one naming no key yet (keys are added);
-// nbf or iat in the future; anything but jwx's verdict.
+// signature did not verify with the key its kid names. A kid names one
+// key for the life of a process (a key file holds one key; a database
+// key's kid is its row's primary key, checked against the key when it is
+// loaded), so the same bytes fail again. Not for good: no kid, or one
+// naming no key yet (keys are added); nbf or iat in the future; expiry
+// (it is decided by the clock, which a correction can move back); anything
+// but jwx's verdict.
 func forGood(err error) bool {
 	var je *jwtError
-	if !errors.As(err, &je) {
-		return false
-	}
-	return jws.IsVerificationError(je.err) || errors.Is(je.err, jwt.ErrTokenExpired())
+	return errors.As(err, &je) && jws.IsVerificationError(je.err)
 }
 
 // keyFor offers the public key the signature's kid names, with that key's

@@ -95,15 +95,16 @@ func (v *verifiedTokens) len() int {
 }
 
 // rejectedTokens remembers tokens refused for good (forGood: a signature
-// that does not verify with the key its kid names, or an expired token)
-// with the error they got, so that the same bad token sent again — a
-// client retrying with an expired token, a flood replaying one forged
-// signature — costs a hash and a map lookup, not a signature check, and
-// is refused with the same error. A flood of distinct forged tokens still
-// costs a check each and only churns this cache, bounded by
-// RejectedTokens, never the cache of verified tokens. Nothing refused for a
-// reason that can pass is remembered: no kid, a kid naming no key yet (a
-// key may be added), nbf or iat in the future.
+// that does not verify with the key its kid names) with the error they
+// got, so that the same forged token sent again — a flood replaying one
+// forgery, a client stuck with a corrupted token — costs a hash and a map
+// lookup, not a parse and a signature check, and is refused with the same
+// error. A flood of distinct forged tokens still costs a check each and
+// only churns this cache, bounded by RejectedTokens, never the cache of
+// verified tokens. Nothing refused for a reason that can pass is
+// remembered: no kid, a kid naming no key yet (a key may be added), nbf or
+// iat in the future, expiry (the clock decides it, and a corrected clock
+// can move back).
 type rejectedTokens struct{ memo *tokenMemo[error] }
 
 // newRejectedTokens returns a cache of up to n refused tokens; nil (none)

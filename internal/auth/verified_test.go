@@ -379,8 +379,9 @@ func TestCachedTokenOfARetiredKey(t *testing.T) {
 
 // The same bad token sent again is refused without a second signature
 // check when nothing can make it pass — its signature does not verify with
-// the key its kid names, or it expired — and checked anew every time when
-// something can: no known key for its kid yet, iat in the future.
+// the key its kid names — and checked anew every time when something can:
+// no known key for its kid yet, iat in the future, expiry (a clock that ran
+// ahead is set back).
 func TestRejectedTokensAreRememberedForGood(t *testing.T) {
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	tokens := testTokens(t, time.Minute)
@@ -446,17 +447,23 @@ func TestRejectedTokensAreRememberedForGood(t *testing.T) {
 			t.Fatalf("the token, now valid, is refused: %v", err)
 		}
 	})
-	t.Run("expired", func(t *testing.T) {
+	t.Run("expired, then the clock set back", func(t *testing.T) {
 		fresh, _, err := tokens.Issue(ids.New(), ids.New())
 		if err != nil {
 			t.Fatal(err)
 		}
 		tokens.SetVerifiedTokens(0) // so that expiry is jwx's verdict, not the verified cache's
 		defer tokens.SetVerifiedTokens(auth.VerifiedTokens)
+		now := clk.Now()
+		defer clk.Set(now)
 		clk.Set(exp.Add(auth.ClockSkew + time.Second))
 		n := tokens.RejectedLen()
-		if checks := refusals(t, fresh); checks != 1 || tokens.RejectedLen() != n+1 {
-			t.Errorf("an expired token: %d signature checks for three refusals, %d remembered (had %d); want 1 and %d", checks, tokens.RejectedLen(), n, n+1)
+		if checks := refusals(t, fresh); checks != 3 || tokens.RejectedLen() != n {
+			t.Errorf("an expired token: %d signature checks for three refusals, %d remembered (had %d); want 3 and %d: the clock decides expiry", checks, tokens.RejectedLen(), n, n)
+		}
+		clk.Set(now) // a clock corrected after running ahead
+		if _, err := tokens.Verify(fresh); err != nil {
+			t.Errorf("the token, valid again by the corrected clock, is refused: %v", err)
 		}
 	})
 }
@@ -490,6 +497,7 @@ func TestRejectedTokensAreBounded(t *testing.T) {
 	if got := tokens.VerifiedLen(); got != 1 {
 		t.Errorf("%d verified tokens remembered, want 1", got)
 	}
+	tokens.SetVerifiedTokens(0) // the signature checked, not remembered
 	if _, err := tokens.Verify(good); err != nil {
 		t.Errorf("the valid token is refused after the flood: %v", err)
 	}
@@ -507,4 +515,27 @@ func kidOf(t *testing.T, raw string) string {
 		t.Fatalf("no kid in %q", raw)
 	}
 	return kid
+}
+
+// Through the authenticator (which verifies with Tokens.cached and
+// verifyNew, not Verify): the same forged token on every request is
+// checked once, and refused every time.
+func TestAuthenticatorRemembersAForgery(t *testing.T) {
+	testdb.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := newAuthEnv(t, d)
+		good, _, err := e.tokens.Issue(ids.New(), ids.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		forgery := badSignature(good)
+		before := e.tokens.SignatureChecks()
+		for i := range 5 {
+			if got := e.status(forgery); got != http.StatusUnauthorized {
+				t.Fatalf("request %d with a forged token: status %d, want 401", i+1, got)
+			}
+		}
+		if n := e.tokens.SignatureChecks() - before; n != 1 {
+			t.Errorf("%d signature checks for five requests with one forged token, want 1", n)
+		}
+	})
 }

@@ -213,11 +213,14 @@ func TestBaselineRunsTheServiceSQL(t *testing.T) {
 				var svc, raw string
 				for range 3 {
 					stop := p.SvcStmts.Record()
-					Fetch(p.Service, p.Fixture, scn, "svc")
+					sc, _, sb := Fetch(p.Service, p.Fixture, scn, "svc")
 					svc = norm(stop())
 					stop = p.RawStmts.Record()
-					Fetch(p.Raw, p.Fixture, scn, "raw")
+					rc, _, rb := Fetch(p.Raw, p.Fixture, scn, "raw")
 					raw = norm(stop())
+					if sc != WantStatus(scn) || rc != WantStatus(scn) {
+						t.Fatalf("%s: status %d (service), %d (raw), want %d\n%s\n%s", scn, sc, rc, WantStatus(scn), sb, rb)
+					}
 					if svc == raw {
 						break
 					}

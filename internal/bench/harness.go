@@ -199,12 +199,12 @@ func databaseURL(ctx context.Context, cfg *Config, engine db.Engine, scale strin
 }
 
 // dataSet is one data set of an engine under test: its database, the
-// handlers in process on it, its cells and, during the load runs, both
-// servers on it.
+// requests' fixture, its cells and, during the load runs, both servers on
+// it.
 type dataSet struct {
 	scale    string
 	url      string
-	p        *InProc
+	fixture  *Fixture
 	cells    map[string]*Cell
 	svc, raw *Proc
 }
@@ -214,11 +214,6 @@ type dataSet struct {
 // together (loadEngine).
 func runEngine(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, key jwk.Key, run string) error {
 	var sets []*dataSet
-	defer func() {
-		for _, ds := range sets {
-			ds.p.Close()
-		}
-	}()
 	for _, scale := range cfg.Scales {
 		sizes, ok := cfg.Sizes[scale]
 		if !ok {
@@ -237,7 +232,9 @@ func runEngine(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, 
 }
 
 // prepareSet seeds a fresh database of one data set, checks that both
-// handlers answer alike in process and runs the Go benchmarks.
+// handlers answer alike in process and runs the Go benchmarks; the handlers
+// are closed when it returns (the next data set's benchmarks run without
+// this one's in memory), the fixture kept for the load runs.
 func prepareSet(ctx context.Context, cfg *Config, rep *Report, engine db.Engine, scale string, sizes Sizes, key jwk.Key, run string) (*dataSet, error) {
 	url, err := databaseURL(ctx, cfg, engine, scale)
 	if err != nil {
@@ -253,9 +250,9 @@ func prepareSet(ctx context.Context, cfg *Config, rep *Report, engine db.Engine,
 	if err != nil {
 		return nil, err
 	}
-	ds := &dataSet{scale: scale, url: url, p: p, cells: map[string]*Cell{}}
+	defer p.Close()
+	ds := &dataSet{scale: scale, url: url, fixture: p.Fixture, cells: map[string]*Cell{}}
 	if err := p.CheckBodies(); err != nil {
-		p.Close()
 		return nil, err
 	}
 	cfg.logf("   bodies equal in process (service vs raw, masked: rateLimit.remaining/resetAt, requestId, S4's new id/name)")
@@ -277,7 +274,6 @@ func prepareSet(ctx context.Context, cfg *Config, rep *Report, engine db.Engine,
 			c.GoRaw, err = p.GoBench(scn, "raw", "")
 		}
 		if err != nil {
-			p.Close()
 			return nil, err
 		}
 		cfg.logf("   go %-4s service %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op | raw %8.0f ns/op %6.0f allocs/op %8.0f B/op %4.2f stmts/op",
@@ -285,7 +281,6 @@ func prepareSet(ctx context.Context, cfg *Config, rep *Report, engine db.Engine,
 		if prof != "" {
 			shares, err := Components(prof)
 			if err != nil {
-				p.Close()
 				return nil, err
 			}
 			rep.Profiles = append(rep.Profiles, Profile{Name: filepath.Base(prof), Top: PprofTop(ctx, prof, 15),
@@ -325,11 +320,11 @@ func startServers(ctx context.Context, cfg *Config, engine db.Engine, ds *dataSe
 		if scn == MIX {
 			continue
 		}
-		ss, sh, sb, err := FetchHTTP(ctx, ds.svc, ds.p.Fixture, scn)
+		ss, sh, sb, err := FetchHTTP(ctx, ds.svc, ds.fixture, scn)
 		if err != nil {
 			return err
 		}
-		rs, rh, rb, err := FetchHTTP(ctx, ds.raw, ds.p.Fixture, scn)
+		rs, rh, rb, err := FetchHTTP(ctx, ds.raw, ds.fixture, scn)
 		if err != nil {
 			return err
 		}
@@ -352,8 +347,10 @@ type loadRun struct {
 // forward in even rounds, backward in odd ones. A machine whose speed
 // drifts during a run (it does, on a shared two-core box) would otherwise
 // favour whichever run always comes first; reversed every other round, a
-// steady drift falls evenly on every run, so the ratios of the service to
-// the baseline and of one data set to another cancel it.
+// steady drift falls evenly on every run over each two rounds. The medians
+// cancel it too when the number of rounds is even (make bench runs 4): the
+// median of an even number is the mean of the middle two, one forward
+// round and one backward under a steady drift.
 func RoundOrder(round, n int) []int {
 	order := make([]int, 2*n)
 	for i := range order {
@@ -386,7 +383,7 @@ func loadEngine(ctx context.Context, cfg *Config, engine db.Engine, sets []*data
 	for _, scn := range cfg.scenarios() {
 		if cfg.Warmup > 0 {
 			for _, r := range runs {
-				if _, err := Attack(ctx, r.pr, r.ds.p.Fixture, scn, cfg.Workers, 0, cfg.Warmup); err != nil {
+				if _, err := Attack(ctx, r.pr, r.ds.fixture, scn, cfg.Workers, 0, cfg.Warmup); err != nil {
 					return err
 				}
 			}
@@ -394,7 +391,7 @@ func loadEngine(ctx context.Context, cfg *Config, engine db.Engine, sets []*data
 		for round := range cfg.Rounds {
 			for _, i := range RoundOrder(round, len(sets)) {
 				r := runs[i]
-				res, err := Attack(ctx, r.pr, r.ds.p.Fixture, scn, cfg.Workers, 0, cfg.Duration)
+				res, err := Attack(ctx, r.pr, r.ds.fixture, scn, cfg.Workers, 0, cfg.Duration)
 				if err != nil {
 					return err
 				}
@@ -424,7 +421,7 @@ func loadEngine(ctx context.Context, cfg *Config, engine db.Engine, sets []*data
 			if rate < 1 {
 				continue
 			}
-			res, err := Attack(ctx, r.pr, r.ds.p.Fixture, scn, cfg.Workers, rate, cfg.Duration)
+			res, err := Attack(ctx, r.pr, r.ds.fixture, scn, cfg.Workers, rate, cfg.Duration)
 			if err != nil {
 				return err
 			}
