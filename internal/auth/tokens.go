@@ -210,13 +210,13 @@ func (t *Tokens) verifyNew(ctx context.Context, raw string) (*Claims, error) {
 	if !compactJWS(raw) {
 		return nil, fmt.Errorf("%w: not a compact JWS", ErrBadToken)
 	}
-	if err, ok := t.rejected.get(raw); ok {
-		return nil, err
+	if t.rejected.has(raw) {
+		return nil, errRemembered
 	}
 	c, kid, err := t.verify(ctx, raw)
 	if err != nil {
 		if forGood(err) {
-			t.rejected.add(raw, err)
+			t.rejected.add(raw)
 		}
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"hash/maphash"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -15,9 +17,8 @@ import (
 // request.
 const VerifiedTokens = 10_000
 
-// RejectedTokens is how many refused tokens a Tokens remembers (their
-// SHA-256, jwx's error and the LRU's bookkeeping, under half a kilobyte
-// each: 2 MB at most).
+// RejectedTokens is how many forged tokens a Tokens remembers at most
+// (8 bytes each: 32 KB).
 const RejectedTokens = 4096
 
 // verifiedTokens remembers the tokens Tokens.VerifyContext accepted (a
@@ -95,50 +96,77 @@ func (v *verifiedTokens) len() int {
 }
 
 // rejectedTokens remembers tokens refused for good (forGood: a signature
-// that does not verify with the key its kid names) with the error they
-// got, so that the same forged token sent again — a flood replaying one
-// forgery, a client stuck with a corrupted token — costs a hash and a map
-// lookup, not a parse and a signature check, and is refused with the same
-// error. A flood of distinct forged tokens still costs a check each and
-// only churns this cache, bounded by RejectedTokens, never the cache of
-// verified tokens. Nothing refused for a reason that can pass is
-// remembered: no kid, a kid naming no key yet (a key may be added), nbf or
-// iat in the future, expiry (the clock decides it, and a corrected clock
-// can move back).
-type rejectedTokens struct{ memo *tokenMemo[error] }
+// that does not verify with the key its kid names), so that the same
+// forged token sent again — a flood replaying one forgery, a client stuck
+// with a corrupted token — costs two cheap hashes and a load, not a parse
+// and a signature check, and is refused again (errRemembered). Nothing
+// refused for a reason that can pass is remembered: no kid, a kid naming
+// no key yet (a key may be added), nbf or iat in the future, expiry (the
+// clock decides it, and a corrected clock can move back).
+//
+// It is a direct-mapped table of RejectedTokens slots, each the 64-bit tag
+// of the token last remembered there: one hash of the token (seeded per
+// process, hash/maphash) picks the slot, a second, independently seeded,
+// is the tag. Remembering a token is one atomic store and allocates
+// nothing; a flood of distinct forgeries, which still costs a signature
+// check each, only overwrites slots, and the table holds no pointer for
+// the collector to follow. A tag matching by chance (1 in 2^64 per lookup)
+// would refuse one valid token once: it fails closed, and with seeds an
+// attacker never sees it cannot be aimed. The verified cache, where a
+// false match would admit a caller, keeps each token's SHA-256 instead.
+type rejectedTokens struct {
+	slot, tag maphash.Seed
+	slots     []atomic.Uint64
+}
 
-// newRejectedTokens returns a cache of up to n refused tokens; nil (none)
-// when n is not positive.
+// errRemembered is the refusal of a token remembered as forged (its
+// first refusal logged jwx's reason).
+var errRemembered = fmt.Errorf("%w: signature does not verify with the key its kid names (remembered)", ErrBadToken)
+
+// newRejectedTokens returns a table of n slots; nil (none) when n is not
+// positive.
 func newRejectedTokens(n int) *rejectedTokens {
 	if n <= 0 {
 		return nil
 	}
-	return &rejectedTokens{memo: newTokenMemo[error](n)}
+	return &rejectedTokens{slot: maphash.MakeSeed(), tag: maphash.MakeSeed(), slots: make([]atomic.Uint64, n)}
 }
 
-// get answers the error raw was refused with, when it was refused for good
-// before.
-func (r *rejectedTokens) get(raw string) (error, bool) {
+// at is raw's slot and tag (never 0, which marks an empty slot).
+func (r *rejectedTokens) at(raw string) (*atomic.Uint64, uint64) {
+	i := maphash.String(r.slot, raw) % uint64(len(r.slots))
+	return &r.slots[i], maphash.String(r.tag, raw) | 1
+}
+
+// has reports whether raw was remembered as refused for good.
+func (r *rejectedTokens) has(raw string) bool {
 	if r == nil || len(raw) > maxTokenLen {
-		return nil, false
+		return false
 	}
-	_, err, ok := r.memo.get(raw)
-	return err, ok
+	s, tag := r.at(raw)
+	return s.Load() == tag
 }
 
-// add remembers that raw was refused for good with err.
-func (r *rejectedTokens) add(raw string, err error) {
+// add remembers raw as refused for good.
+func (r *rejectedTokens) add(raw string) {
 	if r != nil {
-		r.memo.add(raw, err)
+		s, tag := r.at(raw)
+		s.Store(tag)
 	}
 }
 
-// len is how many refused tokens are remembered.
+// len is how many slots hold a token.
 func (r *rejectedTokens) len() int {
 	if r == nil {
 		return 0
 	}
-	return r.memo.lru.Len()
+	n := 0
+	for i := range r.slots {
+		if r.slots[i].Load() != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // tokenMemo is a bounded LRU of what is known of tokens. It is keyed by a
