@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -64,7 +65,7 @@ func countOf(n int) func(context.Context) (int, error) {
 
 func auditFilter(ctx context.Context, f *model.AuditEventFilter) (store.AuditFilter, error) {
 	out := store.AuditFilter{OmitMetadata: !selectsNodeField(ctx, "metadata"),
-		OmitRequest: !selectsNodeField(ctx, "ipAddress") && !selectsNodeField(ctx, "userAgent") && !selectsNodeField(ctx, "requestId")}
+		OmitRequest: !selectsNodeField(ctx, "ipAddress", "userAgent", "requestId")}
 	if f == nil {
 		return out, nil
 	}
@@ -87,17 +88,17 @@ func auditFilter(ctx context.Context, f *model.AuditEventFilter) (store.AuditFil
 }
 
 // selectsNodeField reports whether the connection field being resolved
-// selects field name of its nodes, as `nodes { name }` or
+// selects a field of its nodes named one of names, as `nodes { name }` or
 // `edges { node { name } }`, fragments included (whatever their type
 // condition: when in doubt, it is selected).
-func selectsNodeField(ctx context.Context, name string) bool {
+func selectsNodeField(ctx context.Context, names ...string) bool {
 	if !graphql.HasOperationContext(ctx) || graphql.GetFieldContext(ctx) == nil {
 		return true
 	}
 	oc := graphql.GetOperationContext(ctx)
 	has := func(sel ast.SelectionSet) bool {
 		for _, f := range graphql.CollectFields(oc, sel, nil) {
-			if f.Name == name {
+			if slices.Contains(names, f.Name) {
 				return true
 			}
 		}

@@ -21,12 +21,15 @@ const VerifiedTokens = 10_000
 // (8 bytes each: 32 KB).
 const RejectedTokens = 4096
 
-// verifiedTokens remembers the tokens Tokens.VerifyContext accepted (a
-// tokenMemo): a hit needs the very bytes that verified, while a token that
-// was never accepted costs one cheap hash and a map lookup before its
-// signature is checked. Only accepted tokens go in, so bad ones neither
-// grow this cache nor evict anything from it; valid ones beyond the bound
-// evict the least recently used.
+// verifiedTokens remembers the tokens Tokens.VerifyContext accepted. It is
+// keyed by a hash of the token as sent that is cheap and seeded per process
+// (hash/maphash), and each entry holds the token's SHA-256, which a hit must
+// match: a hit needs the very bytes that verified (a token's SHA-256
+// collides with no other's), while a token that was never accepted (S6: a
+// flood of forged signatures) costs one cheap hash and a map lookup before
+// its signature is checked. Only accepted tokens go in, so bad ones neither
+// grow the cache nor evict anything; valid ones beyond the bound evict the
+// least recently used.
 //
 // Verification is a pure function of the token, the keys and the clock, so
 // the cache is a per-process memo and replicas need nothing shared: a hit is
@@ -38,12 +41,21 @@ const RejectedTokens = 4096
 // the caller's row, the signOut denylist, sessions_valid_after and an API
 // token's revocation are read from the database on every request
 // (Users.GetActor, APITokens.GetActor).
-type verifiedTokens struct{ memo *tokenMemo[verifiedToken] }
+//
+// hashicorp/golang-lru (already a module dependency, through gqlgen) is a
+// mutex-guarded LRU: one lock held for a map lookup and a list move costs
+// far less than the signature check it saves, and a bounded LRU written
+// here would be the same code again.
+type verifiedTokens struct {
+	seed maphash.Seed
+	lru  *lru.Cache[uint64, *verifiedToken]
+}
 
-// verifiedToken is what verifying a token found: its claims, never changed
-// once stored (Verify answers a copy), and the kid of the key that verified
-// its signature.
+// verifiedToken is what verifying a token found: the token's SHA-256, its
+// claims, never changed once stored (Verify answers a copy), and the kid of
+// the key that verified its signature.
 type verifiedToken struct {
+	sum    [sha256.Size]byte
 	claims Claims
 	kid    string
 }
@@ -54,7 +66,11 @@ func newVerifiedTokens(n int) *verifiedTokens {
 	if n <= 0 {
 		return nil
 	}
-	return &verifiedTokens{memo: newTokenMemo[verifiedToken](n)}
+	c, err := lru.New[uint64, *verifiedToken](n)
+	if err != nil { // only for n <= 0
+		panic(err)
+	}
+	return &verifiedTokens{seed: maphash.MakeSeed(), lru: c}
 }
 
 // get answers the claims of raw when it verified before and still would:
@@ -64,16 +80,17 @@ func (v *verifiedTokens) get(ctx context.Context, raw string, keys Keys, now tim
 	if v == nil {
 		return nil, false
 	}
-	key, e, ok := v.memo.get(raw)
-	if !ok {
+	key := maphash.String(v.seed, raw)
+	e, ok := v.lru.Get(key)
+	if !ok || e.sum != tokenSum(raw) {
 		return nil, false
 	}
 	if !unexpired(e.claims.ExpiresAt, now) {
-		v.memo.lru.Remove(key)
+		v.lru.Remove(key)
 		return nil, false
 	}
 	if _, ok := keys.Verifier(ctx, e.kid); !ok {
-		v.memo.lru.Remove(key)
+		v.lru.Remove(key)
 		return nil, false
 	}
 	c := e.claims
@@ -83,7 +100,7 @@ func (v *verifiedTokens) get(ctx context.Context, raw string, keys Keys, now tim
 // add remembers that raw verified as c with key kid.
 func (v *verifiedTokens) add(raw string, c *Claims, kid string) {
 	if v != nil {
-		v.memo.add(raw, verifiedToken{claims: *c, kid: kid})
+		v.lru.Add(maphash.String(v.seed, raw), &verifiedToken{sum: tokenSum(raw), claims: *c, kid: kid})
 	}
 }
 
@@ -92,7 +109,7 @@ func (v *verifiedTokens) len() int {
 	if v == nil {
 		return 0
 	}
-	return v.memo.lru.Len()
+	return v.lru.Len()
 }
 
 // rejectedTokens remembers tokens refused for good (forGood: a signature
@@ -167,51 +184,6 @@ func (r *rejectedTokens) len() int {
 		}
 	}
 	return n
-}
-
-// tokenMemo is a bounded LRU of what is known of tokens. It is keyed by a
-// hash of the token as sent that is cheap and seeded per process
-// (hash/maphash), and each entry holds the token's SHA-256, which a hit
-// must match: a hit needs the very bytes that were judged (a token's
-// SHA-256 collides with no other's).
-//
-// hashicorp/golang-lru (already a module dependency, through gqlgen) is a
-// mutex-guarded LRU: one lock held for a map lookup and a list move costs
-// far less than the signature check it saves, and a bounded LRU written
-// here would be the same code again.
-type tokenMemo[V any] struct {
-	seed maphash.Seed
-	lru  *lru.Cache[uint64, *memoEntry[V]]
-}
-
-type memoEntry[V any] struct {
-	sum [sha256.Size]byte
-	v   V
-}
-
-// newTokenMemo returns a memo of up to n tokens (n > 0).
-func newTokenMemo[V any](n int) *tokenMemo[V] {
-	c, err := lru.New[uint64, *memoEntry[V]](n)
-	if err != nil { // only for n <= 0
-		panic(err)
-	}
-	return &tokenMemo[V]{seed: maphash.MakeSeed(), lru: c}
-}
-
-// get answers what is remembered of raw, and its key in the LRU.
-func (m *tokenMemo[V]) get(raw string) (uint64, V, bool) {
-	key := maphash.String(m.seed, raw)
-	e, ok := m.lru.Get(key)
-	if !ok || e.sum != tokenSum(raw) {
-		var zero V
-		return key, zero, false
-	}
-	return key, e.v, true
-}
-
-// add remembers v of raw.
-func (m *tokenMemo[V]) add(raw string, v V) {
-	m.lru.Add(maphash.String(m.seed, raw), &memoEntry[V]{sum: tokenSum(raw), v: v})
 }
 
 // tokenSum is the SHA-256 of raw, copied through a buffer on the stack
